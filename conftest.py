@@ -1,0 +1,2 @@
+# The project's own tests use pytester.
+pytest_plugins = ["pytester"]

@@ -1,0 +1,1 @@
+"""Benchmark definitions (the registry's built-in entries)."""

@@ -1,0 +1,108 @@
+"""Collection: a suite file becomes nested collectors and one item per case.
+
+    SuiteFile (suites/cpu.yaml) > BenchmarkNode (digits) > ScenarioNode (Offline) > item (performance)
+
+so that the printed node id ``suites/cpu.yaml::digits::Offline::performance`` selects one
+item. Items are pytest.Function objects, so fixtures (and conftest overrides) apply.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import MlperfError, SuiteError
+from .session import SESSION_KEY
+from .suite.model import Case, Suite
+from .suite.schema import is_suite_text, load_suite
+
+CASE_KEY = pytest.StashKey[Case]()
+
+
+def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
+    """Named on the command line, matching the suite glob, or marked ``mlperf_suite:``."""
+    if file_path.suffix not in (".yaml", ".yml"):
+        return False
+    session = config.stash[SESSION_KEY]
+    if file_path.resolve() in session.suite_args:
+        return True
+    try:
+        relative = file_path.resolve().relative_to(config.rootpath.resolve()).as_posix()
+    except ValueError:
+        relative = None
+    if relative and any(fnmatch.fnmatch(relative, g) for g in session.settings.get("suite_glob")):
+        return True
+    try:
+        head = file_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return is_suite_text(head)
+
+
+class SuiteFile(pytest.File):
+    """A suite YAML file."""
+
+    suite: Suite | None = None
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        session = self.config.stash[SESSION_KEY]
+        self.suite = load_suite(self.path, session.get_registry())
+        by_id: dict[str, list[Case]] = {}
+        for case in self.suite.cases:
+            by_id.setdefault(case.id, []).append(case)
+        for bench_id, cases in by_id.items():
+            yield BenchmarkNode.from_parent(self, name=bench_id, cases=cases)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, MlperfError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+class BenchmarkNode(pytest.Collector):
+    def __init__(self, *, cases: list[Case], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.cases = cases
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        by_scenario: dict[str, list[Case]] = {}
+        for case in self.cases:
+            by_scenario.setdefault(case.scenario, []).append(case)
+        for scenario, cases in by_scenario.items():
+            yield ScenarioNode.from_parent(self, name=scenario, cases=cases)
+
+
+class ScenarioNode(pytest.Collector):
+    def __init__(self, *, cases: list[Case], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.cases = cases
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from .fixtures import mlperf_test
+
+        for case in self.cases:
+            item = MlperfItem.from_parent(self, name=case.mode, callobj=mlperf_test)
+            item.stash[CASE_KEY] = case
+            item.add_marker(case.mode)
+            item.add_marker("mlperf")
+            yield item
+
+
+class MlperfItem(pytest.Function):
+    """One (benchmark, scenario, mode) run."""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        case = self.stash[CASE_KEY]
+        return case.suite.path, case.location.line - 1, f"{case.suite.path.name}::{case.nodeid_suffix}"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, MlperfError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+__all__ = ["CASE_KEY", "MlperfItem", "SuiteError", "SuiteFile", "is_suite_file"]

@@ -1,0 +1,60 @@
+"""The dataset interface the built-in harness's QSL reads from, and an in-memory one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DatasetContext:
+    """What a dataset factory gets: where user data and the plugin's cache live."""
+
+    data_dir: Path | None
+    cache_dir: Path
+    options: dict
+
+
+class Dataset(Protocol):
+    """A QSL source: ``total_count`` samples, of which ``performance_count`` fit in memory."""
+
+    total_count: int
+    performance_count: int
+
+    def load(self, indices: list[int]) -> None: ...
+
+    def unload(self, indices: list[int]) -> None: ...
+
+    def get(self, indices: list[int]) -> np.ndarray:
+        """Stack the (loaded) samples at ``indices`` into one batch."""
+        ...
+
+    def labels(self) -> np.ndarray | None:
+        """Ground truth per sample index, where the dataset has it."""
+        ...
+
+
+class ArrayDataset:
+    """A dataset that lives in memory as one array (small data sets, synthetic data)."""
+
+    def __init__(self, inputs: np.ndarray, labels: np.ndarray | None = None,
+                 performance_count: int | None = None):
+        self.inputs = np.ascontiguousarray(inputs)
+        self._labels = labels
+        self.total_count = len(inputs)
+        self.performance_count = performance_count or self.total_count
+
+    def load(self, indices: list[int]) -> None:
+        pass  # already in memory
+
+    def unload(self, indices: list[int]) -> None:
+        pass
+
+    def get(self, indices: list[int]) -> np.ndarray:
+        return self.inputs[indices]
+
+    def labels(self) -> np.ndarray | None:
+        return self._labels

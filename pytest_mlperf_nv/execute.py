@@ -1,0 +1,227 @@
+"""From a case to an outcome: spec, child run, log parsing, scoring, verdict, artifacts."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .accuracy.classification import top1
+from .accuracy.log import AccuracyLogError
+from .datasets import DatasetContext
+from .errors import HarnessError
+from .fixtures import ProvisionedModel
+from .harness.logs import ACCURACY, LogError, RunResult, parse_run
+from .harness.runner import ChildOutcome, fresh_run_dir, run_child
+from .harness.settings import expected_seconds, loadgen_settings, render_user_conf
+from .registry import ImportRef
+from .session import MlperfSession
+from .suite.model import Case
+from .verdict import Verdict, judge_accuracy, judge_performance
+
+AUTO_TIMEOUT_MARGIN_S = 60.0
+RESULT_FILE = "result.json"
+_MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+
+
+@dataclass
+class CaseOutcome:
+    case: Case
+    run_dir: Path
+    passed: bool
+    message: str
+    properties: list[tuple[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def run_dir_for(session: MlperfSession, case: Case) -> Path:
+    out: Path = session.settings.get("out")
+    return out / "runs" / case.suite.path.stem / case.id / case.scenario / case.mode
+
+
+def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> CaseOutcome:
+    registry = session.get_registry()
+    definition = registry.benchmarks[case.benchmark]
+    profile = session.settings.sourced("profile", case.suite.profile)
+    timeout_setting = session.settings.sourced("timeout", case.suite.timeout)
+    settings = loadgen_settings(case, profile.value)
+    plain = {k: v.value for k, v in settings.items()}
+    if timeout_setting.value is not None:
+        timeout_s = float(timeout_setting.value)
+    else:
+        timeout_s = 2 * expected_seconds(case.scenario, plain, 0) + AUTO_TIMEOUT_MARGIN_S
+
+    run_dir = run_dir_for(session, case)
+    started = _now()
+    fresh_run_dir(run_dir)
+    (run_dir / "user.conf").write_text(render_user_conf(definition.loadgen_name, case.scenario, settings))
+    dataset_spec = {"name": definition.dataset, "ref": registry.datasets[definition.dataset].to_dict(),
+                    "data_dir": _str(session.settings.get("data_dir")),
+                    "cache_dir": str(session.settings.get("cache_dir")), "options": {}}
+    spec = {
+        "format": 1,
+        "run_dir": str(run_dir),
+        "case": {"suite": str(case.suite.path), "id": case.id, "benchmark": case.benchmark,
+                 "scenario": case.scenario, "mode": case.mode},
+        "loadgen": {"model": definition.loadgen_name, "scenario": case.scenario,
+                    "mode": _MODES[case.mode], "settings": plain},
+        "backend": {"name": case.suite.backend, "ref": registry.backends[case.suite.backend].to_dict(),
+                    "options": {}},
+        "dataset": dataset_spec,
+        "postprocess": ImportRef.of(definition.postprocess).to_dict(),
+        "model_path": str(model.path),
+        "batch_size": case.knob("gpu_batch_size", 1),
+        "num_warmups": case.knob("num_warmups", 0),
+        "audit_config": str(run_dir / "audit.config.not-used"),
+    }
+    child = run_child(spec, run_dir, timeout_s)
+
+    result: RunResult | None = None
+    log_problem = None
+    try:
+        result = parse_run(run_dir)
+    except LogError as exc:
+        log_problem = str(exc)
+
+    score = None
+    if case.mode == "performance":
+        verdict = judge_performance(result, _values(case.expect)) if result and result.complete else None
+    else:
+        target = _values(case.expect).get("min_accuracy", definition.accuracy_target)
+        verdict = None
+        if result and result.complete:
+            score, problem = _score(session, definition, run_dir, dataset_spec)
+            verdict = judge_accuracy(result, score, target, problem)
+    if verdict is None:
+        verdict = _crashed(child, result, log_problem)
+
+    message = _message(case, verdict, child, run_dir)
+    record = _record(session, case, profile.value, settings, timeout_s, started, child, result,
+                     verdict, score, model)
+    (run_dir / RESULT_FILE).write_text(json.dumps(record, indent=2, default=str))
+    return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
+
+
+def _score(session: MlperfSession, definition: Any, run_dir: Path, dataset_spec: dict[str, Any]
+           ) -> tuple[dict[str, Any] | None, str | None]:
+    registry = session.get_registry()
+    factory = registry.datasets[definition.dataset].load()
+    dataset = factory(DatasetContext(
+        data_dir=Path(dataset_spec["data_dir"]) if dataset_spec["data_dir"] else None,
+        cache_dir=Path(dataset_spec["cache_dir"]), options={}))
+    labels = dataset.labels()
+    if labels is None:
+        return None, f"dataset {definition.dataset} has no labels to score accuracy against"
+    if definition.accuracy_metric != "top1":
+        raise HarnessError(f"accuracy metric {definition.accuracy_metric} is not supported yet")
+    try:
+        found = top1(run_dir / ACCURACY, labels, dtype=definition.response_dtype)
+    except AccuracyLogError as exc:
+        return None, f"accuracy log unusable: {exc}"
+    return {"metric": "top1", "value": 100.0 * found.accuracy, "good": found.good, "total": found.total,
+            "duplicates": found.duplicates, "missing": found.missing, "expected": len(labels)}, None
+
+
+def _crashed(child: ChildOutcome, result: RunResult | None, log_problem: str | None) -> Verdict:
+    reasons = [child.describe()]
+    if log_problem:
+        reasons.append(log_problem)
+    elif result is not None and not result.complete:
+        reasons.append("LoadGen's logs are incomplete: the run never reached LoadGen's verdict")
+    return Verdict(False, "the run did not complete", reasons)
+
+
+def _message(case: Case, verdict: Verdict, child: ChildOutcome, run_dir: Path) -> str:
+    lines = [f"{case.id} {case.scenario} {case.mode}: {verdict.headline}"]
+    lines += [f"  - {reason}" for reason in verdict.reasons]
+    lines += [f"  {note}" for note in verdict.notes]
+    if not verdict.passed and (child.timed_out or child.returncode):
+        stderr = child.stderr_tail(8)
+        if stderr:
+            lines.append("  child stderr (last lines):")
+            lines += [f"    | {line}" for line in stderr.splitlines()]
+    lines.append(f"  logs: {run_dir}")
+    return "\n".join(lines)
+
+
+def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str, Any],
+            timeout_s: float, started: str, child: ChildOutcome, result: RunResult | None,
+            verdict: Verdict, score: dict[str, Any] | None, model: ProvisionedModel) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "session_id": session.session_id,
+        "session_started": session.started,
+        "worker": session.worker,
+        "started": started,
+        "finished": _now(),
+        "versions": {"pytest_mlperf_nv": __version__, "python": platform.python_version(),
+                     "loadgen": result.loadgen_version if result else None,
+                     "backend": child.status.get("backend")},
+        "suite": {"path": str(case.suite.path), "name": case.suite.name, "sha256": case.suite.sha256},
+        "case": {"id": case.id, "benchmark": case.benchmark, "scenario": case.scenario,
+                 "mode": case.mode, "harness": case.suite.harness, "backend": case.suite.backend},
+        "profile": profile,
+        "submittable": False if profile != "official" else None,
+        "settings": {k: {"value": v.value, "source": v.source} for k, v in settings.items()},
+        "model": {"path": str(model.path), "cache_key": model.key, "cache_hit": model.cache_hit,
+                  "build_seconds": model.build_seconds},
+        "verdict": "PASS" if verdict.passed else "FAIL",
+        "reasons": verdict.reasons,
+        "loadgen": None if result is None else {
+            "validity": result.validity, "unmet": result.unmet,
+            "recommendation": result.recommendation, "errors": result.errors,
+            "warnings": len(result.warnings), "metric": result.metric_name,
+            "value": result.metric_value, "unit": result.metric_unit,
+            "latencies_ms": result.latencies_ms,
+            "seeds": {k: result.effective.get(f"{k}_rng_seed") for k in
+                      ("qsl", "sample_index", "schedule")}},
+        "accuracy": score,
+        "child": {"returncode": child.returncode, "timed_out": child.timed_out,
+                  "timeout_s": timeout_s, "wall_s": round(child.wall_s, 3),
+                  "timings": child.status.get("timings")},
+        "run_dir": str(case_run_dir_display(child.run_dir)),
+        "python_executable": sys.executable,
+    }
+
+
+def case_run_dir_display(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _properties(record: dict[str, Any]) -> list[tuple[str, Any]]:
+    props: list[tuple[str, Any]] = [("mlperf_verdict", record["verdict"]),
+                                    ("mlperf_profile", record["profile"])]
+    lg = record.get("loadgen") or {}
+    if lg.get("validity"):
+        props.append(("mlperf_validity", lg["validity"]))
+    if lg.get("metric"):
+        props += [("mlperf_metric", lg["metric"]), ("mlperf_metric_value", lg["value"]),
+                  ("mlperf_metric_unit", lg["unit"])]
+    for key, value in (lg.get("latencies_ms") or {}).items():
+        props.append((f"mlperf_latency_{key}_ms", value))
+    score = record.get("accuracy")
+    if score:
+        props += [("mlperf_accuracy", score["value"]), ("mlperf_accuracy_metric", score["metric"])]
+    props += [("mlperf_model_cache", "hit" if record["model"]["cache_hit"] else "miss"),
+              ("mlperf_run_dir", record["run_dir"])]
+    return props
+
+
+def _values(sourced: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.value for k, v in sourced.items()}
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")

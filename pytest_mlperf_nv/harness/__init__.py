@@ -1,0 +1,1 @@
+"""Harnesses: how a case becomes a LoadGen run, and how its logs become a result."""

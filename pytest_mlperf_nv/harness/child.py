@@ -1,0 +1,129 @@
+"""Entry point of the child process that runs one LoadGen test.
+
+    python -m pytest_mlperf_nv.harness.child <run_dir>/run_spec.json
+
+The parent writes the run spec; this process builds the dataset, backend and SUT, loads
+LoadGen's built-in mlperf.conf, applies the spec's settings, and runs the test with its
+logs in the run directory. It also runs by hand, to reproduce a run outside pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STATUS_FILE = "child_status.json"
+
+
+def _writer(run_dir: Path):
+    def write(status: dict[str, Any]) -> None:
+        tmp = run_dir / (STATUS_FILE + ".tmp")
+        tmp.write_text(json.dumps(status, indent=2))
+        tmp.replace(run_dir / STATUS_FILE)
+
+    return write
+
+
+def run(spec: dict[str, Any]) -> None:
+    import mlperf_loadgen as lg
+
+    from ..datasets import DatasetContext
+    from ..registry import ImportRef
+    from .loadgen.sut import BatchingSUT, die_with
+
+    run_dir = Path(spec["run_dir"])
+    write_status = _writer(run_dir)
+    timings: dict[str, float] = {}
+    status: dict[str, Any] = {"status": "starting", "timings": timings}
+    write_status(status)
+
+    t0 = time.perf_counter()
+    dataset_factory = ImportRef(**spec["dataset"]["ref"]).load()
+    dataset = dataset_factory(DatasetContext(
+        data_dir=Path(spec["dataset"]["data_dir"]) if spec["dataset"].get("data_dir") else None,
+        cache_dir=Path(spec["dataset"]["cache_dir"]), options=spec["dataset"].get("options", {})))
+    timings["dataset_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    backend_cls = ImportRef(**spec["backend"]["ref"]).load()
+    backend = backend_cls(Path(spec["model_path"]), spec["backend"].get("options", {}))
+    postprocess = ImportRef(**spec["postprocess"]).load()
+    timings["backend_s"] = time.perf_counter() - t0
+    describe = getattr(backend, "describe", None)
+    status["backend"] = describe() if callable(describe) else {"backend": spec["backend"]["name"]}
+
+    batch_size = int(spec.get("batch_size") or 1)
+    t0 = time.perf_counter()
+    warm_idx = list(range(min(batch_size, dataset.total_count)))
+    if spec.get("num_warmups"):
+        dataset.load(warm_idx)
+        for _ in range(int(spec["num_warmups"])):
+            backend.predict(dataset.get(warm_idx))
+    timings["warmup_s"] = time.perf_counter() - t0
+
+    loadgen = spec["loadgen"]
+    settings = lg.TestSettings()
+    # conf_type 0: LoadGen's built-in mlperf.conf only (seeds and rule values); never the
+    # once-per-process user.conf path, whose second use in a process logs an error.
+    rc = settings.FromConfig("", loadgen["model"], loadgen["scenario"], 0)
+    if rc != 0:
+        raise RuntimeError(f"LoadGen could not load its built-in mlperf.conf (FromConfig returned {rc})")
+    settings.scenario = getattr(lg.TestScenario, loadgen["scenario"])
+    settings.mode = getattr(lg.TestMode, loadgen["mode"])
+    for attr, value in loadgen["settings"].items():
+        current = getattr(settings, attr)
+        setattr(settings, attr, type(current)(value) if isinstance(current, (int, float)) else value)
+
+    log_settings = lg.LogSettings()
+    log_settings.log_output.outdir = str(run_dir)
+    log_settings.log_output.copy_summary_to_stdout = False
+    log_settings.enable_trace = False
+
+    status["status"] = "running"
+    write_status(status)
+    sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size,
+                           on_error=lambda exc: die_with(exc, lambda s: write_status({**status, **s})))
+    sut = lg.ConstructSUT(sut_impl.issue, sut_impl.flush)
+    qsl = lg.ConstructQSL(dataset.total_count, dataset.performance_count,
+                          lambda idx: dataset.load(list(idx)), lambda idx: dataset.unload(list(idx)))
+    t0 = time.perf_counter()
+    # An explicit audit.config path that does not exist: a stray audit.config in the working
+    # directory must never turn a normal run into a compliance run.
+    lg.StartTestWithLogSettings(sut, qsl, settings, log_settings, spec["audit_config"])
+    timings["loadgen_s"] = time.perf_counter() - t0
+    sut_impl.stop()
+    lg.DestroyQSL(qsl)
+    lg.DestroySUT(sut)
+    status.update(status="completed", samples_completed=sut_impl.completed)
+    write_status(status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m pytest_mlperf_nv.harness.child RUN_SPEC.json", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(argv[0]).read_text())
+    try:
+        run(spec)
+    except BaseException as exc:
+        import os
+        import traceback
+
+        text = traceback.format_exc()
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        _writer(Path(spec["run_dir"]))({"status": "error", "error": f"{type(exc).__name__}: {exc}",
+                                         "traceback": text})
+        # os._exit: after a failed StartTest, LoadGen aborts the interpreter at exit.
+        os._exit(3)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

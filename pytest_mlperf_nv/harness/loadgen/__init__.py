@@ -1,0 +1,1 @@
+"""The built-in harness: our SUT on the real MLPerf LoadGen bindings."""

@@ -1,0 +1,45 @@
+"""Backends of the built-in harness. Imported only in the child process that runs LoadGen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def cpu_threads_per_worker() -> int:
+    """CPU threads one run may use, so that xdist workers do not fight over the same cores."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    return max(1, cpus // max(1, workers))
+
+
+class OnnxRuntimeBackend:
+    """ONNX Runtime inference: CPU by default, CUDA where onnxruntime-gpu and a GPU are present."""
+
+    name = "onnxruntime"
+
+    def __init__(self, model_path: Path, options: dict[str, Any]):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = int(options.get("threads") or cpu_threads_per_worker())
+        so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        providers = options.get("providers") or ["CPUExecutionProvider"]
+        self.session = ort.InferenceSession(str(model_path), sess_options=so, providers=providers)
+        self.input_name = self.session.get_inputs()[0].name
+        self.providers = self.session.get_providers()
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
+    def describe(self) -> dict[str, Any]:
+        import onnxruntime as ort
+
+        return {"backend": self.name, "version": ort.__version__, "providers": self.providers}

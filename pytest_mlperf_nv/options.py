@@ -1,0 +1,175 @@
+"""Every plugin setting, its flag, ini key, environment variable and suite key.
+
+One precedence for all: command line > environment > suite > ini file > default. Global
+settings resolve once at configure time; per-suite ones (profile, timeout) resolve once per
+suite with the same function. A bad value is a pytest.UsageError naming where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import SettingsError
+from .suite.model import Sourced
+from .suite.schema import PROFILES
+
+
+def _path(value: str) -> Path:
+    if not value.strip():
+        raise ValueError("expected a directory path, got an empty string")
+    return Path(os.path.expanduser(value))
+
+
+def _profile(value: str) -> str:
+    if value not in PROFILES:
+        raise ValueError(f"expected one of {', '.join(PROFILES)}")
+    return value
+
+
+def _timeout(value: str) -> float | None:
+    if str(value).strip().lower() == "auto":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds or 'auto'") from None
+    if not seconds > 0:
+        raise ValueError("expected a number of seconds greater than 0, or 'auto'")
+    return seconds
+
+
+def _globs(value: str) -> tuple[str, ...]:
+    return tuple(value.split())
+
+
+def _default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pytest-mlperf-nv")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    flag: str | None
+    ini: str
+    env: str | None
+    suite_key: str | None
+    default: Callable[[], str | None]
+    parse: Callable[[str], Any]
+    metavar: str
+    help: str
+    #: values from the command line and environment are relative to the invocation directory;
+    #: ini values to the ini file's directory
+    is_path: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("out", "--mlperf-out", "mlperf_out", "MLPERF_NV_OUT", None, lambda: "mlperf-results",
+            _path, "DIR", "where run directories and reports go (default: mlperf-results/)",
+            is_path=True),
+    Setting("cache_dir", "--mlperf-cache-dir", "mlperf_cache_dir", "MLPERF_NV_CACHE_DIR", None,
+            _default_cache, _path, "DIR",
+            "cache of provisioned models, datasets and engines (default: ~/.cache/pytest-mlperf-nv)",
+            is_path=True),
+    Setting("data_dir", "--mlperf-data-dir", "mlperf_data_dir", "MLPERF_NV_DATA_DIR", None,
+            lambda: None, _path, "DIR", "where datasets and models you provide live (default: none)",
+            is_path=True),
+    Setting("profile", "--mlperf-profile", "mlperf_profile", "MLPERF_NV_PROFILE", "profile",
+            lambda: "quick", _profile, "NAME",
+            "run profile: quick (short, not submittable) or official (LoadGen's mlperf.conf) "
+            "(default: quick)"),
+    Setting("timeout", "--mlperf-timeout", "mlperf_timeout", "MLPERF_NV_TIMEOUT", "timeout",
+            lambda: "auto", _timeout, "SECONDS",
+            "kill a LoadGen run after this many seconds (default: auto, from the run's expected "
+            "length plus a margin)"),
+    Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
+            "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlperf", "MLPerf Inference benchmarks (pytest-mlperf-nv)")
+    for setting in SETTINGS:
+        if setting.flag:
+            group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
+                            metavar=setting.metavar, help=setting.help)
+        parser.addini(setting.ini, help=setting.help, default=None)
+
+
+def _raw(config: pytest.Config, setting: Setting) -> tuple[str, str, Path] | None:
+    """The winning raw value, without the suite: (value, source, base dir for relative paths)."""
+    invocation = config.invocation_params.dir
+    if setting.flag:
+        value = config.getoption(f"mlperf_{setting.name}")
+        if value is not None:
+            return value, f"command-line option {setting.flag}={value!r}", invocation
+    if setting.env and setting.env in os.environ:
+        value = os.environ[setting.env]
+        return value, f"environment variable {setting.env}={value!r}", invocation
+    return None
+
+
+def _ini(config: pytest.Config, setting: Setting) -> tuple[str, str, Path] | None:
+    value = config.getini(setting.ini)
+    if value not in (None, "", []):
+        inipath = config.inipath
+        where = f"ini key {setting.ini}={value!r}" + (f" in {inipath}" if inipath else "")
+        return str(value), where, inipath.parent if inipath else config.rootpath
+    return None
+
+
+def _parse(setting: Setting, raw: tuple[str, str, Path]) -> Sourced:
+    value, source, base = raw
+    try:
+        parsed = setting.parse(value)
+    except ValueError as exc:
+        raise SettingsError(f"{source}: {exc}") from None
+    if setting.is_path and isinstance(parsed, Path) and not parsed.is_absolute():
+        parsed = base / parsed
+    return Sourced(parsed, source)
+
+
+class Settings:
+    """Resolved settings of one session."""
+
+    def __init__(self, config: pytest.Config):
+        self._config = config
+        self._global: dict[str, Sourced] = {}
+        self._fallback: dict[str, Sourced] = {}
+        for setting in SETTINGS:
+            raw = _raw(config, setting)
+            ini = _ini(config, setting)
+            default = setting.default()
+            # Parse every given value now, so a bad flag fails before any collection.
+            above = _parse(setting, raw) if raw else None
+            below = _parse(setting, ini) if ini else None
+            if below is None and default is not None:
+                below = _parse(setting, (default, "default", config.rootpath))
+            if below is None:
+                below = Sourced(None, "default")
+            self._global[setting.name] = above if above is not None else below
+            if setting.suite_key:
+                self._fallback[setting.name] = below
+                if above is not None:
+                    self._fallback[setting.name + "!"] = above
+
+    def get(self, name: str) -> Any:
+        return self._global[name].value
+
+    def sourced(self, name: str, suite_value: Sourced | None = None) -> Sourced:
+        """A setting for one suite: CLI/environment beat the suite, the suite beats ini/default."""
+        if name + "!" in self._fallback:
+            return self._fallback[name + "!"]
+        if suite_value is not None:
+            return suite_value
+        return self._fallback.get(name, self._global[name])
+
+    def table(self) -> list[tuple[str, Sourced]]:
+        return [(s.name, self._global[s.name]) for s in SETTINGS]

@@ -1,0 +1,87 @@
+"""pytest hooks. Each delegates to a module in a few lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import fixtures as _fixtures
+from . import hookspecs
+from .collect import MlperfItem, SuiteFile, is_suite_file
+from .errors import SettingsError
+from .options import add_options
+from .report.terminal import row_from_report, write_table
+from .session import SESSION_KEY, MlperfSession
+
+MARKERS = {
+    "performance": "MLPerf performance run (LoadGen PerformanceOnly)",
+    "accuracy": "MLPerf accuracy run (LoadGen AccuracyOnly), scored by the plugin",
+    "mlperf": "any item collected from an MLPerf suite file",
+}
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    try:
+        config.stash[SESSION_KEY] = MlperfSession.create(config)
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(_fixtures, "mlperf_nv_fixtures")
+    config.pluginmanager.register(_Reporter(config.stash[SESSION_KEY]), "mlperf_nv_reporter")
+
+
+def pytest_mlperf_register(registry: Any) -> None:
+    from .benchmarks import digits
+    from .harness.loadgen.backends import OnnxRuntimeBackend
+
+    registry.add_backend("onnxruntime", OnnxRuntimeBackend)
+    registry.add_dataset("digits", digits.digits_dataset)
+    registry.add_benchmark(digits.definition())
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_suite_file(file_path, parent.config):
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: hand every worker the session id and start time."""
+    session = node.config.stash[SESSION_KEY]
+    node.workerinput["mlperf_session_id"] = session.session_id
+    node.workerinput["mlperf_started"] = session.started
+
+
+class _Reporter:
+    """Collects one row per finished mlperf item; prints the table on the controller."""
+
+    def __init__(self, session: MlperfSession):
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.keywords.get("mlperf"):
+            return
+        if report.when == "call" or (report.failed and report.when == "setup"):
+            row = row_from_report(report)
+            if row is not None:
+                self.session.rows.append(row)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        if not hasattr(config, "workerinput"):
+            write_table(terminalreporter, self.session.rows)
+
+
+__all__ = ["MlperfItem"]

@@ -1,0 +1,89 @@
+"""Backends, datasets and benchmarks, registered through the ``pytest_mlperf_register`` hook.
+
+A LoadGen run happens in a child process, which cannot see objects that live only in the
+pytest process (a backend defined in a conftest.py, say). So every registered object is
+kept as an :class:`ImportRef` the child can import again, by module name or by file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .benchmarks.base import BenchmarkDef
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """Where to import an object from: ``module`` + ``qualname``, or ``file`` if need be."""
+
+    module: str
+    qualname: str
+    file: str | None = None
+
+    @classmethod
+    def of(cls, obj: Any) -> ImportRef:
+        module = obj.__module__
+        qualname = obj.__qualname__
+        if "<locals>" in qualname:
+            raise TypeError(f"{qualname} must be defined at module level to run in a child process")
+        try:
+            file = inspect.getfile(obj)
+        except TypeError:
+            file = None
+        return cls(module, qualname, file)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def load(self) -> Any:
+        """Import the object (in the child process)."""
+        module = None
+        # conftest modules are not importable by name outside the pytest process.
+        if self.module != "conftest" and not self.module.endswith(".conftest"):
+            try:
+                module = importlib.import_module(self.module)
+            except ImportError:
+                if not self.file:
+                    raise
+        if module is None:
+            if not self.file:
+                raise ImportError(f"cannot import {self.module}")
+            name = f"_mlperf_plugin_{abs(hash(self.file))}"
+            spec = importlib.util.spec_from_file_location(name, self.file)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot import {self.file}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            sys.path.insert(0, str(Path(self.file).parent))
+            spec.loader.exec_module(module)
+        obj: Any = module
+        for part in self.qualname.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+class Registry:
+    """What the plugin and its users registered: backends, datasets, benchmarks."""
+
+    def __init__(self) -> None:
+        self.backends: dict[str, ImportRef] = {}
+        self.datasets: dict[str, ImportRef] = {}
+        self.benchmarks: dict[str, BenchmarkDef] = {}
+
+    def add_backend(self, name: str, factory: Any) -> None:
+        """Register a backend class: ``factory(model_path, options) -> backend``."""
+        self.backends[name] = ImportRef.of(factory)
+
+    def add_dataset(self, name: str, factory: Any) -> None:
+        """Register a dataset factory: ``factory(context) -> Dataset``."""
+        self.datasets[name] = ImportRef.of(factory)
+
+    def add_benchmark(self, benchmark: BenchmarkDef) -> None:
+        """Register a benchmark definition."""
+        self.benchmarks[benchmark.name] = benchmark

@@ -1,0 +1,1 @@
+"""Reports: terminal summary (JUnit properties are written by pytest from item properties)."""

@@ -1,0 +1,67 @@
+"""State of one pytest session: settings, registry, cache, session id, collected results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .options import Settings
+from .provision.cache import Cache
+from .registry import Registry
+
+SESSION_KEY = pytest.StashKey["MlperfSession"]()
+
+
+@dataclass
+class MlperfSession:
+    config: pytest.Config
+    settings: Settings
+    session_id: str
+    started: str
+    registry: Registry | None = None
+    suite_args: set[Path] = field(default_factory=set)
+    #: one row per finished mlperf item (controller side), for the terminal summary
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    _cache: Cache | None = None
+
+    @classmethod
+    def create(cls, config: pytest.Config) -> MlperfSession:
+        workerinput = getattr(config, "workerinput", None)
+        session_id = (workerinput or {}).get("mlperf_session_id") or uuid.uuid4().hex[:12]
+        started = (workerinput or {}).get("mlperf_started") or _now()
+        session = cls(config=config, settings=Settings(config), session_id=session_id, started=started)
+        for arg in config.invocation_params.args:
+            arg = str(arg)
+            if arg.startswith("-"):
+                continue
+            path = Path(arg.split("::", 1)[0])
+            if path.suffix in (".yaml", ".yml"):
+                session.suite_args.add((config.invocation_params.dir / path).resolve())
+        return session
+
+    def get_registry(self) -> Registry:
+        if self.registry is None:
+            registry = Registry()
+            self.config.hook.pytest_mlperf_register(registry=registry)
+            self.registry = registry
+        return self.registry
+
+    @property
+    def cache(self) -> Cache:
+        if self._cache is None:
+            self._cache = Cache(self.settings.get("cache_dir"))
+        return self._cache
+
+    @property
+    def worker(self) -> str:
+        return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

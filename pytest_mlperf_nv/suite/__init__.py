@@ -1,0 +1,1 @@
+"""Suite files: YAML loading with positions, validation, and expansion into cases."""

@@ -1,0 +1,56 @@
+"""Validated suites and the cases they expand into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A resolved value and where it came from (for messages and ``--mlperf-explain``)."""
+
+    value: Any
+    source: str
+
+
+@dataclass
+class Case:
+    """One test item: a benchmark (or variant), a scenario and a mode, with resolved knobs."""
+
+    suite: Suite
+    id: str
+    benchmark: str
+    scenario: str
+    mode: str
+    knobs: dict[str, Sourced]
+    expect: dict[str, Sourced]
+    location: Location
+
+    @property
+    def nodeid_suffix(self) -> str:
+        return f"{self.id}::{self.scenario}::{self.mode}"
+
+    def knob(self, name: str, default: Any = None) -> Any:
+        sourced = self.knobs.get(name)
+        return default if sourced is None else sourced.value
+
+
+@dataclass
+class Suite:
+    """A validated suite file."""
+
+    path: Path
+    name: str
+    version: int
+    harness: str
+    backend: str
+    profile: Sourced | None
+    timeout: Sourced | None
+    modes: tuple[str, ...]
+    system: dict[str, Any]
+    sha256: str
+    cases: list[Case] = field(default_factory=list)

@@ -1,0 +1,360 @@
+"""Validation of a loaded suite document into a :class:`Suite` and its :class:`Case` list.
+
+Every error is a SuiteError that names the file, line and column, the key, what was
+expected, and a did-you-mean for near-miss names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location, SuiteError
+from ..registry import Registry
+from .knobs import KNOBS, MODES, SCENARIOS, Knob
+from .model import Case, Sourced, Suite
+from .yamlload import YList, YMap, load_yaml
+
+SUITE_VERSIONS = (1,)
+HARNESSES = ("loadgen",)
+#: harnesses that are known but that this version cannot drive yet
+PLANNED_HARNESSES = ("nvidia",)
+PROFILES = ("quick", "official")
+SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
+TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "backend", "profile",
+            "modes", "timeout", "benchmarks")
+BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect")
+EXPECT_KEYS = ("min_accuracy", "min_qps", "max_latency_ms")
+SYSTEM_KEYS = ("gpu", "count", "type")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        if str(word).lower() in lowered:
+            close = [lowered[str(word).lower()]]
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; expected one of: {', '.join(choices)}"
+
+
+class _Doc:
+    """Helpers bound to one file: positions and typed getters."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def key_loc(self, mapping: YMap, key: Any) -> Location:
+        return mapping.key_locations.get(key, mapping.location)
+
+    def value_loc(self, mapping: YMap, key: Any) -> Location:
+        return mapping.value_locations.get(key, mapping.location)
+
+    def mapping(self, parent: YMap, key: str, dotted: str, *, required: bool = False) -> YMap | None:
+        if key not in parent:
+            if required:
+                raise SuiteError("required key is missing", parent.location, key=dotted)
+            return None
+        value = parent[key]
+        if value is None:
+            return None
+        if not isinstance(value, YMap):
+            raise SuiteError(f"expected a mapping, got {_kind(value)}", self.value_loc(parent, key),
+                             key=dotted)
+        return value
+
+    def check_keys(self, mapping: YMap, allowed: Iterable[str], where: str) -> None:
+        allowed = list(allowed)
+        for key in mapping:
+            if key not in allowed:
+                prefix = f"{where}." if where else ""
+                raise SuiteError(f"unknown key{_hint(key, allowed)}", self.key_loc(mapping, key),
+                                 key=f"{prefix}{key}")
+
+    def string(self, parent: YMap, key: str, dotted: str) -> str | None:
+        if key not in parent:
+            return None
+        value = parent[key]
+        if not isinstance(value, str):
+            raise SuiteError(f"expected a string, got {_kind(value)}", self.value_loc(parent, key),
+                             key=dotted)
+        return value
+
+    def choice(self, parent: YMap, key: str, dotted: str, choices: Iterable[str]) -> str | None:
+        value = self.string(parent, key, dotted)
+        choices = list(choices)
+        if value is not None and value not in choices:
+            raise SuiteError(f"unknown value '{value}'{_hint(value, choices)}",
+                             self.value_loc(parent, key), key=dotted)
+        return value
+
+    def safe_name(self, value: Any, loc: Location, dotted: str, what: str) -> str:
+        if not isinstance(value, str):
+            raise SuiteError(f"{what} must be a string, got {_kind(value)}", loc, key=dotted)
+        if not _SAFE_NAME.match(value) or ".." in value:
+            raise SuiteError(
+                f"{what} '{value}' cannot be used in a file path (it becomes a directory of the "
+                "output): use letters, digits, '_', '-', '.', '+', no '/' and no '..'", loc, key=dotted)
+        return value
+
+    def number(self, value: Any, loc: Location, dotted: str, *, integer: bool, positive: bool,
+               minimum: float | None = None) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                integer and not isinstance(value, int)):
+            expected = "an integer" if integer else "a number"
+            raise SuiteError(f"expected {expected}, got {_kind(value)} {value!r}", loc, key=dotted)
+        if positive and value <= 0:
+            raise SuiteError(f"must be greater than 0, got {value}", loc, key=dotted)
+        if minimum is not None and value < minimum:
+            raise SuiteError(f"must be at least {minimum:g}, got {value}", loc, key=dotted)
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, YList)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def is_suite_text(text: str) -> bool:
+    """True when a YAML text declares itself a suite (a top-level ``mlperf_suite:`` line)."""
+    return re.search(r"^mlperf_suite\s*:", text, flags=re.MULTILINE) is not None
+
+
+def load_suite(path: Path, registry: Registry) -> Suite:
+    """Load, validate and expand one suite file. Raises SuiteError."""
+    raw = path.read_bytes()
+    root = load_yaml(path, raw.decode("utf-8", errors="replace"))
+    doc = _Doc(path)
+    if not isinstance(root, YMap):
+        raise SuiteError(
+            f"the top level must be a mapping with 'mlperf_suite: 1' and 'benchmarks:', got {_kind(root)}",
+            getattr(root, "location", None) or Location(path, 1, 1))
+    if "mlperf_suite" not in root:
+        raise SuiteError("required key is missing: add 'mlperf_suite: 1' as the first line",
+                         root.location, key="mlperf_suite")
+    version = root["mlperf_suite"]
+    if isinstance(version, bool) or version not in SUITE_VERSIONS:
+        raise SuiteError(
+            f"unknown suite format version {version!r}; this plugin reads versions "
+            f"{', '.join(map(str, SUITE_VERSIONS))}", doc.value_loc(root, "mlperf_suite"),
+            key="mlperf_suite")
+    doc.check_keys(root, TOP_KEYS, "")
+
+    name = path.stem
+    if "name" in root:
+        name = doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name")
+    harness_value = doc.string(root, "harness", "harness") or "loadgen"
+    if harness_value in PLANNED_HARNESSES:
+        raise SuiteError(f"harness '{harness_value}' is not available in this version of "
+                         "pytest-mlperf-nv; use 'harness: loadgen'",
+                         doc.value_loc(root, "harness"), key="harness")
+    harness = doc.choice(root, "harness", "harness", HARNESSES) or "loadgen"
+    backend = doc.choice(root, "backend", "backend", sorted(registry.backends)) or "onnxruntime"
+    profile = None
+    if "profile" in root:
+        profile = Sourced(doc.choice(root, "profile", "profile", PROFILES),
+                          f"suite {doc.value_loc(root, 'profile')}")
+    timeout = None
+    if "timeout" in root:
+        value = doc.number(root["timeout"], doc.value_loc(root, "timeout"), "timeout",
+                           integer=False, positive=True)
+        timeout = Sourced(float(value), f"suite {doc.value_loc(root, 'timeout')}")
+    modes = _modes(doc, root, "modes") or MODES
+    system = _system(doc, root)
+
+    benchmarks = doc.mapping(root, "benchmarks", "benchmarks", required=True)
+    if not benchmarks:
+        raise SuiteError("the benchmark list is empty: name at least one benchmark, e.g. "
+                         "'benchmarks: {digits: {scenarios: [Offline]}}'",
+                         doc.value_loc(root, "benchmarks"), key="benchmarks")
+
+    suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
+                  profile=profile, timeout=timeout, modes=modes, system=system,
+                  sha256=hashlib.sha256(raw).hexdigest())
+    profile_name = profile.value if profile else None
+    for bench_id in benchmarks:
+        suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
+    return suite
+
+
+def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
+    if "modes" not in parent:
+        return None
+    value = parent["modes"]
+    loc = doc.value_loc(parent, "modes")
+    if isinstance(value, str):
+        value = YList([value])
+        value.item_locations = [loc]
+    if not isinstance(value, YList) or not value:
+        raise SuiteError("expected a non-empty list of modes, e.g. [performance, accuracy]", loc,
+                         key=dotted)
+    for item, item_loc in zip(value, value.item_locations):
+        if item == "compliance":
+            raise SuiteError("mode 'compliance' is not available in this version; use "
+                             "performance and accuracy", item_loc, key=dotted)
+        if item not in MODES:
+            raise SuiteError(f"unknown mode {item!r}{_hint(str(item), MODES)}", item_loc, key=dotted)
+    return tuple(dict.fromkeys(value))
+
+
+def _system(doc: _Doc, root: YMap) -> dict[str, Any]:
+    system = doc.mapping(root, "system", "system")
+    if system is None:
+        return {"gpu": "none", "count": 1}
+    doc.check_keys(system, SYSTEM_KEYS, "system")
+    result: dict[str, Any] = {"gpu": doc.string(system, "gpu", "system.gpu") or "none", "count": 1}
+    if "count" in system:
+        result["count"] = doc.number(system["count"], doc.value_loc(system, "count"), "system.count",
+                                     integer=True, positive=True)
+    if "type" in system:
+        result["type"] = doc.choice(system, "type", "system.type", SYSTEM_TYPES)
+    return result
+
+
+def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
+                     registry: Registry, profile: str | None) -> list[Case]:
+    key_loc = doc.key_loc(benchmarks, bench_id)
+    dotted = f"benchmarks.{bench_id}"
+    bench_id = doc.safe_name(bench_id, key_loc, dotted, "benchmark id")
+    body = benchmarks[bench_id]
+    if body is None:
+        body = YMap()
+        body.location, body.key_locations, body.value_locations = key_loc, {}, {}
+    if not isinstance(body, YMap):
+        raise SuiteError(f"expected a mapping of benchmark settings, got {_kind(body)}",
+                         doc.value_loc(benchmarks, bench_id), key=dotted)
+    known = sorted(registry.benchmarks)
+    name = bench_id
+    if "benchmark" in body:
+        name = doc.string(body, "benchmark", f"{dotted}.benchmark") or bench_id
+        if name not in registry.benchmarks:
+            raise SuiteError(f"unknown benchmark '{name}'{_hint(name, known)}",
+                             doc.value_loc(body, "benchmark"), key=f"{dotted}.benchmark")
+    elif name not in registry.benchmarks:
+        raise SuiteError(
+            f"unknown benchmark '{name}'{_hint(name, known)} (a variant with its own id names its "
+            "benchmark with 'benchmark: <name>')", key_loc, key=dotted)
+    definition = registry.benchmarks[name]
+
+    allowed = list(BENCHMARK_KEYS) + list(KNOBS)
+    doc.check_keys(body, allowed, dotted)
+    common_knobs = {k: body[k] for k in body if k in KNOBS}
+    modes = _modes(doc, body, f"{dotted}.modes") or suite.modes
+    expect = _expect(doc, body, dotted)
+
+    scenario_map = _scenarios(doc, body, dotted, definition.scenarios)
+    cases: list[Case] = []
+    for scenario, (scen_body, scen_loc) in scenario_map.items():
+        knobs: dict[str, Sourced] = {}
+        for knob_name, value in common_knobs.items():
+            knob = KNOBS[knob_name]
+            if scenario not in knob.scenarios:
+                continue  # a benchmark-level scenario target applies to its own scenario only
+            loc = doc.value_loc(body, knob_name)
+            knobs[knob_name] = _knob_value(doc, suite, knob, value, loc, f"{dotted}.{knob_name}", profile)
+        if scen_body is not None:
+            where = f"{dotted}.scenarios.{scenario}"
+            for knob_name in scen_body:
+                kloc = doc.key_loc(scen_body, knob_name)
+                if knob_name not in KNOBS:
+                    raise SuiteError(f"unknown knob{_hint(knob_name, list(KNOBS))}", kloc,
+                                     key=f"{where}.{knob_name}")
+                knob = KNOBS[knob_name]
+                if scenario not in knob.scenarios:
+                    raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
+                                     kloc, key=f"{where}.{knob_name}")
+                knobs[knob_name] = _knob_value(doc, suite, knob, scen_body[knob_name],
+                                               doc.value_loc(scen_body, knob_name),
+                                               f"{where}.{knob_name}", profile)
+        for mode in modes:
+            cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
+                              knobs=knobs, expect=expect, location=scen_loc))
+    return cases
+
+
+def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, dotted: str,
+                profile: str | None) -> Sourced:
+    if suite.harness not in knob.harnesses:
+        raise SuiteError(
+            f"knob '{knob.name}' is not honoured by harness '{suite.harness}' "
+            f"(backend {suite.backend}); it is a knob of harness '{', '.join(knob.harnesses)}'. "
+            "Remove it from this suite", loc, key=dotted)
+    if knob.type is bool:
+        if not isinstance(value, bool):
+            raise SuiteError(f"expected true or false, got {_kind(value)} {value!r}", loc, key=dotted)
+    else:
+        value = doc.number(value, loc, dotted, integer=knob.type is int, positive=knob.positive,
+                           minimum=knob.minimum)
+        if knob.type is float:
+            value = float(value)
+    if profile == "official" and knob.rule:
+        raise SuiteError(f"profile 'official' keeps this at LoadGen's mlperf.conf value: {knob.rule}. "
+                         "Remove the key, or use 'profile: quick' for a non-submittable run",
+                         loc, key=dotted)
+    return Sourced(value, f"suite {loc}")
+
+
+def _expect(doc: _Doc, body: YMap, dotted: str) -> dict[str, Sourced]:
+    expect = doc.mapping(body, "expect", f"{dotted}.expect")
+    if expect is None:
+        return {}
+    doc.check_keys(expect, EXPECT_KEYS, f"{dotted}.expect")
+    result = {}
+    for key in expect:
+        loc = doc.value_loc(expect, key)
+        value = doc.number(expect[key], loc, f"{dotted}.expect.{key}", integer=False,
+                           positive=key != "min_accuracy", minimum=0)
+        result[key] = Sourced(float(value), f"suite {loc}")
+    return result
+
+
+def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...]
+               ) -> dict[str, tuple[YMap | None, Location]]:
+    where = f"{dotted}.scenarios"
+    if "scenarios" not in body:
+        return {s: (None, body.location) for s in supported}
+    value = body["scenarios"]
+    loc = doc.value_loc(body, "scenarios")
+    result: dict[str, tuple[YMap | None, Location]] = {}
+    if isinstance(value, YList):
+        if not value:
+            raise SuiteError("the scenario list is empty", loc, key=where)
+        items = [(item, item_loc, None) for item, item_loc in zip(value, value.item_locations)]
+    elif isinstance(value, YMap):
+        if not value:
+            raise SuiteError("the scenario mapping is empty", loc, key=where)
+        items = [(k, doc.key_loc(value, k), value[k]) for k in value]
+    else:
+        raise SuiteError(f"expected a list or mapping of scenarios, got {_kind(value)}", loc, key=where)
+    for scenario, item_loc, scen_body in items:
+        if scenario not in SCENARIOS:
+            raise SuiteError(f"unknown scenario {scenario!r}{_hint(str(scenario), SCENARIOS)} "
+                             "(names are exact)", item_loc, key=where)
+        if scenario not in supported:
+            raise SuiteError(f"benchmark does not support scenario {scenario}; it supports "
+                             f"{', '.join(supported)}", item_loc, key=where)
+        if scen_body is not None and not isinstance(scen_body, YMap):
+            raise SuiteError(f"expected a mapping of knobs, got {_kind(scen_body)}", item_loc,
+                             key=f"{where}.{scenario}")
+        result[scenario] = (scen_body, item_loc)
+    return result

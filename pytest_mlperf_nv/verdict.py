@@ -1,0 +1,83 @@
+"""Verdicts of a run, from LoadGen's logs and the accuracy score, as short domain messages.
+
+A performance item passes when LoadGen said VALID, the detail log has no error lines, and
+every ``expect:`` gate holds. An accuracy item passes when the detail log has no error
+lines, every sample was logged exactly once, and the score meets the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .harness.logs import RunResult
+
+MAX_LISTED = 6
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    headline: str
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def judge_performance(result: RunResult, expect: dict[str, Any]) -> Verdict:
+    reasons: list[str] = []
+    notes: list[str] = []
+    if result.validity != "VALID":
+        reasons.extend(result.unmet or ["LoadGen gave no reason"])
+        if result.recommendation:
+            notes.append(f"LoadGen recommends: {result.recommendation}")
+    reasons.extend(_errors(result))
+    value = result.metric_value
+    if result.valid and value is not None:
+        if "min_qps" in expect and result.metric_unit == "samples/s" and value < expect["min_qps"]:
+            reasons.append(f"expect.min_qps not met: measured {value:,.1f} samples/s, "
+                           f"target {expect['min_qps']:,.1f}")
+        if "max_latency_ms" in expect and result.metric_unit == "ms" and value > expect["max_latency_ms"]:
+            reasons.append(f"expect.max_latency_ms not met: measured {value:.3f} ms, "
+                           f"target {expect['max_latency_ms']:.3f} ms")
+    passed = not reasons
+    headline = f"LoadGen result {result.validity}"
+    if passed:
+        headline += f", {_metric(result)}"
+    elif result.validity == "VALID":
+        headline += f" ({_metric(result)}) but"
+    return Verdict(passed, headline, reasons[:MAX_LISTED], notes)
+
+
+def judge_accuracy(result: RunResult, score: dict[str, Any] | None, target: float,
+                   accuracy_error: str | None) -> Verdict:
+    reasons = list(_errors(result))
+    if accuracy_error:
+        reasons.append(accuracy_error)
+    elif score is not None:
+        if score["duplicates"]:
+            reasons.append(f"{score['duplicates']} samples were logged more than once")
+        if score["missing"]:
+            reasons.append(f"{score['missing']} of {score['expected']} samples were never logged")
+        if score["value"] < target:
+            reasons.append(f"accuracy {score['metric']} {score['value']:.3f}% is below the target "
+                           f"{target:.3f}% ({score['good']}/{score['total']} right)")
+    passed = not reasons
+    headline = "accuracy " + (f"{score['metric']} {score['value']:.3f}% (target {target:.3f}%)"
+                              if score else "not scored")
+    return Verdict(passed, headline, reasons[:MAX_LISTED])
+
+
+def _errors(result: RunResult) -> list[str]:
+    if not result.errors:
+        return []
+    first = result.errors[0]
+    more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+    return [f"LoadGen logged {len(result.errors)} error line(s): {first[:200]}{more}"]
+
+
+def _metric(result: RunResult) -> str:
+    if result.metric_value is None:
+        return "no metric"
+    if result.metric_unit == "ms":
+        return f"{result.metric_name} {result.metric_value:.3f} ms"
+    return f"{result.metric_value:,.1f} {result.metric_unit}"
