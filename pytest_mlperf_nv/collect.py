@@ -57,10 +57,10 @@ class SuiteFile(pytest.File):
         for bench_id, cases in by_id.items():
             yield BenchmarkNode.from_parent(self, name=bench_id, cases=cases)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, MlperfError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 class BenchmarkNode(pytest.Collector):

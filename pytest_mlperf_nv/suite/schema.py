@@ -109,7 +109,7 @@ class _Doc:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 integer and not isinstance(value, int)):
             expected = "an integer" if integer else "a number"
-            raise SuiteError(f"expected {expected}, got {_kind(value)} {value!r}", loc, key=dotted)
+            raise SuiteError(f"expected {expected}, got {_got(value)}", loc, key=dotted)
         if positive and value <= 0:
             raise SuiteError(f"must be greater than 0, got {value}", loc, key=dotted)
         if minimum is not None and value < minimum:
@@ -133,6 +133,15 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def _got(value: Any) -> str:
+    """The kind and, where it adds something, the value, spelled as in YAML."""
+    if value is None:
+        return _kind(value)
+    if isinstance(value, bool):
+        return f"{_kind(value)} {str(value).lower()}"
+    return f"{_kind(value)} {value!r}"
 
 
 def is_suite_text(text: str) -> bool:
@@ -208,7 +217,7 @@ def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
     if not isinstance(value, YList) or not value:
         raise SuiteError("expected a non-empty list of modes, e.g. [performance, accuracy]", loc,
                          key=dotted)
-    for item, item_loc in zip(value, value.item_locations):
+    for item, item_loc in zip(value, value.item_locations, strict=True):
         if item == "compliance":
             raise SuiteError("mode 'compliance' is not available in this version; use "
                              "performance and accuracy", item_loc, key=dotted)
@@ -258,20 +267,20 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
 
     allowed = list(BENCHMARK_KEYS) + list(KNOBS)
     doc.check_keys(body, allowed, dotted)
-    common_knobs = {k: body[k] for k in body if k in KNOBS}
     modes = _modes(doc, body, f"{dotted}.modes") or suite.modes
     expect = _expect(doc, body, dotted)
 
     scenario_map = _scenarios(doc, body, dotted, definition.scenarios)
+    # Validate every benchmark-level knob, also one that applies to none of the scenarios.
+    common_knobs = {k: _knob_value(doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
+                                   f"{dotted}.{k}", profile) for k in body if k in KNOBS}
     cases: list[Case] = []
     for scenario, (scen_body, scen_loc) in scenario_map.items():
         knobs: dict[str, Sourced] = {}
-        for knob_name, value in common_knobs.items():
-            knob = KNOBS[knob_name]
-            if scenario not in knob.scenarios:
+        for knob_name, sourced in common_knobs.items():
+            if scenario not in KNOBS[knob_name].scenarios:
                 continue  # a benchmark-level scenario target applies to its own scenario only
-            loc = doc.value_loc(body, knob_name)
-            knobs[knob_name] = _knob_value(doc, suite, knob, value, loc, f"{dotted}.{knob_name}", profile)
+            knobs[knob_name] = sourced
         if scen_body is not None:
             where = f"{dotted}.scenarios.{scenario}"
             for knob_name in scen_body:
@@ -301,7 +310,7 @@ def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, 
             "Remove it from this suite", loc, key=dotted)
     if knob.type is bool:
         if not isinstance(value, bool):
-            raise SuiteError(f"expected true or false, got {_kind(value)} {value!r}", loc, key=dotted)
+            raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
     else:
         value = doc.number(value, loc, dotted, integer=knob.type is int, positive=knob.positive,
                            minimum=knob.minimum)
@@ -339,7 +348,7 @@ def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...]
     if isinstance(value, YList):
         if not value:
             raise SuiteError("the scenario list is empty", loc, key=where)
-        items = [(item, item_loc, None) for item, item_loc in zip(value, value.item_locations)]
+        items = [(item, item_loc, None) for item, item_loc in zip(value, value.item_locations, strict=True)]
     elif isinstance(value, YMap):
         if not value:
             raise SuiteError("the scenario mapping is empty", loc, key=where)

@@ -91,9 +91,23 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        start = exc.context_mark
+        if mark is not None and start is not None and mark.line >= len(text.splitlines()):
+            # The end of the file (an unclosed bracket or quote): it has no line to show, so
+            # point at where the unclosed construct starts.
+            mark = start
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         problem = exc.problem or "invalid YAML"
-        context = f" ({exc.context})" if exc.context else ""
+        context = ""
+        if exc.context and problem.startswith("but "):
+            # e.g. "expected a single document in the stream, but found another document"
+            problem = f"{exc.context}, {problem}"
+        elif exc.context:
+            where = ""
+            if start is not None and mark is not None and (start.line, start.column) != (
+                    mark.line, mark.column):
+                where = f" that starts at line {start.line + 1}, column {start.column + 1}"
+            context = f" ({exc.context}{where})"
         raise SuiteError(f"malformed YAML: {problem}{context}", location) from None
     except yaml.YAMLError as exc:
         raise SuiteError(f"malformed YAML: {exc}", Location(path, 1, 1)) from None
