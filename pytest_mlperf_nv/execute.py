@@ -141,10 +141,16 @@ def _message(case: Case, verdict: Verdict, child: ChildOutcome, run_dir: Path) -
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += [f"  {note}" for note in verdict.notes]
     if not verdict.passed and (child.timed_out or child.returncode):
-        stderr = child.stderr_tail(8)
-        if stderr:
-            lines.append("  child stderr (last lines):")
-            lines += [f"    | {line}" for line in stderr.splitlines()]
+        state = child.status.get("status")
+        if child.timed_out and state:
+            lines.append(f"  child state when killed: {state}")
+        for name, text in (("stderr", child.stderr_tail(8)), ("stdout", child.stdout_tail(8))):
+            if text:
+                lines.append(f"  child {name} (last lines):")
+                lines += [f"    | {line}" for line in text.splitlines()]
+                break
+        else:
+            lines.append("  the child wrote nothing to stdout or stderr")
     lines.append(f"  logs: {run_dir}")
     return "\n".join(lines)
 

@@ -37,8 +37,8 @@ def judge_performance(result: RunResult, expect: dict[str, Any]) -> Verdict:
             reasons.append(f"expect.min_qps not met: measured {value:,.1f} samples/s, "
                            f"target {expect['min_qps']:,.1f}")
         if "max_latency_ms" in expect and result.metric_unit == "ms" and value > expect["max_latency_ms"]:
-            reasons.append(f"expect.max_latency_ms not met: measured {value:.3f} ms, "
-                           f"target {expect['max_latency_ms']:.3f} ms")
+            reasons.append(f"expect.max_latency_ms not met: measured {value:.4g} ms, "
+                           f"target {expect['max_latency_ms']:.4g} ms")
     passed = not reasons
     headline = f"LoadGen result {result.validity}"
     if passed:

@@ -39,6 +39,9 @@ class ChildOutcome:
     def stderr_tail(self, lines: int = 12) -> str:
         return tail(self.run_dir / STDERR, lines)
 
+    def stdout_tail(self, lines: int = 12) -> str:
+        return tail(self.run_dir / STDOUT, lines)
+
     def describe(self) -> str:
         if self.timed_out:
             return f"the run did not finish within its timeout of {self.timeout_s:.0f} s and was killed"

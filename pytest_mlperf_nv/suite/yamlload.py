@@ -7,6 +7,7 @@ names the line and column of the offending key or value.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ class YList(list):
 def _loc(path: Path, node: yaml.Node) -> Location:
     mark = node.start_mark
     return Location(path, mark.line + 1, mark.column + 1)
+
+
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 def _loader_for(path: Path) -> type[yaml.SafeLoader]:
@@ -68,6 +72,9 @@ def _loader_for(path: Path) -> type[yaml.SafeLoader]:
         result.item_locations = [_loc(path, child) for child in node.value]
         return result
 
+    # YAML 1.1 reads "1e5" and "1.0e9" as strings; suites write QPS that way, so read them
+    # as numbers, like YAML 1.2 does.
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789."))
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
     return Loader

@@ -1,0 +1,150 @@
+"""Real runs that fail: LoadGen's own reasons, crashing and hanging backends, timeouts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from junitparser.xunit2 import JUnitXml
+
+from tests.helpers import digits_suite, write_suite
+
+BACKENDS_CONFTEST = '''
+import threading
+
+from pytest_mlperf_nv.harness.loadgen.backends import OnnxRuntimeBackend
+
+
+class ExplodingBackend(OnnxRuntimeBackend):
+    """Works for two batches, then raises inside the run."""
+
+    calls = 0
+
+    def predict(self, batch):
+        ExplodingBackend.calls += 1
+        if ExplodingBackend.calls > 2:
+            raise RuntimeError("backend exploded on purpose")
+        return super().predict(batch)
+
+
+class SilentBackend(OnnxRuntimeBackend):
+    """Never answers: the SUT never completes a sample."""
+
+    def predict(self, batch):
+        threading.Event().wait()
+
+
+def pytest_mlperf_register(registry):
+    registry.add_backend("exploding", ExplodingBackend)
+    registry.add_backend("silent", SilentBackend)
+'''
+
+
+def _failure_text(result: pytest.RunResult, node_part: str) -> list[str]:
+    """The failure section of one item, as printed."""
+    text = result.stdout.str()
+    start = text.index(f"_ {node_part}") if f"_ {node_part}" in text else text.index(node_part)
+    block = text[start:].split("\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line.startswith("_____") or line.startswith("====="):
+            break
+        lines.append(line)
+    return [line for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("      Offline: {offline_expected_qps: 10}\n",
+     ["*LoadGen result INVALID*",
+      "*min duration not met: the Offline query of * samples (expected 10 samples/s) finished in *"
+      "needs at least 1000 ms*",
+      "*LoadGen recommends: Increase expected QPS*", "*logs: *runs/cpu/digits/Offline/performance*"]),
+    ("      Server: {server_target_qps: 500, server_target_latency_ns: 1000}\n",
+     ["*LoadGen result INVALID*",
+      "*latency constraint not met: p99 latency * ms > bound 0.001 ms at 500* queries/s*",
+      "*logs: *runs/cpu/digits/Server/performance*"]),
+    ("      MultiStream: {multi_stream_expected_latency_ns: 50000, max_query_count: 100}\n",
+     ["*LoadGen result INVALID*", "*min query count not met: 100 queries, needs at least 662*",
+      "*early stopping not met: Only processed 100 queries.; Need to process at least 662 queries*",
+      "*logs: *runs/cpu/digits/MultiStream/performance*"]),
+])
+def test_invalid_runs_fail_with_loadgen_reasons(mlperf_env: Path, pytester: pytest.Pytester,
+                                                scenario: str, expected: list[str]) -> None:
+    write_suite(mlperf_env, digits_suite(scenario))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(expected)
+    name = scenario.split(":")[0].strip()
+    section = _failure_text(result, f"cpu.yaml::digits::{name}::performance")
+    assert len(section) <= 10, section
+    assert "Traceback" not in result.stdout.str()
+    record = json.loads(next((mlperf_env / "mlperf-results/runs/cpu/digits").glob(
+        "*/performance/result.json")).read_text())
+    assert record["verdict"] == "FAIL" and record["loadgen"]["validity"] == "INVALID"
+    assert record["reasons"]
+
+
+def test_expect_gates_show_target_and_measured(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    write_suite(mlperf_env, digits_suite(
+        "      SingleStream: {single_stream_expected_latency_ns: 20000}\n"
+        "      Offline: {offline_expected_qps: 400000}\n",
+        modes="[performance, accuracy]").replace(
+        "    gpu_batch_size: 32\n",
+        "    gpu_batch_size: 32\n    expect: {min_qps: 1.0e9, max_latency_ms: 0.000001, min_accuracy: 99.9}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=4)
+    for pattern in ("*expect.min_qps not met: measured * samples/s, target 1,000,000,000.0*",
+                    "*expect.max_latency_ms not met: measured * ms, target 1e-06 ms*",
+                    "*accuracy top1 9*% is below the target 99.900% (*/360 right)*"):
+        result.stdout.fnmatch_lines([pattern])
+
+
+def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
+                                                             pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(BACKENDS_CONFTEST)
+    offline = "      Offline: {offline_expected_qps: 400000}\n"
+    write_suite(mlperf_env, digits_suite(offline, backend="exploding"), "a_explode.yaml")
+    write_suite(mlperf_env, digits_suite(offline, backend="silent"), "b_hang.yaml")
+    write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"),
+                "c_good.yaml")
+    timeout = 6
+    start = time.monotonic()
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-timeout={timeout}",
+                                "--junitxml=junit.xml")
+    elapsed = time.monotonic() - start
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines([
+        "*a_explode.yaml::digits::Offline::performance*",
+        "*the run did not complete*",
+        "*the run failed: RuntimeError: backend exploded on purpose*",
+        "*child stderr (last lines):*",
+        "*RuntimeError: backend exploded on purpose*",
+    ])
+    result.stdout.fnmatch_lines([
+        "*b_hang.yaml::digits::Offline::performance*",
+        f"*the run did not finish within its timeout of {timeout} s and was killed*",
+    ])
+    xml = JUnitXml.fromfile(str(mlperf_env / "junit.xml"))
+    cases = {f"{c.classname}::{c.name}": c for s in xml for c in s}
+    assert len(cases) == 3
+    hang = next(c for k, c in cases.items() if "b_hang" in k)
+    crash = next(c for k, c in cases.items() if "a_explode" in k)
+    assert hang.time <= timeout + 5, hang.time
+    assert crash.time <= timeout + 5, crash.time
+    assert elapsed < 3 * (timeout + 5)
+    # The hung child and its process group are gone.
+    record = json.loads((mlperf_env / "mlperf-results/runs/b_hang/digits/Offline/performance/result.json")
+                        .read_text())
+    assert record["child"]["timed_out"] is True and record["verdict"] == "FAIL"
+
+
+def test_stray_audit_config_does_not_change_a_run(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    (mlperf_env / "audit.config").write_text("*.*.mode = 2\n*.*.min_query_count = 123456\n")
+    write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"))
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    run_dir = mlperf_env / "mlperf-results/runs/cpu/digits/SingleStream/performance"
+    detail = (run_dir / "mlperf_log_detail.txt").read_text()
+    assert '"effective_min_query_count", "value": 123456' not in detail
+    assert "audit" not in detail.lower()
