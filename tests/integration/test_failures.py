@@ -92,7 +92,8 @@ def test_expect_gates_show_target_and_measured(mlperf_env: Path, pytester: pytes
         "      Offline: {offline_expected_qps: 400000}\n",
         modes="[performance, accuracy]").replace(
         "    gpu_batch_size: 32\n",
-        "    gpu_batch_size: 32\n    expect: {min_qps: 1.0e9, max_latency_ms: 0.000001, min_accuracy: 99.9}\n"))
+        "    gpu_batch_size: 32\n"
+        "    expect: {min_qps: 1.0e9, max_latency_ms: 0.000001, min_accuracy: 99.9}\n"))
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=4)
     for pattern in ("*expect.min_qps not met: measured * samples/s, target 1,000,000,000.0*",

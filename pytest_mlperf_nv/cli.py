@@ -1,0 +1,54 @@
+"""``mlperf-nv``: small command-line companions to the pytest plugin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _results(args: argparse.Namespace) -> int:
+    runs = Path(args.out) / "runs"
+    records = []
+    for path in sorted(runs.glob("*/*/*/*/result.json")):
+        if path.parent.name.endswith(".previous"):
+            continue
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            print(f"mlperf-nv: skipping unreadable {path}: {exc}", file=sys.stderr)
+    if not records:
+        print(f"mlperf-nv: no results under {runs} (run pytest on a suite first, or pass --out)",
+              file=sys.stderr)
+        return 1
+    for r in records:
+        case, lg, acc = r["case"], r.get("loadgen") or {}, r.get("accuracy") or {}
+        metric = ""
+        if lg.get("value") is not None:
+            metric = f"{lg['value']:.4g} {lg['unit']}"
+        elif acc:
+            metric = f"{acc['metric']} {acc['value']:.3f}%"
+        print(f"{Path(r['suite']['path']).stem}::{case['id']}::{case['scenario']}::{case['mode']:<12} "
+              f"{r['verdict']:<5} {lg.get('validity') or '':<8} {metric}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlperf-nv", description="pytest-mlperf-nv companion tool")
+    parser.add_argument("--version", action="version", version=f"pytest-mlperf-nv {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    results = sub.add_parser("results", help="list the latest result of every run under an output dir")
+    results.add_argument("--out", default="mlperf-results", help="output dir (default: mlperf-results)")
+    results.set_defaults(func=_results)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
