@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
+import sys
 
 import pytest
 
@@ -11,9 +12,8 @@ from tests.helpers import REPO
 
 
 def test_ruff_is_clean() -> None:
-    ruff = shutil.which("ruff")
-    if ruff is None:
+    if importlib.util.find_spec("ruff") is None:
         pytest.fail("ruff is not installed: install the test extra (pip install -e '.[test]')")
-    result = subprocess.run([ruff, "check", "pytest_mlperf_nv", "tests"], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "pytest_mlperf_nv", "tests"], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
