@@ -138,3 +138,22 @@ def test_last_failed_reruns_only_the_failure(mlperf_env: Path, pytester: pytest.
     again = pytester.runpytest("--lf")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*digits::Offline::performance*"])
+
+
+def test_second_session_reuses_the_cached_model(mlperf_env: Path, pytester: pytest.Pytester,
+                                                tmp_path: Path) -> None:
+    cache = tmp_path / "fresh-cache"
+    write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n",
+                                         modes="[accuracy]"))
+    record_path = mlperf_env / "mlperf-results/runs/cpu/digits/SingleStream/accuracy/result.json"
+    hits = []
+    for _ in range(2):
+        result = pytester.runpytest(f"--mlperf-cache-dir={cache}", "--junitxml=junit.xml")
+        result.assert_outcomes(passed=1)
+        record = json.loads(record_path.read_text())
+        hits.append(record["model"]["cache_hit"])
+        props = {p.name: p.value for s in JUnitXml.fromfile(str(mlperf_env / "junit.xml"))
+                 for c in s for p in c.properties()}
+        assert props["mlperf_model_cache"] == ("hit" if hits[-1] else "miss")
+    assert hits == [False, True]
+    assert record["model"]["path"].startswith(str(cache))
