@@ -54,11 +54,15 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
     if timeout_setting.value is not None:
         timeout_s = float(timeout_setting.value)
     else:
-        timeout_s = 2 * expected_seconds(case.scenario, plain, 0) + AUTO_TIMEOUT_MARGIN_S
+        timeout_s = 2 * expected_seconds(case.scenario, plain) + AUTO_TIMEOUT_MARGIN_S
 
     run_dir = run_dir_for(session, case)
     started = _now()
-    fresh_run_dir(run_dir)
+    try:
+        fresh_run_dir(run_dir)
+    except OSError as exc:
+        raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
+                           "choose a writable output directory with --mlperf-out") from None
     (run_dir / "user.conf").write_text(render_user_conf(definition.loadgen_name, case.scenario, settings))
     dataset_spec = {"name": definition.dataset, "ref": registry.datasets[definition.dataset].to_dict(),
                     "data_dir": _str(session.settings.get("data_dir")),

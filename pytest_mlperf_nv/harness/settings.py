@@ -42,8 +42,7 @@ def loadgen_settings(case: Case, profile: str) -> dict[str, Sourced]:
         knob = KNOBS[name]
         if knob.loadgen_attr is None:
             continue
-        value = sourced.value * knob.loadgen_scale if knob.loadgen_scale != 1 else sourced.value
-        settings[knob.loadgen_attr] = Sourced(value, sourced.source)
+        settings[knob.loadgen_attr] = sourced
     return settings
 
 
@@ -65,7 +64,7 @@ def render_user_conf(model: str, scenario: str, settings: dict[str, Sourced]) ->
     return "\n".join(lines) + "\n"
 
 
-def expected_seconds(scenario: str, settings: dict[str, Any], sample_count: int) -> float:
+def expected_seconds(scenario: str, settings: dict[str, Any]) -> float:
     """A generous estimate of how long a LoadGen run takes, for its timeout."""
     min_duration = settings.get("min_duration_ms", 600000) / 1000.0
     max_duration = settings.get("max_duration_ms", 0) / 1000.0

@@ -22,8 +22,6 @@ class Knob:
     scenarios: tuple[str, ...] = SCENARIOS
     #: the TestSettings attribute this knob sets (None: not a LoadGen setting)
     loadgen_attr: str | None = None
-    #: the unit LoadGen wants the value multiplied by before it is set
-    loadgen_scale: float = 1
     #: MLPerf's rules fix this value; the official profile refuses to change it
     rule: str | None = None
     #: harnesses that honour the knob

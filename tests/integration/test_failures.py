@@ -149,3 +149,20 @@ def test_stray_audit_config_does_not_change_a_run(mlperf_env: Path, pytester: py
     detail = (run_dir / "mlperf_log_detail.txt").read_text()
     assert '"effective_min_query_count", "value": 123456' not in detail
     assert "audit" not in detail.lower()
+
+
+@pytest.mark.parametrize(("option", "expected"), [
+    ("--mlperf-out", "*cannot create the run directory *: Not a directory; choose a writable output "
+                     "directory with --mlperf-out*"),
+    ("--mlperf-cache-dir", "*model for digits: *--mlperf-cache-dir*"),
+])
+def test_unusable_directories_are_clear_errors(mlperf_env: Path, pytester: pytest.Pytester,
+                                               option: str, expected: str) -> None:
+    blocker = mlperf_env / "a-file"
+    blocker.write_text("not a directory")
+    write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider", f"{option}={blocker}/sub")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == 1
+    result.stdout.fnmatch_lines([expected])
+    assert "Traceback" not in result.stdout.str()
