@@ -7,8 +7,13 @@ from pathlib import Path
 # In-process pytester runs drop the modules they imported when they end; numpy and the
 # libraries below cannot be imported twice in one process, so import them here, once.
 import numpy  # noqa: F401, E402
+import onnx  # noqa: F401, E402
+import onnx.checker  # noqa: F401, E402
+import onnx.helper  # noqa: F401, E402
+import onnx.numpy_helper  # noqa: F401, E402
 import pytest
 import sklearn.datasets  # noqa: F401, E402
+import sklearn.exceptions  # noqa: F401, E402
 import sklearn.model_selection  # noqa: F401, E402
 import sklearn.neural_network  # noqa: F401, E402
 
