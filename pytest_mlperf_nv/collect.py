@@ -89,6 +89,8 @@ class ScenarioNode(pytest.Collector):
             item.stash[CASE_KEY] = case
             item.add_marker(case.mode)
             item.add_marker("mlperf")
+            if case.skip_reason:
+                item.add_marker(pytest.mark.skip(reason=case.skip_reason))
             yield item
 
 

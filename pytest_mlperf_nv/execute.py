@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .accuracy.classification import top1
+from .accuracy.classification import format_imagenet, top1
 from .accuracy.log import AccuracyLogError
+from .benchmarks.mlperf import MLPERF_BENCHMARKS
+from .benchmarks.mlperf.seeds import round_of_detail
 from .datasets import DatasetContext
 from .errors import HarnessError
 from .fixtures import ProvisionedModel
@@ -37,6 +39,7 @@ class CaseOutcome:
     message: str
     properties: list[tuple[str, Any]] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False
 
 
 def run_dir_for(session: MlperfSession, case: Case) -> Path:
@@ -64,7 +67,8 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
         raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
                            "choose a writable output directory with --mlperf-out") from None
     (run_dir / "user.conf").write_text(render_user_conf(definition.loadgen_name, case.scenario, settings))
-    dataset_spec = {"name": definition.dataset, "ref": registry.datasets[definition.dataset].to_dict(),
+    dataset_name = case.dataset or definition.dataset
+    dataset_spec = {"name": dataset_name, "ref": registry.datasets[dataset_name].to_dict(),
                     "data_dir": _str(session.settings.get("data_dir")),
                     "cache_dir": str(session.settings.get("cache_dir")), "options": {}}
     spec = {
@@ -82,8 +86,13 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
         "batch_size": case.knob("gpu_batch_size", 1),
         "num_warmups": case.knob("num_warmups", 0),
         "audit_config": str(run_dir / "audit.config.not-used"),
+        "accuracy_samples": case.accuracy_samples.value if case.accuracy_samples else None,
     }
     child = run_child(spec, run_dir, timeout_s)
+    if child.status.get("error_type") == "ProvisionError":
+        # Missing data is a skip that says what to provide, not a failed benchmark.
+        return CaseOutcome(case, run_dir, False, child.status.get("error_message", ""),
+                           skipped=True)
 
     result: RunResult | None = None
     log_problem = None
@@ -99,7 +108,7 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
         target = _values(case.expect).get("min_accuracy", definition.accuracy_target)
         verdict = None
         if result and result.complete:
-            score, problem = _score(session, definition, run_dir, dataset_spec)
+            score, problem = _score(session, definition, run_dir, dataset_spec, case)
             verdict = judge_accuracy(result, score, target, problem)
     if verdict is None:
         verdict = _crashed(child, result, log_problem)
@@ -111,24 +120,30 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
     return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
 
 
-def _score(session: MlperfSession, definition: Any, run_dir: Path, dataset_spec: dict[str, Any]
-           ) -> tuple[dict[str, Any] | None, str | None]:
+def _score(session: MlperfSession, definition: Any, run_dir: Path, dataset_spec: dict[str, Any],
+           case: Case) -> tuple[dict[str, Any] | None, str | None]:
     registry = session.get_registry()
-    factory = registry.datasets[definition.dataset].load()
+    factory = registry.datasets[dataset_spec["name"]].load()
     dataset = factory(DatasetContext(
         data_dir=Path(dataset_spec["data_dir"]) if dataset_spec["data_dir"] else None,
-        cache_dir=Path(dataset_spec["cache_dir"]), options={}))
+        cache_dir=Path(dataset_spec["cache_dir"]), options=dataset_spec["options"]))
     labels = dataset.labels()
     if labels is None:
-        return None, f"dataset {definition.dataset} has no labels to score accuracy against"
+        return None, f"dataset {dataset_spec['name']} has no labels to score accuracy against"
+    full = len(labels)
+    if case.accuracy_samples:
+        labels = labels[: case.accuracy_samples.value]
     if definition.accuracy_metric != "top1":
         raise HarnessError(f"accuracy metric {definition.accuracy_metric} is not supported yet")
     try:
         found = top1(run_dir / ACCURACY, labels, dtype=definition.response_dtype)
     except AccuracyLogError as exc:
         return None, f"accuracy log unusable: {exc}"
+    # accuracy.txt: the official script's line, as the submission checker parses it.
+    (run_dir / "accuracy.txt").write_text(format_imagenet(found) + "\n")
     return {"metric": "top1", "value": 100.0 * found.accuracy, "good": found.good, "total": found.total,
-            "duplicates": found.duplicates, "missing": found.missing, "expected": len(labels)}, None
+            "duplicates": found.duplicates, "missing": found.missing, "expected": len(labels),
+            "subset": len(labels) < full, "dataset_size": full}, None
 
 
 def _crashed(child: ChildOutcome, result: RunResult | None, log_problem: str | None) -> Verdict:
@@ -177,6 +192,8 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
                  "mode": case.mode, "harness": case.suite.harness, "backend": case.suite.backend},
         "profile": profile,
         "submittable": False if profile != "official" else None,
+        "not_submittable_because": _not_submittable(profile, case, score),
+        "round": round_of_detail(result.detail) if result else None,
         "settings": {k: {"value": v.value, "source": v.source} for k, v in settings.items()},
         "model": {"path": str(model.path), "cache_key": model.key, "cache_hit": model.cache_hit,
                   "build_seconds": model.build_seconds},
@@ -193,10 +210,22 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
         "accuracy": score,
         "child": {"returncode": child.returncode, "timed_out": child.timed_out,
                   "timeout_s": timeout_s, "wall_s": round(child.wall_s, 3),
-                  "timings": child.status.get("timings")},
+                  "timings": child.status.get("timings"),
+                  "performance_sample_count_capped": child.status.get("performance_sample_count_capped")},
         "run_dir": str(case_run_dir_display(child.run_dir)),
         "python_executable": sys.executable,
     }
+
+
+def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None) -> list[str]:
+    reasons = []
+    if profile != "official":
+        reasons.append(f"profile {profile}: shortened LoadGen settings")
+    if score and score.get("subset"):
+        reasons.append(f"accuracy on a subset of {score['expected']} of {score['dataset_size']} samples")
+    if case.benchmark not in MLPERF_BENCHMARKS:
+        reasons.append(f"{case.benchmark} is not an MLPerf benchmark")
+    return reasons
 
 
 def case_run_dir_display(path: Path) -> Path:
@@ -220,6 +249,10 @@ def _properties(record: dict[str, Any]) -> list[tuple[str, Any]]:
     score = record.get("accuracy")
     if score:
         props += [("mlperf_accuracy", score["value"]), ("mlperf_accuracy_metric", score["metric"])]
+        if score.get("subset"):
+            props.append(("mlperf_accuracy_subset", f"{score['expected']}/{score['dataset_size']}"))
+    if record.get("round"):
+        props.append(("mlperf_round", record["round"]))
     props += [("mlperf_model_cache", "hit" if record["model"]["cache_hit"] else "miss"),
               ("mlperf_run_dir", record["run_dir"])]
     return props

@@ -29,6 +29,8 @@ class ProvisionedModel:
     key: str
     cache_hit: bool
     build_seconds: float | None
+    #: "data dir" (a file the user provided), "built" or "cache"
+    source: str = "built"
 
 
 class ModelProvisioner:
@@ -40,13 +42,23 @@ class ModelProvisioner:
 
     def __call__(self, case: Case) -> ProvisionedModel:
         definition = self.session.get_registry().benchmarks[case.benchmark]
+        data_dir = self.session.settings.get("data_dir")
+        if definition.find_model is not None:
+            found = definition.find_model(data_dir)
+            if found is not None:
+                return ProvisionedModel(found, f"file:{found}", True, None, "data dir")
         build = definition.build_model
+        synthetic = definition.is_synthetic(case.dataset or definition.dataset)
+        if build is None or (definition.random_model and not synthetic):
+            where = f"in {data_dir}" if data_dir else "(no data dir is set)"
+            pytest.skip(f"{case.benchmark} needs {definition.model_hint or 'a model file'} {where}; "
+                        "set --mlperf-data-dir, MLPERF_NV_DATA_DIR or the ini key mlperf_data_dir")
         parts = {"benchmark": definition.name, **definition.model_key(),
                  "build_function": f"{build.__module__}.{build.__qualname__}"}
         memo_key = repr(sorted(parts.items()))
         if memo_key in self._memo:
             found = self._memo[memo_key]
-            return ProvisionedModel(found.path, found.key, True, None)
+            return ProvisionedModel(found.path, found.key, True, None, "cache")
 
         def build_into(staging: Path) -> None:
             # The builder names its file; keep the name with the entry.
@@ -58,7 +70,8 @@ class ModelProvisioner:
         except CacheError as exc:
             raise ProvisionError(f"model for {case.benchmark}: {exc}") from None
         model_file = entry.path / (entry.path / MODEL_NAME_FILE).read_text().strip()
-        model = ProvisionedModel(model_file, entry.key, entry.hit, entry.build_seconds)
+        model = ProvisionedModel(model_file, entry.key, entry.hit, entry.build_seconds,
+                                 "cache" if entry.hit else "built")
         self._memo[memo_key] = model
         return model
 
@@ -93,6 +106,8 @@ def mlperf_test(mlperf_case: Case, mlperf_model: ProvisionedModel, mlperf_sessio
     from .execute import run_case
 
     outcome = run_case(mlperf_session, mlperf_case, mlperf_model)
+    if outcome.skipped:
+        pytest.skip(outcome.message)
     request.node.user_properties.extend(outcome.properties)
     if not outcome.passed:
         pytest.fail(outcome.message, pytrace=False)

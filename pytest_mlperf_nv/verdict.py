@@ -64,6 +64,8 @@ def judge_accuracy(result: RunResult, score: dict[str, Any] | None, target: floa
     passed = not reasons
     headline = "accuracy " + (f"{score['metric']} {score['value']:.3f}% (target {target:.3f}%)"
                               if score else "not scored")
+    if score and score.get("subset"):
+        headline += f" on a subset of {score['expected']} of {score['dataset_size']} samples (not official)"
     return Verdict(passed, headline, reasons[:MAX_LISTED])
 
 

@@ -19,6 +19,7 @@ from .classification import (
 from .detection import DetectionResult, format_openimages, openimages_map
 from .log import AccuracyEntry, AccuracyLogError, decode, dedupe, read_accuracy_log
 from .recommendation import DlrmResult, dlrm_auc, format_dlrm
+from .rouge import LlmAccuracyResult, format_llm, llm_accuracy, rouge_scores, tokenizer_decoder
 from .segmentation import (
     CaseDice,
     KitsResult,
@@ -97,4 +98,10 @@ __all__ = [
     "read_manifest",
     "rnnt_wer",
     "word_error_rate",
+    # gptj, llama2-70b, llama3.1-8b
+    "LlmAccuracyResult",
+    "format_llm",
+    "llm_accuracy",
+    "rouge_scores",
+    "tokenizer_decoder",
 ]

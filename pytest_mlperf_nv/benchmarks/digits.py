@@ -99,6 +99,7 @@ def definition() -> BenchmarkDef:
         postprocess=top1_response,
         build_model=build_digits_model,
         model_key=digits_model_key,
+        datasets={"digits": "digits"},
         accuracy_metric="top1",
         accuracy_target=90.0,
         description="scikit-learn digits, MLP on ONNX Runtime (smoke benchmark, not MLPerf)",

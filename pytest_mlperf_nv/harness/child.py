@@ -27,6 +27,28 @@ def _writer(run_dir: Path):
     return write
 
 
+class Subset:
+    """The first ``count`` samples of a dataset (accuracy on a labelled subset)."""
+
+    def __init__(self, dataset: Any, count: int):
+        self.dataset = dataset
+        self.total_count = min(count, dataset.total_count)
+        self.performance_count = min(self.total_count, dataset.performance_count)
+
+    def load(self, indices: list[int]) -> None:
+        self.dataset.load(indices)
+
+    def unload(self, indices: list[int]) -> None:
+        self.dataset.unload(indices)
+
+    def get(self, indices: list[int]) -> Any:
+        return self.dataset.get(indices)
+
+    def labels(self) -> Any:
+        labels = self.dataset.labels()
+        return None if labels is None else labels[: self.total_count]
+
+
 def run(spec: dict[str, Any]) -> None:
     import mlperf_loadgen as lg
 
@@ -45,6 +67,9 @@ def run(spec: dict[str, Any]) -> None:
     dataset = dataset_factory(DatasetContext(
         data_dir=Path(spec["dataset"]["data_dir"]) if spec["dataset"].get("data_dir") else None,
         cache_dir=Path(spec["dataset"]["cache_dir"]), options=spec["dataset"].get("options", {})))
+    subset = spec.get("accuracy_samples")
+    if subset:
+        dataset = Subset(dataset, int(subset))
     timings["dataset_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -76,6 +101,12 @@ def run(spec: dict[str, Any]) -> None:
     for attr, value in loadgen["settings"].items():
         current = getattr(settings, attr)
         setattr(settings, attr, type(current)(value) if isinstance(current, (int, float)) else value)
+    # LoadGen asks the QSL for performance_sample_count samples (mlperf.conf's value, e.g.
+    # 1024 for resnet50); a smaller data set (synthetic, a subset) cannot give more.
+    wanted = settings.performance_sample_count_override or dataset.performance_count
+    if wanted > dataset.total_count:
+        settings.performance_sample_count_override = dataset.total_count
+        status["performance_sample_count_capped"] = {"from": wanted, "to": dataset.total_count}
 
     log_settings = lg.LogSettings()
     log_settings.log_output.outdir = str(run_dir)
@@ -117,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(text)
         sys.stderr.flush()
         _writer(Path(spec["run_dir"]))({"status": "error", "error": f"{type(exc).__name__}: {exc}",
+                                         "error_type": type(exc).__name__, "error_message": str(exc),
                                          "traceback": text})
         # os._exit: after a failed StartTest, LoadGen aborts the interpreter at exit.
         os._exit(3)

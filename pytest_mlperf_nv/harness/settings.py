@@ -12,10 +12,12 @@ from typing import Any
 from ..suite.knobs import KNOBS
 from ..suite.model import Case, Sourced
 
-#: the quick profile: short runs that still give a real LoadGen verdict (not submittable)
-QUICK_DEFAULTS: dict[str, Any] = {
-    "min_duration_ms": 1000,
-}
+#: the quick profile: short runs that still give a real LoadGen verdict (not submittable).
+#: Offline's query is sized by its expected QPS alone (not the rules' minimum samples per
+#: query, e.g. 24,576 for resnet50); the other scenarios keep the query counts early
+#: stopping needs.
+QUICK_DEFAULTS: dict[str, Any] = {"min_duration_ms": 1000}
+QUICK_SCENARIO_DEFAULTS: dict[str, dict[str, Any]] = {"Offline": {"min_query_count": 1}}
 
 _CONF_KEYS = {
     "offline_expected_qps": ("target_qps", 1),
@@ -36,7 +38,8 @@ def loadgen_settings(case: Case, profile: str) -> dict[str, Sourced]:
     """TestSettings attributes for ``case`` under ``profile``, each with its source."""
     settings: dict[str, Sourced] = {}
     if profile == "quick":
-        for attr, value in QUICK_DEFAULTS.items():
+        defaults = {**QUICK_DEFAULTS, **QUICK_SCENARIO_DEFAULTS.get(case.scenario, {})}
+        for attr, value in defaults.items():
             settings[attr] = Sourced(value, "profile quick")
     for name, sourced in case.knobs.items():
         knob = KNOBS[name]

@@ -29,6 +29,12 @@ class Case:
     knobs: dict[str, Sourced]
     expect: dict[str, Sourced]
     location: Location
+    #: registered dataset the run reads (None: the benchmark cannot run on this harness)
+    dataset: str | None = None
+    #: score accuracy on the first N samples only (a subset score, never the official one)
+    accuracy_samples: Sourced | None = None
+    #: why the item is skipped at collection (e.g. only NVIDIA's harness can run it)
+    skip_reason: str | None = None
 
     @property
     def nodeid_suffix(self) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..benchmarks.base import BenchmarkDef
+from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..errors import Location, SuiteError
 from ..registry import Registry
 from .knobs import KNOBS, MODES, SCENARIOS, Knob
@@ -27,7 +29,8 @@ PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
 TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "backend", "profile",
             "modes", "timeout", "benchmarks")
-BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect")
+BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
+                  "accuracy_samples")
 EXPECT_KEYS = ("min_accuracy", "min_qps", "max_latency_ms")
 SYSTEM_KEYS = ("gpu", "count", "type")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -252,25 +255,36 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     if not isinstance(body, YMap):
         raise SuiteError(f"expected a mapping of benchmark settings, got {_kind(body)}",
                          doc.value_loc(benchmarks, bench_id), key=dotted)
-    known = sorted(registry.benchmarks)
+    known = sorted(set(registry.benchmarks) | set(MLPERF_BENCHMARKS))
     name = bench_id
     if "benchmark" in body:
         name = doc.string(body, "benchmark", f"{dotted}.benchmark") or bench_id
-        if name not in registry.benchmarks:
+        if name not in known:
             raise SuiteError(f"unknown benchmark '{name}'{_hint(name, known)}",
                              doc.value_loc(body, "benchmark"), key=f"{dotted}.benchmark")
-    elif name not in registry.benchmarks:
+    elif name not in known:
         raise SuiteError(
             f"unknown benchmark '{name}'{_hint(name, known)} (a variant with its own id names its "
             "benchmark with 'benchmark: <name>')", key_loc, key=dotted)
-    definition = registry.benchmarks[name]
+    definition = registry.benchmarks.get(name)
+    skip_reason = None
+    supported = definition.scenarios if definition else mlperf_scenarios(name)
+    if definition is None:
+        skip_reason = (f"{name} cannot run on the built-in harness (harness: {suite.harness}) yet; "
+                       "NVIDIA's MLPerf code runs it with 'harness: nvidia'")
 
     allowed = list(BENCHMARK_KEYS) + list(KNOBS)
     doc.check_keys(body, allowed, dotted)
     modes = _modes(doc, body, f"{dotted}.modes") or suite.modes
     expect = _expect(doc, body, dotted)
 
-    scenario_map = _scenarios(doc, body, dotted, definition.scenarios)
+    scenario_map = _scenarios(doc, body, dotted, supported)
+    dataset = _dataset(doc, body, dotted, definition)
+    accuracy_samples = None
+    if "accuracy_samples" in body:
+        loc = doc.value_loc(body, "accuracy_samples")
+        accuracy_samples = Sourced(doc.number(body["accuracy_samples"], loc, f"{dotted}.accuracy_samples",
+                                              integer=True, positive=True), f"suite {loc}")
     # Validate every benchmark-level knob, also one that applies to none of the scenarios.
     common_knobs = {k: _knob_value(doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
                                    f"{dotted}.{k}", profile) for k in body if k in KNOBS}
@@ -296,9 +310,49 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                                                doc.value_loc(scen_body, knob_name),
                                                f"{where}.{knob_name}", profile)
         for mode in modes:
+            reason = skip_reason
+            if reason is None and mode == "accuracy" and definition and definition.is_synthetic(dataset):
+                reason = (f"{name} accuracy needs real data with labels; dataset "
+                          f"'{_choice_of(definition, dataset)}' is synthetic (performance only). "
+                          f"Choose one of: {', '.join(_real_choices(definition))}")
             cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
-                              knobs=knobs, expect=expect, location=scen_loc))
+                              knobs=knobs, expect=expect, location=scen_loc, dataset=dataset,
+                              accuracy_samples=accuracy_samples, skip_reason=reason))
     return cases
+
+
+def _dataset(doc: _Doc, body: YMap, dotted: str, definition: BenchmarkDef | None) -> str | None:
+    if definition is None:
+        return None
+    if "dataset" not in body:
+        return definition.dataset
+    choices = sorted(definition.datasets) or [definition.dataset]
+    choice = doc.choice(body, "dataset", f"{dotted}.dataset", choices)
+    return definition.dataset_for(choice)
+
+
+def _choice_of(definition: BenchmarkDef, dataset: str | None) -> str:
+    return next((k for k, v in definition.datasets.items() if v == dataset), str(dataset))
+
+
+def _real_choices(definition: BenchmarkDef) -> list[str]:
+    return [k for k, v in definition.datasets.items() if not definition.is_synthetic(v)]
+
+
+def mlperf_scenarios(name: str) -> tuple[str, ...]:
+    """Scenarios an MLPerf benchmark has in any round the rules registry knows."""
+    rules = MLPERF_BENCHMARKS[name]
+    if not any(info.present for info in rules.rounds.values()):
+        return SCENARIOS  # a retired benchmark: its rounds predate the rules registry
+    found: set[str] = set()
+    for info in rules.rounds.values():
+        for table in (info.required_scenarios, info.optional_scenarios):
+            for scenarios in table.values():
+                found.update(scenarios or ())
+    if rules.server_latency_bound_ns:
+        found.add("Server")
+    ordered = tuple(s for s in SCENARIOS if s in found)
+    return ordered or SCENARIOS
 
 
 def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, dotted: str,
