@@ -18,6 +18,7 @@ import pytest
 from .errors import MlperfError, SuiteError
 from .session import SESSION_KEY
 from .suite.model import Case, Suite
+from .suite.overrides import apply_overrides, check_profile_rules
 from .suite.schema import is_suite_text, load_suite
 
 CASE_KEY = pytest.StashKey[Case]()
@@ -51,6 +52,8 @@ class SuiteFile(pytest.File):
     def collect(self) -> Iterator[pytest.Collector]:
         session = self.config.stash[SESSION_KEY]
         self.suite = load_suite(self.path, session.get_registry())
+        session.used_overrides |= apply_overrides(self.suite, session.overrides)
+        check_profile_rules(self.suite, session.settings.sourced("profile", self.suite.profile))
         by_id: dict[str, list[Case]] = {}
         for case in self.suite.cases:
             by_id.setdefault(case.id, []).append(case)

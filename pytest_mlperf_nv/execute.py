@@ -23,7 +23,7 @@ from .harness.runner import ChildOutcome, fresh_run_dir, run_child
 from .harness.settings import expected_seconds, loadgen_settings, render_user_conf
 from .registry import ImportRef
 from .session import MlperfSession
-from .suite.model import Case
+from .suite.model import Case, Sourced
 from .verdict import Verdict, judge_accuracy, judge_performance
 
 AUTO_TIMEOUT_MARGIN_S = 60.0
@@ -42,6 +42,19 @@ class CaseOutcome:
     skipped: bool = False
 
 
+def resolve_run(session: MlperfSession, case: Case
+                ) -> tuple[Sourced, dict[str, Sourced], Sourced]:
+    """The case's profile, LoadGen settings and timeout, each with where it came from."""
+    profile = session.settings.sourced("profile", case.suite.profile)
+    settings = loadgen_settings(case, profile.value)
+    timeout = session.settings.sourced("timeout", case.suite.timeout)
+    if timeout.value is None:
+        plain = {k: v.value for k, v in settings.items()}
+        seconds = 2 * expected_seconds(case.scenario, plain) + AUTO_TIMEOUT_MARGIN_S
+        timeout = Sourced(seconds, "auto: 2 x expected run length + 60 s")
+    return profile, settings, timeout
+
+
 def run_dir_for(session: MlperfSession, case: Case) -> Path:
     out: Path = session.settings.get("out")
     return out / "runs" / case.suite.path.stem / case.id / case.scenario / case.mode
@@ -50,14 +63,9 @@ def run_dir_for(session: MlperfSession, case: Case) -> Path:
 def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> CaseOutcome:
     registry = session.get_registry()
     definition = registry.benchmarks[case.benchmark]
-    profile = session.settings.sourced("profile", case.suite.profile)
-    timeout_setting = session.settings.sourced("timeout", case.suite.timeout)
-    settings = loadgen_settings(case, profile.value)
+    profile, settings, timeout = resolve_run(session, case)
     plain = {k: v.value for k, v in settings.items()}
-    if timeout_setting.value is not None:
-        timeout_s = float(timeout_setting.value)
-    else:
-        timeout_s = 2 * expected_seconds(case.scenario, plain) + AUTO_TIMEOUT_MARGIN_S
+    timeout_s = float(timeout.value)
 
     run_dir = run_dir_for(session, case)
     started = _now()

@@ -101,6 +101,13 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             metavar=setting.metavar, help=setting.help)
         parser.addini(setting.ini, help=setting.help, default=None)
+    group.addoption("--mlperf-set", dest="mlperf_set", action="append", default=[],
+                    metavar="ID[.Scenario].knob=VALUE",
+                    help="override a suite knob for this session (repeatable), e.g. "
+                         "resnet50.Server.server_target_qps=12500; ID may be '*'")
+    group.addoption("--mlperf-explain", dest="mlperf_explain", action="store_true",
+                    help="print every selected item's resolved settings with their sources and the "
+                         "user.conf it would use; run nothing")
 
 
 def _raw(config: pytest.Config, setting: Setting) -> tuple[str, str, Path] | None:

@@ -38,6 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SESSION_KEY] = MlperfSession.create(config)
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.getoption("mlperf_explain") and getattr(config.option, "dist", "no") != "no":
+        config.option.dist = "no"  # explaining runs nothing: no xdist workers needed
+        config.option.numprocesses = None
     config.pluginmanager.register(_fixtures, "mlperf_nv_fixtures")
     config.pluginmanager.register(_Reporter(config.stash[SESSION_KEY]), "mlperf_nv_reporter")
 
@@ -63,6 +66,32 @@ def pytest_configure_node(node: Any) -> None:
     session = node.config.stash[SESSION_KEY]
     node.workerinput["mlperf_session_id"] = session.session_id
     node.workerinput["mlperf_started"] = session.started
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash[SESSION_KEY]
+    unused = [o.text for o in state.overrides if o not in state.used_overrides]
+    if unused and not hasattr(session.config, "workerinput"):
+        session.config.issue_config_time_warning(
+            pytest.PytestConfigWarning(f"--mlperf-set matched no collected item: {', '.join(unused)}"),
+            stacklevel=2)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    if not session.config.getoption("mlperf_explain"):
+        return None
+    from .collect import CASE_KEY
+    from .report.explain import explain_case
+
+    state = session.config.stash[SESSION_KEY]
+    terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+    for item in session.items:
+        if CASE_KEY in item.stash:
+            for line in explain_case(item.nodeid, item.stash[CASE_KEY], state):
+                terminal.write_line(line)
+    terminal.write_line(f"--mlperf-explain: {len(session.items)} item(s) explained, nothing was run")
+    return True
 
 
 class _Reporter:

@@ -14,6 +14,7 @@ import pytest
 from .options import Settings
 from .provision.cache import Cache
 from .registry import Registry
+from .suite.overrides import Override, parse_override
 
 SESSION_KEY = pytest.StashKey["MlperfSession"]()
 
@@ -28,6 +29,8 @@ class MlperfSession:
     suite_args: set[Path] = field(default_factory=set)
     #: one row per finished mlperf item (controller side), for the terminal summary
     rows: list[dict[str, Any]] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+    used_overrides: set[Override] = field(default_factory=set)
     _cache: Cache | None = None
 
     @classmethod
@@ -36,6 +39,7 @@ class MlperfSession:
         session_id = (workerinput or {}).get("mlperf_session_id") or uuid.uuid4().hex[:12]
         started = (workerinput or {}).get("mlperf_started") or _now()
         session = cls(config=config, settings=Settings(config), session_id=session_id, started=started)
+        session.overrides = [parse_override(text) for text in config.getoption("mlperf_set") or []]
         for arg in config.invocation_params.args:
             arg = str(arg)
             if arg.startswith("-"):

@@ -15,6 +15,8 @@ class Sourced:
 
     value: Any
     source: str
+    #: the suite position of the value, where it came from a suite
+    location: Location | None = field(default=None, compare=False)
 
 
 @dataclass

@@ -278,7 +278,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     modes = _modes(doc, body, f"{dotted}.modes") or suite.modes
     expect = _expect(doc, body, dotted)
 
-    scenario_map = _scenarios(doc, body, dotted, supported)
+    scenario_map = _scenarios(doc, body, dotted, supported, name)
     dataset = _dataset(doc, body, dotted, definition)
     accuracy_samples = None
     if "accuracy_samples" in body:
@@ -374,7 +374,7 @@ def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, 
         raise SuiteError(f"profile 'official' keeps this at LoadGen's mlperf.conf value: {knob.rule}. "
                          "Remove the key, or use 'profile: quick' for a non-submittable run",
                          loc, key=dotted)
-    return Sourced(value, f"suite {loc}")
+    return Sourced(value, f"suite {loc}", loc)
 
 
 def _expect(doc: _Doc, body: YMap, dotted: str) -> dict[str, Sourced]:
@@ -391,7 +391,7 @@ def _expect(doc: _Doc, body: YMap, dotted: str) -> dict[str, Sourced]:
     return result
 
 
-def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...]
+def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...], name: str
                ) -> dict[str, tuple[YMap | None, Location]]:
     where = f"{dotted}.scenarios"
     if "scenarios" not in body:
@@ -414,7 +414,7 @@ def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...]
             raise SuiteError(f"unknown scenario {scenario!r}{_hint(str(scenario), SCENARIOS)} "
                              "(names are exact)", item_loc, key=where)
         if scenario not in supported:
-            raise SuiteError(f"benchmark does not support scenario {scenario}; it supports "
+            raise SuiteError(f"benchmark {name} does not support scenario {scenario}; it supports "
                              f"{', '.join(supported)}", item_loc, key=where)
         if scen_body is not None and not isinstance(scen_body, YMap):
             raise SuiteError(f"expected a mapping of knobs, got {_kind(scen_body)}", item_loc,

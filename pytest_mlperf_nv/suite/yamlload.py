@@ -118,3 +118,11 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise SuiteError(f"malformed YAML: {problem}{context}", location) from None
     except yaml.YAMLError as exc:
         raise SuiteError(f"malformed YAML: {exc}", Location(path, 1, 1)) from None
+
+
+def parse_scalar(text: str) -> Any:
+    """A command-line value read with the suite's own YAML rules (``1e5`` is a number)."""
+    try:
+        return yaml.load(text, Loader=_loader_for(Path("<command line>")))  # noqa: S506
+    except (yaml.YAMLError, SuiteError):
+        return text
