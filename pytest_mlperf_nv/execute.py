@@ -62,7 +62,9 @@ def run_dir_for(session: MlperfSession, case: Case) -> Path:
 
 def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> CaseOutcome:
     registry = session.get_registry()
-    definition = registry.benchmarks[case.benchmark]
+    definition = case.definition
+    if definition is None:
+        raise HarnessError(f"{case.benchmark} cannot run on harness {case.suite.harness}")
     profile, settings, timeout = resolve_run(session, case)
     plain = {k: v.value for k, v in settings.items()}
     timeout_s = float(timeout.value)
@@ -78,7 +80,8 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
     dataset_name = case.dataset or definition.dataset
     dataset_spec = {"name": dataset_name, "ref": registry.datasets[dataset_name].to_dict(),
                     "data_dir": _str(session.settings.get("data_dir")),
-                    "cache_dir": str(session.settings.get("cache_dir")), "options": {}}
+                    "cache_dir": str(session.settings.get("cache_dir")),
+                    "options": dict(case.dataset_options)}
     spec = {
         "format": 1,
         "run_dir": str(run_dir),
@@ -200,7 +203,7 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
                  "mode": case.mode, "harness": case.suite.harness, "backend": case.suite.backend},
         "profile": profile,
         "submittable": False if profile != "official" else None,
-        "not_submittable_because": _not_submittable(profile, case, score),
+        "not_submittable_because": _not_submittable(profile, case, score, model, child),
         "round": round_of_detail(result.detail) if result else None,
         "settings": {k: {"value": v.value, "source": v.source} for k, v in settings.items()},
         "model": {"path": str(model.path), "cache_key": model.key, "cache_hit": model.cache_hit,
@@ -225,10 +228,20 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
     }
 
 
-def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None) -> list[str]:
+def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None, model: ProvisionedModel,
+                     child: ChildOutcome) -> list[str]:
     reasons = []
+    definition = case.definition
     if profile != "official":
         reasons.append(f"profile {profile}: shortened LoadGen settings")
+    if definition and case.dataset and definition.is_synthetic(case.dataset):
+        reasons.append(f"synthetic data ({case.dataset}): performance only")
+    if definition and definition.random_model and model.source != "data dir":
+        reasons.append("random model weights: performance only")
+    capped = child.status.get("performance_sample_count_capped")
+    if capped:
+        reasons.append(f"performance_sample_count capped from {capped['from']} to {capped['to']} "
+                       "(the data set's size)")
     if score and score.get("subset"):
         reasons.append(f"accuracy on a subset of {score['expected']} of {score['dataset_size']} samples")
     if case.benchmark not in MLPERF_BENCHMARKS:

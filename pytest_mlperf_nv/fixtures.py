@@ -41,7 +41,9 @@ class ModelProvisioner:
         self._memo: dict[str, ProvisionedModel] = {}
 
     def __call__(self, case: Case) -> ProvisionedModel:
-        definition = self.session.get_registry().benchmarks[case.benchmark]
+        definition = case.definition
+        if definition is None:
+            pytest.skip(case.skip_reason or f"{case.benchmark} has no model for this harness")
         data_dir = self.session.settings.get("data_dir")
         if definition.find_model is not None:
             found = definition.find_model(data_dir)

@@ -46,12 +46,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_mlperf_register(registry: Any) -> None:
-    from .benchmarks import digits
+    from .benchmarks import custom, digits, imagenet, resnet50
     from .harness.loadgen.backends import OnnxRuntimeBackend
 
     registry.add_backend("onnxruntime", OnnxRuntimeBackend)
+    registry.add_dataset(custom.ARRAYS_DATASET, custom.arrays_dataset)
     registry.add_dataset("digits", digits.digits_dataset)
     registry.add_benchmark(digits.definition())
+    registry.add_dataset("imagenet", imagenet.imagenet_dataset)
+    registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
+    registry.add_benchmark(resnet50.definition())
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

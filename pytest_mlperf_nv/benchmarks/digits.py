@@ -14,6 +14,7 @@ import numpy as np
 
 from ..datasets import ArrayDataset, DatasetContext
 from .base import BenchmarkDef
+from .custom import classification_benchmark
 
 SPLIT_SEED = 0
 TEST_FRACTION = 0.2
@@ -78,11 +79,6 @@ def build_digits_model(staging_dir: Path) -> str:
     return MODEL_FILE
 
 
-def top1_response(outputs: Any) -> np.ndarray:
-    """LoadGen response per sample: the predicted class as one int32 (like resnet50)."""
-    return np.asarray(outputs).argmax(axis=1).astype(np.int32).reshape(-1, 1)
-
-
 def digits_model_key() -> dict[str, Any]:
     import sklearn
 
@@ -92,15 +88,13 @@ def digits_model_key() -> dict[str, Any]:
 
 
 def definition() -> BenchmarkDef:
-    return BenchmarkDef(
-        name="digits",
-        loadgen_name="digits",
+    """digits is an ordinary classification benchmark, built like any user-defined one."""
+    return classification_benchmark(
+        "digits",
         dataset="digits",
-        postprocess=top1_response,
+        datasets={"digits": "digits"},
         build_model=build_digits_model,
         model_key=digits_model_key,
-        datasets={"digits": "digits"},
-        accuracy_metric="top1",
         accuracy_target=90.0,
         description="scikit-learn digits, MLP on ONNX Runtime (smoke benchmark, not MLPerf)",
     )

@@ -11,7 +11,7 @@ from ..suite.model import Case
 
 
 def explain_case(nodeid: str, case: Case, session: MlperfSession) -> list[str]:
-    definition = session.get_registry().benchmarks.get(case.benchmark)
+    definition = case.definition
     lines = [nodeid]
     if case.skip_reason:
         lines.append(f"  skipped: {case.skip_reason}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Location
+
+if TYPE_CHECKING:
+    from ..benchmarks.base import BenchmarkDef
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Case:
     accuracy_samples: Sourced | None = None
     #: why the item is skipped at collection (e.g. only NVIDIA's harness can run it)
     skip_reason: str | None = None
+    #: what the built-in harness runs (None: it cannot run this benchmark)
+    definition: BenchmarkDef | None = None
+    #: options handed to the dataset factory (e.g. the arrays of a suite-defined benchmark)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nodeid_suffix(self) -> str:

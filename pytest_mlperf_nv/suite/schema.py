@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..benchmarks.base import BenchmarkDef
+from ..benchmarks.custom import ARRAYS_DATASET, METRICS, classification_benchmark
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..errors import Location, SuiteError
 from ..registry import Registry
@@ -30,7 +31,9 @@ SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
 TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "backend", "profile",
             "modes", "timeout", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
-                  "accuracy_samples")
+                  "accuracy_samples", "model", "metric", "accuracy_target")
+#: keys only a suite-defined (custom) benchmark may use
+CUSTOM_KEYS = ("model", "metric", "accuracy_target")
 EXPECT_KEYS = ("min_accuracy", "min_qps", "max_latency_ms")
 SYSTEM_KEYS = ("gpu", "count", "type")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -257,16 +260,31 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                          doc.value_loc(benchmarks, bench_id), key=dotted)
     known = sorted(set(registry.benchmarks) | set(MLPERF_BENCHMARKS))
     name = bench_id
-    if "benchmark" in body:
-        name = doc.string(body, "benchmark", f"{dotted}.benchmark") or bench_id
-        if name not in known:
-            raise SuiteError(f"unknown benchmark '{name}'{_hint(name, known)}",
-                             doc.value_loc(body, "benchmark"), key=f"{dotted}.benchmark")
-    elif name not in known:
-        raise SuiteError(
-            f"unknown benchmark '{name}'{_hint(name, known)} (a variant with its own id names its "
-            "benchmark with 'benchmark: <name>')", key_loc, key=dotted)
-    definition = registry.benchmarks.get(name)
+    custom = "model" in body
+    if custom:
+        if "benchmark" in body:
+            raise SuiteError("a benchmark defined here with 'model:' cannot also name another benchmark",
+                             doc.key_loc(body, "benchmark"), key=f"{dotted}.benchmark")
+        definition, dataset_options = _custom_definition(doc, suite, body, dotted, bench_id)
+    else:
+        for key in CUSTOM_KEYS:
+            if key in body:
+                raise SuiteError(f"'{key}' belongs to a benchmark defined in the suite: add "
+                                 "'model: <file.onnx>' and 'dataset: {inputs: <x.npy>, labels: <y.npy>}', "
+                                 "or remove it",
+                                 doc.key_loc(body, key), key=f"{dotted}.{key}")
+        if "benchmark" in body:
+            name = doc.string(body, "benchmark", f"{dotted}.benchmark") or bench_id
+            if name not in known:
+                raise SuiteError(f"unknown benchmark '{name}'{_hint(name, known)}",
+                                 doc.value_loc(body, "benchmark"), key=f"{dotted}.benchmark")
+        elif name not in known:
+            raise SuiteError(
+                f"unknown benchmark '{name}'{_hint(name, known)} (a variant with its own id names its "
+                "benchmark with 'benchmark: <name>'; a benchmark of your own gives 'model:' and "
+                "'dataset:')", key_loc, key=dotted)
+        definition = registry.benchmarks.get(name)
+        dataset_options = {}
     skip_reason = None
     supported = definition.scenarios if definition else mlperf_scenarios(name)
     if definition is None:
@@ -279,7 +297,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     expect = _expect(doc, body, dotted)
 
     scenario_map = _scenarios(doc, body, dotted, supported, name)
-    dataset = _dataset(doc, body, dotted, definition)
+    dataset = definition.dataset if custom else _dataset(doc, body, dotted, definition)
     accuracy_samples = None
     if "accuracy_samples" in body:
         loc = doc.value_loc(body, "accuracy_samples")
@@ -317,8 +335,46 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                           f"Choose one of: {', '.join(_real_choices(definition))}")
             cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
                               knobs=knobs, expect=expect, location=scen_loc, dataset=dataset,
-                              accuracy_samples=accuracy_samples, skip_reason=reason))
+                              accuracy_samples=accuracy_samples, skip_reason=reason,
+                              definition=definition, dataset_options=dataset_options))
     return cases
+
+
+def _custom_definition(doc: _Doc, suite: Suite, body: YMap, dotted: str, bench_id: str
+                       ) -> tuple[BenchmarkDef, dict[str, Any]]:
+    """A benchmark the suite defines: an ONNX classifier and .npy arrays (paths from the suite)."""
+    base = suite.path.parent
+
+    def path_of(parent: YMap, key: str, where: str) -> Path:
+        value = doc.string(parent, key, where)
+        if not value:
+            raise SuiteError("expected a file path", doc.value_loc(parent, key), key=where)
+        path = (base / value).resolve()
+        if not path.is_file():
+            raise SuiteError(f"file not found: {path} (paths are relative to the suite file)",
+                             doc.value_loc(parent, key), key=where)
+        return path
+
+    model = path_of(body, "model", f"{dotted}.model")
+    data = doc.mapping(body, "dataset", f"{dotted}.dataset", required=True)
+    if data is None:
+        raise SuiteError("expected {inputs: <x.npy>, labels: <y.npy>}", doc.value_loc(body, "dataset"),
+                         key=f"{dotted}.dataset")
+    doc.check_keys(data, ("inputs", "labels"), f"{dotted}.dataset")
+    if "inputs" not in data:
+        raise SuiteError("required key is missing", data.location, key=f"{dotted}.dataset.inputs")
+    options = {"inputs": str(path_of(data, "inputs", f"{dotted}.dataset.inputs"))}
+    if "labels" in data:
+        options["labels"] = str(path_of(data, "labels", f"{dotted}.dataset.labels"))
+    if "metric" in body:
+        doc.choice(body, "metric", f"{dotted}.metric", METRICS)
+    target = 0.0
+    if "accuracy_target" in body:
+        target = float(doc.number(body["accuracy_target"], doc.value_loc(body, "accuracy_target"),
+                                  f"{dotted}.accuracy_target", integer=False, positive=False, minimum=0))
+    definition = classification_benchmark(bench_id, dataset=ARRAYS_DATASET, accuracy_target=target,
+                                          model_file=model, description=f"defined in {suite.path.name}")
+    return definition, options
 
 
 def _dataset(doc: _Doc, body: YMap, dotted: str, definition: BenchmarkDef | None) -> str | None:

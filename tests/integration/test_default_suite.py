@@ -11,9 +11,11 @@ from junitparser.xunit2 import JUnitXml
 
 from tests.helpers import CPU_SUITE, digits_suite, write_suite
 
-ITEMS = [f"suites/cpu.yaml::digits::{s}::{m}"
-         for s in ("Offline", "Server", "SingleStream", "MultiStream")
-         for m in ("performance", "accuracy")]
+DIGITS = [f"suites/cpu.yaml::digits::{s}::{m}"
+          for s in ("Offline", "Server", "SingleStream", "MultiStream")
+          for m in ("performance", "accuracy")]
+RESNET50 = "suites/cpu.yaml::resnet50::Offline::performance"
+ITEMS = [*DIGITS, RESNET50]
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def _collected(pytester: pytest.Pytester, *args: str) -> list[str]:
     return [line for line in result.outlines if "::" in line]
 
 
-def test_collects_eight_readable_items(cpu: Path, pytester: pytest.Pytester) -> None:
+def test_collects_nine_readable_items(cpu: Path, pytester: pytest.Pytester) -> None:
     assert sorted(_collected(pytester)) == sorted(ITEMS)
 
 
@@ -38,7 +40,9 @@ def test_collects_eight_readable_items(cpu: Path, pytester: pytest.Pytester) -> 
     (["-m", "accuracy"], [i for i in ITEMS if i.endswith("accuracy")]),
     (["-m", "performance"], [i for i in ITEMS if i.endswith("performance")]),
     (["-k", "offline and accuracy"], ["suites/cpu.yaml::digits::Offline::accuracy"]),
-    (["-k", "digits"], ITEMS),
+    (["-k", "offline and performance"], ["suites/cpu.yaml::digits::Offline::performance", RESNET50]),
+    (["-k", "digits"], DIGITS),
+    (["-k", "resnet50"], [RESNET50]),
     (["suites/cpu.yaml::digits::MultiStream::performance"],
      ["suites/cpu.yaml::digits::MultiStream::performance"]),
     (["suites/cpu.yaml::digits::Server"], ["suites/cpu.yaml::digits::Server::performance",
@@ -50,23 +54,24 @@ def test_selection(cpu: Path, pytester: pytest.Pytester, args: list[str], expect
 
 def _run_results(root: Path) -> dict[str, dict]:
     results = {}
-    for path in sorted((root / "mlperf-results" / "runs").glob("cpu/digits/*/*/result.json")):
+    for path in sorted((root / "mlperf-results" / "runs").glob("cpu/*/*/*/result.json")):
         if path.parent.name.endswith(".previous"):
             continue
         record = json.loads(path.read_text())
-        results[f"{record['case']['scenario']}::{record['case']['mode']}"] = record
+        case = record["case"]
+        results[f"{case['id']}::{case['scenario']}::{case['mode']}"] = record
     return results
 
 
 def test_default_suite_passes_with_artifacts_and_junit(cpu: Path, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml",
                                 "-W", "error::pytest.PytestWarning")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines(["*MLPerf results*", "*digits::Offline::performance*PASS*VALID*samples/s*"])
     assert "PytestWarning" not in result.stdout.str()
 
     records = _run_results(cpu)
-    assert len(records) == 8
+    assert len(records) == 9
     for key, record in records.items():
         run_dir = cpu / record["run_dir"] if not Path(record["run_dir"]).is_absolute() \
             else Path(record["run_dir"])
@@ -83,6 +88,9 @@ def test_default_suite_passes_with_artifacts_and_junit(cpu: Path, pytester: pyte
         else:
             assert record["accuracy"]["total"] == 360 and record["accuracy"]["value"] > 90
     assert len({r["session_id"] for r in records.values()}) == 1
+    resnet = records["resnet50::Offline::performance"]
+    assert "synthetic data (synthetic-imagenet): performance only" in resnet["not_submittable_because"]
+    assert "random model weights: performance only" in resnet["not_submittable_because"]
 
     xml = JUnitXml.fromfile(str(cpu / "junit.xml"))
     cases = {case.name: case for suite in xml for case in suite}
@@ -91,7 +99,7 @@ def test_default_suite_passes_with_artifacts_and_junit(cpu: Path, pytester: pyte
     for suite in xml:
         for case in suite:
             props[f"{case.classname}::{case.name}"] = {p.name: p.value for p in case.properties()}
-    assert len(props) == 8
+    assert len(props) == 9
     offline = next(v for k, v in props.items() if "Offline" in k and k.endswith("performance"))
     assert offline["mlperf_verdict"] == "PASS" and offline["mlperf_validity"] == "VALID"
     assert offline["mlperf_metric"] == "samples_per_second" and float(offline["mlperf_metric_value"]) > 0
@@ -103,10 +111,10 @@ def test_default_suite_passes_with_artifacts_and_junit(cpu: Path, pytester: pyte
 
 def test_xdist_matches_serial_and_uses_both_workers(cpu: Path, pytester: pytest.Pytester) -> None:
     serial = pytester.runpytest("-p", "no:cacheprovider", "-m", "accuracy or performance")
-    serial.assert_outcomes(passed=8)
+    serial.assert_outcomes(passed=9)
     before = _run_results(cpu)
     parallel = pytester.runpytest("-p", "no:cacheprovider", "-n", "2")
-    parallel.assert_outcomes(passed=8)
+    parallel.assert_outcomes(passed=9)
     after = _run_results(cpu)
     assert {k: r["verdict"] for k, r in before.items()} == {k: r["verdict"] for k, r in after.items()}
     for key in before:

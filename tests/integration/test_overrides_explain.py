@@ -129,3 +129,59 @@ def test_accuracy_txt_and_round_are_recorded(mlperf_env: Path, pytester: pytest.
     record = json.loads((run_dir / "result.json").read_text())
     assert record["round"] == round_of_loadgen_version(record["versions"]["loadgen"])
     assert record["round"] is not None
+
+
+def _classifier_files(root: Path, tmp: Path) -> None:
+    """An ONNX classifier (the digits model) and .npy arrays for a suite-defined benchmark."""
+    import numpy as np
+
+    from pytest_mlperf_nv.benchmarks.digits import build_digits_model, digits_dataset
+
+    (root / "models").mkdir()
+    name = build_digits_model(root / "models")
+    (root / "models" / name).rename(root / "models" / "mine.onnx")
+    data = digits_dataset(None)
+    (root / "data").mkdir()
+    np.save(root / "data" / "x.npy", data.inputs[:200])
+    labels = data.labels()[:200].copy()
+    labels[:50] = (labels[:50] + 1) % 10  # 50 of 200 labels are wrong: accuracy <= 75 %
+    np.save(root / "data" / "y.npy", labels)
+
+
+def test_a_suite_defines_its_own_benchmark(mlperf_env: Path, pytester: pytest.Pytester,
+                                           tmp_path: Path) -> None:
+    _classifier_files(mlperf_env, tmp_path)
+    write_suite(mlperf_env, (
+        "mlperf_suite: 1\nprofile: quick\nbenchmarks:\n  mine:\n"
+        "    model: ../models/mine.onnx\n"
+        "    dataset: {inputs: ../data/x.npy, labels: ../data/y.npy}\n"
+        "    metric: top1\n    accuracy_target: 70.0\n    gpu_batch_size: 16\n"
+        "    scenarios:\n      Offline: {offline_expected_qps: 400000}\n"))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    record = json.loads((mlperf_env / "mlperf-results/runs/cpu/mine/Offline/accuracy/result.json")
+                        .read_text())
+    assert record["accuracy"]["total"] == 200
+    assert 70.0 <= record["accuracy"]["value"] <= 75.0
+    assert record["model"]["path"].endswith("models/mine.onnx")
+    assert "mine is not an MLPerf benchmark" in record["not_submittable_because"]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("    model: ../models/none.onnx\n    dataset: {inputs: ../data/x.npy}\n",
+     "*cpu.yaml:4:12: benchmarks.mine.model: file not found: *none.onnx (paths are relative to the "
+     "suite file)"),
+    ("    model: ../models/mine.onnx\n    dataset: {inputs: ../data/x.npy, label: ../data/y.npy}\n",
+     "*benchmarks.mine.dataset.label: unknown key; did you mean 'labels'?"),
+    ("    model: ../models/mine.onnx\n    dataset: {inputs: ../data/x.npy}\n    metric: top5\n",
+     "*benchmarks.mine.metric: unknown value 'top5'*"),
+    ("    benchmark: digits\n    metric: top1\n",
+     "*benchmarks.mine.metric: 'metric' belongs to a benchmark defined in the suite*"),
+])
+def test_suite_defined_benchmark_errors(mlperf_env: Path, pytester: pytest.Pytester, tmp_path: Path,
+                                        body: str, expected: str) -> None:
+    _classifier_files(mlperf_env, tmp_path)
+    write_suite(mlperf_env, "mlperf_suite: 1\nbenchmarks:\n  mine:\n" + body)
+    result = pytester.runpytest("--co")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([expected])

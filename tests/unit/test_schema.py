@@ -9,6 +9,7 @@ import pytest
 
 from pytest_mlperf_nv.benchmarks import digits
 from pytest_mlperf_nv.benchmarks.base import BenchmarkDef
+from pytest_mlperf_nv.benchmarks.custom import argmax_response
 from pytest_mlperf_nv.errors import Location, SuiteError
 from pytest_mlperf_nv.plugin import pytest_mlperf_register
 from pytest_mlperf_nv.registry import Registry
@@ -26,7 +27,7 @@ def registry() -> Registry:
     pytest_mlperf_register(registry)
     # A second benchmark that supports Offline only.
     registry.add_benchmark(BenchmarkDef(name="digits_offline", loadgen_name="digits", dataset="digits",
-                                        postprocess=digits.top1_response,
+                                        postprocess=argmax_response,
                                         build_model=digits.build_digits_model,
                                         scenarios=("Offline",)))
     return registry
@@ -55,7 +56,7 @@ def knob_values(case: Case) -> dict[str, object]:
 # -- the embedded suite -------------------------------------------------------------------------
 
 
-def test_embedded_cpu_suite_expands_into_eight_cases(registry: Registry) -> None:
+def test_embedded_cpu_suite_expands_into_nine_cases(registry: Registry) -> None:
     path = REPO / "suites" / "cpu.yaml"
     suite = load_suite(path, registry)
     assert suite.name == "cpu"
@@ -65,7 +66,10 @@ def test_embedded_cpu_suite_expands_into_eight_cases(registry: Registry) -> None
     assert suite.system == {"gpu": "none", "count": 1}
     assert suite.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert [c.nodeid_suffix for c in suite.cases] == [
-        f"digits::{s}::{m}" for s in SCENARIOS for m in ("performance", "accuracy")]
+        f"digits::{s}::{m}" for s in SCENARIOS for m in ("performance", "accuracy")] + [
+        "resnet50::Offline::performance"]
+    resnet = suite.cases[-1]
+    assert resnet.dataset == "synthetic-imagenet" and resnet.skip_reason is None
     cases = by_key(suite.cases)
     offline = cases["digits", "Offline", "performance"]
     assert knob_values(offline) == {"gpu_batch_size": 32, "offline_expected_qps": 400000.0}
