@@ -11,6 +11,7 @@ import onnx  # noqa: F401, E402
 import onnx.checker  # noqa: F401, E402
 import onnx.helper  # noqa: F401, E402
 import onnx.numpy_helper  # noqa: F401, E402
+import PIL.Image  # noqa: F401, E402
 import pytest
 import sklearn.datasets  # noqa: F401, E402
 import sklearn.exceptions  # noqa: F401, E402
