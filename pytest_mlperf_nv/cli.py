@@ -43,6 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     results = sub.add_parser("results", help="list the latest result of every run under an output dir")
     results.add_argument("--out", default="mlperf-results", help="output dir (default: mlperf-results)")
     results.set_defaults(func=_results)
+    sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
+                                    "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",
+                   add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["snapshot"]:
+        from .systems.snapshot import snapshot_main
+
+        return snapshot_main(argv[1:])
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -16,6 +16,8 @@ class DatasetContext:
     data_dir: Path | None
     cache_dir: Path
     options: dict
+    #: check cached files' checksums, not just their size and time stamp
+    verify: bool = False
 
 
 class Dataset(Protocol):

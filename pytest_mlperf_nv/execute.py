@@ -17,10 +17,10 @@ from .benchmarks.mlperf import MLPERF_BENCHMARKS
 from .benchmarks.mlperf.seeds import round_of_detail
 from .datasets import DatasetContext
 from .errors import HarnessError
-from .fixtures import ProvisionedModel
 from .harness.logs import ACCURACY, LogError, RunResult, parse_run
 from .harness.runner import ChildOutcome, fresh_run_dir, run_child
 from .harness.settings import expected_seconds, loadgen_settings, render_user_conf
+from .provision.provisioners import Provisioned
 from .registry import ImportRef
 from .session import MlperfSession
 from .suite.model import Case, Sourced
@@ -60,7 +60,9 @@ def run_dir_for(session: MlperfSession, case: Case) -> Path:
     return out / "runs" / case.suite.path.stem / case.id / case.scenario / case.mode
 
 
-def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> CaseOutcome:
+def run_case(session: MlperfSession, case: Case, model: Provisioned,
+             dataset: Provisioned | None = None, engine: Provisioned | None = None) -> CaseOutcome:
+    """Run one case in a child process and judge it from LoadGen's logs."""
     registry = session.get_registry()
     definition = case.definition
     if definition is None:
@@ -93,7 +95,8 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
                     "options": {}},
         "dataset": dataset_spec,
         "postprocess": ImportRef.of(definition.postprocess).to_dict(),
-        "model_path": str(model.path),
+        # The backend's compiled form of the model when it has one, else the model itself.
+        "model_path": str(engine.path if engine is not None and engine.path else model.path),
         "batch_size": case.knob("gpu_batch_size", 1),
         "num_warmups": case.knob("num_warmups", 0),
         "audit_config": str(run_dir / "audit.config.not-used"),
@@ -127,6 +130,7 @@ def run_case(session: MlperfSession, case: Case, model: ProvisionedModel) -> Cas
     message = _message(case, verdict, child, run_dir)
     record = _record(session, case, profile.value, settings, timeout_s, started, child, result,
                      verdict, score, model)
+    record["provisioning"] = {a.kind: _provisioned(a) for a in (model, dataset, engine) if a is not None}
     (run_dir / RESULT_FILE).write_text(json.dumps(record, indent=2, default=str))
     return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
 
@@ -187,7 +191,7 @@ def _message(case: Case, verdict: Verdict, child: ChildOutcome, run_dir: Path) -
 
 def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str, Any],
             timeout_s: float, started: str, child: ChildOutcome, result: RunResult | None,
-            verdict: Verdict, score: dict[str, Any] | None, model: ProvisionedModel) -> dict[str, Any]:
+            verdict: Verdict, score: dict[str, Any] | None, model: Provisioned) -> dict[str, Any]:
     return {
         "format": 1,
         "session_id": session.session_id,
@@ -228,7 +232,13 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
     }
 
 
-def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None, model: ProvisionedModel,
+def _provisioned(artifact: Provisioned) -> dict[str, Any]:
+    return {"path": None if artifact.path is None else str(artifact.path), "key": artifact.key,
+            "cache_hit": artifact.cache_hit, "build_seconds": artifact.build_seconds,
+            "source": artifact.source, "seconds": round(artifact.seconds, 4)}
+
+
+def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None, model: Provisioned,
                      child: ChildOutcome) -> list[str]:
     reasons = []
     definition = case.definition
@@ -274,8 +284,7 @@ def _properties(record: dict[str, Any]) -> list[tuple[str, Any]]:
             props.append(("mlperf_accuracy_subset", f"{score['expected']}/{score['dataset_size']}"))
     if record.get("round"):
         props.append(("mlperf_round", record["round"]))
-    props += [("mlperf_model_cache", "hit" if record["model"]["cache_hit"] else "miss"),
-              ("mlperf_run_dir", record["run_dir"])]
+    props.append(("mlperf_run_dir", record["run_dir"]))
     return props
 
 

@@ -1,81 +1,30 @@
 """Fixtures every mlperf item uses; any of them can be overridden in a conftest.py.
 
-Provisioning follows one pattern: a session-scoped provisioner (``mlperf_models``) makes or
-finds each artifact once, memoized by its cache key, and a function-scoped fixture
-(``mlperf_model``) hands the item the artifact for its own case.
+Provisioning follows one pattern: a session-scoped provisioner (``mlperf_models``,
+``mlperf_datasets``, ``mlperf_engines``) makes or finds each artifact once, memoized by its
+cache key, and a function-scoped fixture (``mlperf_model``, ``mlperf_dataset``,
+``mlperf_engine``) hands the item the artifact for its own case.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .collect import CASE_KEY
-from .errors import ProvisionError
-from .provision.cache import CacheError
+from .provision.provisioners import (
+    DatasetProvisioner,
+    EngineProvisioner,
+    ModelProvisioner,
+    Provisioned,
+    missing,
+)
 from .session import SESSION_KEY, MlperfSession
 from .suite.model import Case
 
-MODEL_NAME_FILE = "model_name.txt"
-
-
-@dataclass(frozen=True)
-class ProvisionedModel:
-    """A model file ready for a backend, and how it was obtained."""
-
-    path: Path
-    key: str
-    cache_hit: bool
-    build_seconds: float | None
-    #: "data dir" (a file the user provided), "built" or "cache"
-    source: str = "built"
-
-
-class ModelProvisioner:
-    """Builds or finds each benchmark's model once per session (and once across sessions)."""
-
-    def __init__(self, session: MlperfSession):
-        self.session = session
-        self._memo: dict[str, ProvisionedModel] = {}
-
-    def __call__(self, case: Case) -> ProvisionedModel:
-        definition = case.definition
-        if definition is None:
-            pytest.skip(case.skip_reason or f"{case.benchmark} has no model for this harness")
-        data_dir = self.session.settings.get("data_dir")
-        if definition.find_model is not None:
-            found = definition.find_model(data_dir)
-            if found is not None:
-                return ProvisionedModel(found, f"file:{found}", True, None, "data dir")
-        build = definition.build_model
-        synthetic = definition.is_synthetic(case.dataset or definition.dataset)
-        if build is None or (definition.random_model and not synthetic):
-            where = f"in {data_dir}" if data_dir else "(no data dir is set)"
-            pytest.skip(f"{case.benchmark} needs {definition.model_hint or 'a model file'} {where}; "
-                        "set --mlperf-data-dir, MLPERF_NV_DATA_DIR or the ini key mlperf_data_dir")
-        parts = {"benchmark": definition.name, **definition.model_key(),
-                 "build_function": f"{build.__module__}.{build.__qualname__}"}
-        memo_key = repr(sorted(parts.items()))
-        if memo_key in self._memo:
-            found = self._memo[memo_key]
-            return ProvisionedModel(found.path, found.key, True, None, "cache")
-
-        def build_into(staging: Path) -> None:
-            # The builder names its file; keep the name with the entry.
-            (staging / MODEL_NAME_FILE).write_text(build(staging))
-
-        try:
-            # A corrupt entry is rebuilt with a CacheWarning, which pytest reports.
-            entry = self.session.cache.get_or_build("model", parts, build_into)
-        except CacheError as exc:
-            raise ProvisionError(f"model for {case.benchmark}: {exc}") from None
-        model_file = entry.path / (entry.path / MODEL_NAME_FILE).read_text().strip()
-        model = ProvisionedModel(model_file, entry.key, entry.hit, entry.build_seconds,
-                                 "cache" if entry.hit else "built")
-        self._memo[memo_key] = model
-        return model
+#: kept for plugins written against the first release
+ProvisionedModel = Provisioned
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +34,27 @@ def mlperf_session(request: pytest.FixtureRequest) -> MlperfSession:
 
 
 @pytest.fixture(scope="session")
+def mlperf_system(mlperf_session: MlperfSession) -> Any:
+    """The machine's GPU/CPU facts: from --mlperf-system-snapshot, or detected through NVML."""
+    return mlperf_session.system()
+
+
+@pytest.fixture(scope="session")
 def mlperf_models(mlperf_session: MlperfSession) -> ModelProvisioner:
-    """Session-scoped model provisioner: ``mlperf_models(case) -> ProvisionedModel``."""
+    """Session-scoped model provisioner: ``mlperf_models(case) -> Provisioned``."""
     return ModelProvisioner(mlperf_session)
+
+
+@pytest.fixture(scope="session")
+def mlperf_datasets(mlperf_session: MlperfSession) -> DatasetProvisioner:
+    """Session-scoped dataset provisioner: ``mlperf_datasets(case) -> Provisioned``."""
+    return DatasetProvisioner(mlperf_session)
+
+
+@pytest.fixture(scope="session")
+def mlperf_engines(mlperf_session: MlperfSession) -> EngineProvisioner:
+    """Session-scoped engine provisioner: ``mlperf_engines(case, model) -> Provisioned``."""
+    return EngineProvisioner(mlperf_session)
 
 
 @pytest.fixture
@@ -97,19 +64,69 @@ def mlperf_case(request: pytest.FixtureRequest) -> Case:
 
 
 @pytest.fixture
-def mlperf_model(mlperf_models: ModelProvisioner, mlperf_case: Case) -> ProvisionedModel:
-    """The model this item's benchmark runs, built or taken from the cache."""
+def mlperf_system_check(mlperf_case: Case, mlperf_system: Any, mlperf_session: MlperfSession) -> None:
+    """Skip (or fail under --mlperf-strict) an item whose suite needs GPUs the machine lacks."""
+    gpu = str(mlperf_case.suite.system.get("gpu", "none"))
+    if gpu == "none":
+        return
+    needed = int(mlperf_case.suite.system.get("count", 1))
+    if not mlperf_system.has_gpus:
+        missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs an NVIDIA GPU (system.gpu: "
+                f"{gpu}) but {mlperf_system.source} has none: {mlperf_system.gpu_error or 'no GPU found'}")
+    if mlperf_system.gpu_count < needed:
+        missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs {needed} GPUs (system.count) "
+                f"but {mlperf_system.source} has {mlperf_system.gpu_count}")
+
+
+@pytest.fixture
+def mlperf_model(mlperf_models: ModelProvisioner, mlperf_case: Case) -> Provisioned:
+    """The model this item's benchmark runs, found in the data dir, or built or taken from the cache."""
     return mlperf_models(mlperf_case)
 
 
-def mlperf_test(mlperf_case: Case, mlperf_model: ProvisionedModel, mlperf_session: MlperfSession,
+@pytest.fixture
+def mlperf_dataset(mlperf_datasets: DatasetProvisioner, mlperf_case: Case) -> Provisioned:
+    """The item's dataset, located and preprocessed into the cache."""
+    return mlperf_datasets(mlperf_case)
+
+
+@pytest.fixture
+def mlperf_engine(mlperf_engines: EngineProvisioner, mlperf_case: Case, mlperf_model: Provisioned
+                  ) -> Provisioned:
+    """The backend's compiled model for this item, where the backend has one."""
+    return mlperf_engines(mlperf_case, mlperf_model)
+
+
+def provisioning_properties(artifacts: list[Provisioned]) -> list[tuple[str, Any]]:
+    props: list[tuple[str, Any]] = []
+    for artifact in artifacts:
+        if artifact.cache_hit is not None:
+            props.append((f"mlperf_{artifact.kind}_cache", "hit" if artifact.cache_hit else "miss"))
+        if artifact.build_seconds is not None:
+            props.append((f"mlperf_{artifact.kind}_build_s", round(artifact.build_seconds, 3)))
+    props.append(("mlperf_provision_s", round(sum(a.seconds for a in artifacts), 3)))
+    return props
+
+
+def mlperf_test(mlperf_case: Case, mlperf_system_check: None, mlperf_dataset: Provisioned,
+                mlperf_model: Provisioned, mlperf_engine: Provisioned, mlperf_session: MlperfSession,
                 request: pytest.FixtureRequest) -> None:
-    """The body of every mlperf item: run the case, then assert its verdict."""
+    """The body of every mlperf item: run the case, then assert its verdict.
+
+    Fixtures provision in the order of the arguments: the GPU check and the data (cheap to
+    find missing) come before the model (which may be a long download).
+    """
     from .execute import run_case
 
-    outcome = run_case(mlperf_session, mlperf_case, mlperf_model)
+    artifacts = [mlperf_model, mlperf_dataset, mlperf_engine]
+    request.node.user_properties.extend(provisioning_properties(artifacts))
+    if mlperf_session.settings.get("prefetch_only"):
+        paths = ", ".join(f"{a.kind} {a.path}" for a in artifacts if a.path is not None)
+        request.node.user_properties.append(("mlperf_provisioned", paths))
+        pytest.skip(f"prefetch only: provisioned {paths or 'nothing (all in memory)'}")
+    outcome = run_case(mlperf_session, mlperf_case, mlperf_model, mlperf_dataset, mlperf_engine)
     if outcome.skipped:
-        pytest.skip(outcome.message)
+        missing(mlperf_session, outcome.message)
     request.node.user_properties.extend(outcome.properties)
     if not outcome.passed:
         pytest.fail(outcome.message, pytrace=False)

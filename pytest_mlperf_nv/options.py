@@ -44,6 +44,27 @@ def _timeout(value: str) -> float | None:
     return seconds
 
 
+def _bool(value: str) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false (1/0, yes/no)")
+
+
+def _file(value: str) -> Path:
+    if not value.strip():
+        raise ValueError("expected a file path, got an empty string")
+    return Path(os.path.expanduser(value))
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://", "file://")):
+        raise ValueError("expected an http://, https:// or file:// URL")
+    return value.rstrip("/")
+
+
 def _globs(value: str) -> tuple[str, ...]:
     return tuple(value.split())
 
@@ -67,6 +88,8 @@ class Setting:
     #: values from the command line and environment are relative to the invocation directory;
     #: ini values to the ini file's directory
     is_path: bool = False
+    #: the flag takes no value (on when given)
+    flag_is_switch: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -88,6 +111,25 @@ SETTINGS: tuple[Setting, ...] = (
             lambda: "auto", _timeout, "SECONDS",
             "kill a LoadGen run after this many seconds (default: auto, from the run's expected "
             "length plus a margin)"),
+    Setting("cache_verify", "--mlperf-cache-verify", "mlperf_cache_verify", "MLPERF_NV_CACHE_VERIFY", None,
+            lambda: "false", _bool, "", "check every cached file's sha256, not just size and time stamp",
+            flag_is_switch=True),
+    Setting("cache_clear", "--mlperf-cache-clear", "mlperf_cache_clear", None, None,
+            lambda: "false", _bool, "", "empty the cache before the session", flag_is_switch=True),
+    Setting("prefetch_only", "--mlperf-prefetch-only", "mlperf_prefetch_only", "MLPERF_NV_PREFETCH_ONLY",
+            None, lambda: "false", _bool, "",
+            "provision (download, preprocess, build) what the selected items need; run no benchmark",
+            flag_is_switch=True),
+    Setting("strict", "--mlperf-strict", "mlperf_strict", "MLPERF_NV_STRICT", None, lambda: "false",
+            _bool, "", "fail, instead of skip, items whose data, model, code, driver or GPU is missing",
+            flag_is_switch=True),
+    Setting("system_snapshot", "--mlperf-system-snapshot", "mlperf_system_snapshot",
+            "MLPERF_NV_SYSTEM_SNAPSHOT", None, lambda: None, _file, "FILE",
+            "read the system's GPU/CPU facts from this JSON snapshot (mlperf-nv snapshot) instead of NVML",
+            is_path=True),
+    Setting("mirror", "--mlperf-mirror", "mlperf_mirror", "MLPERF_NV_MIRROR", None, lambda: None, _url,
+            "URL", "download models and data from this mirror (same file names) instead of the "
+            "official URLs"),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
             "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
 )
@@ -97,7 +139,10 @@ BY_NAME = {s.name: s for s in SETTINGS}
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlperf", "MLPerf Inference benchmarks (pytest-mlperf-nv)")
     for setting in SETTINGS:
-        if setting.flag:
+        if setting.flag and setting.flag_is_switch:
+            group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
+                            action="store_const", const="true", help=setting.help)
+        elif setting.flag:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             metavar=setting.metavar, help=setting.help)
         parser.addini(setting.ini, help=setting.help, default=None)

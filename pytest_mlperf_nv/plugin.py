@@ -72,6 +72,28 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["mlperf_started"] = session.started
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    # A prerequisite missing under --mlperf-strict is found while fixtures provision; report
+    # it as the item's failure (not a setup error), as a skip would have been the item's.
+    if report.when == "setup" and call.excinfo is not None:
+        from .provision.provisioners import MissingPrerequisite
+
+        if call.excinfo.errisinstance(MissingPrerequisite):
+            report.when = "call"
+    return report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[SESSION_KEY]
+    if state.settings.get("cache_clear") and not hasattr(session.config, "workerinput"):
+        removed = state.cache.clear()  # the controller clears once, before any worker builds
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(f"mlperf: cache cleared: {removed} entries removed from {state.cache.root}")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash[SESSION_KEY]
     unused = [o.text for o in state.overrides if o not in state.used_overrides]

@@ -7,11 +7,12 @@ kept as an :class:`ImportRef` the child can import again, by module name or by f
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ class ImportRef:
     module: str
     qualname: str
     file: str | None = None
+    #: the object itself, in the process that registered it (never serialized)
+    obj: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, obj: Any) -> ImportRef:
@@ -36,13 +39,15 @@ class ImportRef:
             file = inspect.getfile(obj)
         except TypeError:
             file = None
-        return cls(module, qualname, file)
+        return cls(module, qualname, file, obj)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"module": self.module, "qualname": self.qualname, "file": self.file}
 
     def load(self) -> Any:
-        """Import the object (in the child process)."""
+        """The object: as registered in this process, or imported again (in the child process)."""
+        if self.obj is not None:
+            return self.obj
         module = None
         # conftest modules are not importable by name outside the pytest process.
         if self.module != "conftest" and not self.module.endswith(".conftest"):
@@ -54,7 +59,7 @@ class ImportRef:
         if module is None:
             if not self.file:
                 raise ImportError(f"cannot import {self.module}")
-            name = f"_mlperf_plugin_{abs(hash(self.file))}"
+            name = "_mlperf_plugin_" + hashlib.sha256(self.file.encode()).hexdigest()[:16]
             spec = importlib.util.spec_from_file_location(name, self.file)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot import {self.file}")

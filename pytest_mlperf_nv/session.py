@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from .errors import SettingsError
 from .options import Settings
 from .provision.cache import Cache
 from .registry import Registry
@@ -32,6 +33,7 @@ class MlperfSession:
     overrides: list[Override] = field(default_factory=list)
     used_overrides: set[Override] = field(default_factory=set)
     _cache: Cache | None = None
+    _system: Any = None
 
     @classmethod
     def create(cls, config: pytest.Config) -> MlperfSession:
@@ -61,6 +63,22 @@ class MlperfSession:
         if self._cache is None:
             self._cache = Cache(self.settings.get("cache_dir"))
         return self._cache
+
+    def system(self) -> Any:
+        """The machine's facts, read once: the snapshot file if one is set, else NVML."""
+        if self._system is None:
+            from .systems.detect import detect_system
+            from .systems.snapshot import SnapshotError, read_snapshot
+
+            snapshot = self.settings.get("system_snapshot")
+            if snapshot is not None:
+                try:
+                    self._system = read_snapshot(snapshot)
+                except SnapshotError as exc:
+                    raise SettingsError(f"--mlperf-system-snapshot: {exc}") from None
+            else:
+                self._system = detect_system()
+        return self._system
 
     @property
     def worker(self) -> str:

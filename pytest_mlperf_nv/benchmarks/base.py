@@ -11,6 +11,17 @@ from ..suite.knobs import SCENARIOS
 
 
 @dataclass(frozen=True)
+class ModelDownload:
+    """Where the official model is published, and its checksum."""
+
+    url: str
+    filename: str
+    md5: str | None = None
+    sha256: str | None = None
+    source: str = ""  # where the URL and checksum come from
+
+
+@dataclass(frozen=True)
 class BenchmarkDef:
     """A benchmark the built-in harness can run.
 
@@ -34,6 +45,9 @@ class BenchmarkDef:
     build_model: Callable[[Path], str] | None = None
     find_model: Callable[[Path | None], Path | None] | None = None
     random_model: bool = False
+    #: the official model, downloaded (resumable, checksum-verified) when a real run needs it
+    #: and the data dir does not hold it
+    model_download: ModelDownload | None = None
     #: what a user must provide for a real model (skip messages)
     model_hint: str = ""
     #: everything that changes the built model (library versions, hyper-parameters)

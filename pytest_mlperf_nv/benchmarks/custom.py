@@ -16,7 +16,7 @@ import numpy as np
 
 from ..datasets import ArrayDataset, DatasetContext
 from ..errors import ProvisionError
-from .base import BenchmarkDef
+from .base import BenchmarkDef, ModelDownload
 
 METRICS = ("top1",)
 ARRAYS_DATASET = "arrays"
@@ -51,6 +51,7 @@ def classification_benchmark(name: str, *, dataset: str, accuracy_target: float,
                              model_file: Path | None = None,
                              model_key: Callable[[], dict[str, Any]] = dict,
                              datasets: dict[str, str] | None = None,
+                             model_download: ModelDownload | None = None,
                              description: str = "") -> BenchmarkDef:
     """A top-1 classifier benchmark: an ONNX model (a file, or a builder) and a labelled dataset."""
     return BenchmarkDef(
@@ -62,6 +63,7 @@ def classification_benchmark(name: str, *, dataset: str, accuracy_target: float,
         find_model=partial(_fixed_model, model_file) if model_file else None,
         model_hint=f"the model file {model_file}" if model_file else "",
         model_key=model_key,
+        model_download=model_download,
         datasets=datasets or {},
         accuracy_metric="top1",
         accuracy_target=accuracy_target,

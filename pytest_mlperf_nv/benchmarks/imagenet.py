@@ -216,7 +216,7 @@ class ImageNetDataset:
 
     def __init__(self, root: Path, cache_dir: Path, *, count: int | None = None, layout: str = "NCHW",
                  dtype: str = "float32", performance_count: int | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, verify: bool = False):
         from ..provision.cache import Cache
 
         _check_format(layout, dtype)
@@ -244,7 +244,7 @@ class ImageNetDataset:
             "resample": RESAMPLE,
         }
         self._workers = workers
-        self.cache_entry = Cache(cache_dir).get_or_build("dataset", parts, self._build)
+        self.cache_entry = Cache(cache_dir).get_or_build("dataset", parts, self._build, verify=verify)
         self.path = self.cache_entry.file(DATASET_FILE)
         self._data = np.load(self.path, mmap_mode="r")
         expected = (self.total_count, *sample_shape(layout))
@@ -341,7 +341,7 @@ def imagenet_dataset(context: DatasetContext) -> ImageNetDataset:
     if not root.is_dir():
         raise ProvisionError(f"ImageNet directory {root} is missing. " + MISSING_DATA_HELP.format(root=root))
     return ImageNetDataset(root, context.cache_dir, count=count, layout=layout, dtype=dtype,
-                           performance_count=performance_count)
+                           performance_count=performance_count, verify=context.verify)
 
 
 def synthetic_imagenet_dataset(context: DatasetContext) -> ArrayDataset:

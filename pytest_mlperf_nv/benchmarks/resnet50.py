@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import BenchmarkDef
+from .base import BenchmarkDef, ModelDownload
 from .mlperf import MLPERF_BENCHMARKS
 from .resnet50_model import build_random_resnet50, find_resnet50_model, random_resnet50_key
 
@@ -84,6 +84,12 @@ def definition() -> BenchmarkDef:
         find_model=find_resnet50_model,
         build_model=build_random_resnet50,
         random_model=True,
+        model_download=ModelDownload(
+            "https://zenodo.org/record/2592612/files/resnet50_v1.onnx", "resnet50_v1.onnx",
+            md5="a638cf028b5870da29e09ccc2f7182e7",
+            # the opset-8 model NVIDIA's code downloads; the md5 is the CM wrapper's:
+            # mlcommons/cm4mlops: script/get-ml-model-resnet50/_cm.yaml ("onnx,opset-8")
+            source="mlcommons/inference: vision/classification_and_detection/README.md"),
         model_hint="the official ResNet50-v1.5 ONNX model (resnet50_v1.onnx, or models/ResNet50/"
                    "resnet50_v1.onnx) and ImageNet under imagenet/",
         model_key=random_resnet50_key,

@@ -154,7 +154,8 @@ def test_stray_audit_config_does_not_change_a_run(mlperf_env: Path, pytester: py
 @pytest.mark.parametrize(("option", "expected"), [
     ("--mlperf-out", "*cannot create the run directory *: Not a directory; choose a writable output "
                      "directory with --mlperf-out*"),
-    ("--mlperf-cache-dir", "*model for digits: *--mlperf-cache-dir*"),
+    ("--mlperf-cache-dir", "*model: cannot use *a-file/sub as the MLPerf cache directory (Not a directory); "
+                           "pass --mlperf-cache-dir to choose a writable directory*"),
 ])
 def test_unusable_directories_are_clear_errors(mlperf_env: Path, pytester: pytest.Pytester,
                                                option: str, expected: str) -> None:

@@ -61,9 +61,9 @@ def test_resnet50_without_data_skips_saying_what_to_provide(mlperf_env: Path, py
     write_suite(mlperf_env, SUITE)
     result = pytester.runpytest("-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["SKIPPED*resnet50 needs the official ResNet50-v1.5 ONNX model*"
-                                 "(no data dir is set); set --mlperf-data-dir, MLPERF_NV_DATA_DIR or "
-                                 "the ini key mlperf_data_dir*"])
+    result.stdout.fnmatch_lines(["SKIPPED*no MLPerf data directory is set. resnet50 * needs <data dir>/"
+                                 "imagenet/val_map.txt and the 50,000 validation JPEGs; set --mlperf-data-dir"
+                                 " (or MLPERF_NV_DATA_DIR, ini mlperf_data_dir)*dataset: synthetic*"])
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(model_file, data / "resnet50_v1.onnx")
