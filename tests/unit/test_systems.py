@@ -444,3 +444,17 @@ def test_summary_of_mixed_gpus_and_hidden_ones():
     )
     assert summary(facts) == "1 x NVIDIA H200 (143771 MiB, sm 9.0) + 1 x NVIDIA L4 (23034 MiB, sm 9.0)"
     assert summary(dataclasses.replace(facts, gpus=(), gpu_error=None)) == "no GPUs"
+
+
+def test_recorded_h200_snapshot() -> None:
+    """A snapshot recorded with `mlperf-nv snapshot` on a real H200 machine (NVML, driver 580)."""
+    from pathlib import Path
+
+    from pytest_mlperf_nv.systems import memory_bucket_gib, read_snapshot
+
+    facts = read_snapshot(Path(__file__).parent.parent / "data/systems/h200x1.json")
+    assert facts.source.startswith("snapshot ") and facts.has_gpus and facts.gpu_count == 1
+    assert facts.gpu_name == "NVIDIA H200" and facts.gpus[0].compute_capability == "9.0"
+    assert memory_bucket_gib(facts.gpus[0].memory_total_mib) == 144
+    assert facts.driver_version == "580.159.04" and facts.cuda_driver_version == "13.0"
+    assert facts.cpu_model == "Intel(R) Xeon(R) Processor" and facts.cpu_count == 16
