@@ -53,7 +53,7 @@ def pytest_mlperf_register(registry: Any) -> None:
     registry.add_dataset(custom.ARRAYS_DATASET, custom.arrays_dataset)
     registry.add_dataset("digits", digits.digits_dataset)
     registry.add_benchmark(digits.definition())
-    registry.add_dataset("imagenet", imagenet.imagenet_dataset)
+    registry.add_dataset("imagenet", imagenet.imagenet_dataset, prepare=True)
     registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
     registry.add_benchmark(resnet50.definition())
 

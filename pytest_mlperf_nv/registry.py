@@ -79,15 +79,24 @@ class Registry:
     def __init__(self) -> None:
         self.backends: dict[str, ImportRef] = {}
         self.datasets: dict[str, ImportRef] = {}
+        #: datasets that are prepared (located, preprocessed into the cache) before any run
+        self.prepared_datasets: set[str] = set()
         self.benchmarks: dict[str, BenchmarkDef] = {}
 
     def add_backend(self, name: str, factory: Any) -> None:
         """Register a backend class: ``factory(model_path, options) -> backend``."""
         self.backends[name] = ImportRef.of(factory)
 
-    def add_dataset(self, name: str, factory: Any) -> None:
-        """Register a dataset factory: ``factory(context) -> Dataset``."""
+    def add_dataset(self, name: str, factory: Any, *, prepare: bool = False) -> None:
+        """Register a dataset factory: ``factory(context) -> Dataset``.
+
+        ``prepare=True``: the factory finds and preprocesses data into the cache, so the
+        plugin calls it once while provisioning (``--mlperf-prefetch-only`` included), not
+        only in the runs. In-memory datasets leave it off.
+        """
         self.datasets[name] = ImportRef.of(factory)
+        if prepare:
+            self.prepared_datasets.add(name)
 
     def add_benchmark(self, benchmark: BenchmarkDef) -> None:
         """Register a benchmark definition."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ import numpy as np
 
 from ..datasets import ArrayDataset, DatasetContext
 from ..errors import ProvisionError
+from ..provision.progress import Progress
 
 #: bump when the output of :func:`preprocess_image` changes for the same input
 PREPROCESS_VERSION = 1
@@ -279,13 +281,18 @@ class ImageNetDataset:
 
         # Pillow releases the GIL while decoding and resizing, so threads scale.
         workers = self._workers or min(32, os.cpu_count() or 1)
-        if workers <= 1:
-            for i in range(len(paths)):
-                one(i)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for _ in pool.map(one, range(len(paths))):
-                    pass
+        label = f"preprocessing {len(paths)} ImageNet images ({self.layout}, {self.dtype})"
+        # Progress goes to the real stderr: pytest captures sys.stderr during fixtures.
+        with Progress(label, len(paths), unit="images", stream=sys.__stderr__,
+                      quiet=len(paths) < 1000) as progress:
+            if workers <= 1:
+                for i in range(len(paths)):
+                    one(i)
+                    progress.update(1)
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for _ in pool.map(one, range(len(paths))):
+                        progress.update(1)
         out.flush()
 
     # -- Dataset protocol ---------------------------------------------------------------

@@ -128,10 +128,10 @@ def build_random_resnet50(staging_dir: Path) -> str:
 
 def random_resnet50_key() -> dict[str, Any]:
     """Everything that changes the bytes :func:`build_random_resnet50` writes."""
-    import onnx
+    from importlib.metadata import version
 
     return {"model": "resnet50-v1.5-random", "seed": SEED, "opset": ONNX_OPSET, "ir": ONNX_IR_VERSION,
-            "residual_scale": RESIDUAL_SCALE, "numpy": np.__version__, "onnx": onnx.__version__,
+            "residual_scale": RESIDUAL_SCALE, "numpy": np.__version__, "onnx": version("onnx"),
             "builder": BUILDER_VERSION}
 
 

@@ -179,6 +179,8 @@ class DatasetProvisioner(_Memo):
         name = case.dataset or definition.dataset
         if definition.is_synthetic(name):
             return Provisioned("dataset", None, name, None, None, "synthetic")
+        if name not in self.session.get_registry().prepared_datasets:
+            return Provisioned("dataset", None, name, None, None, "in memory")
         memo_key = repr((name, sorted(case.dataset_options.items())))
         known = self.remembered(memo_key)
         if known:

@@ -268,3 +268,64 @@ def test_a_bad_download_checksum_fails_clearly_and_keeps_nothing(
     assert result.stdout.str().count("got " + sha256) >= 4  # every item says why
     assert not list(cache.glob("entries/model/*/digits-dl.onnx"))
     assert not list(cache.glob("downloads/*.part"))
+
+
+def test_two_concurrent_sessions_share_one_cache_intact(mlperf_env: Path, pytester: pytest.Pytester,
+                                                         tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from pytest_mlperf_nv.provision.cache import Cache
+
+    cache = tmp_path / "cache"
+    sessions = []
+    for name in ("a", "b"):
+        root = tmp_path / name
+        (root / "suites").mkdir(parents=True)
+        (root / "suites" / "cpu.yaml").write_text(digits_suite(TWO_ITEMS))
+        (root / "tox.ini").write_text("[pytest]\n")
+        sessions.append(subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", f"--mlperf-cache-dir={cache}"],
+            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [p.communicate(timeout=300)[0] for p in sessions]
+    assert all(p.returncode == 0 for p in sessions), outputs
+    entries = list(Cache(cache).entries())
+    assert {kind for kind, _, _ in entries} == {"model", "engine"}
+    assert len(entries) == 2  # each artifact once, though two sessions asked for it at the same time
+    for kind, key, manifest in entries:
+        assert manifest is not None
+        # Every file still matches its manifest checksum.
+        found = Cache(cache).lookup(kind, manifest["parts"], verify=True)
+        assert found is not None and found.key == key
+
+
+def test_readme_conftest_override_of_mlperf_model(mlperf_env: Path, pytester: pytest.Pytester,
+                                                  tmp_path: Path) -> None:
+    """The fixture override shown in README runs the user's own model file."""
+    from pytest_mlperf_nv.benchmarks.digits import build_digits_model
+
+    name = build_digits_model(tmp_path)
+    mine = tmp_path / "my-digits.onnx"
+    (tmp_path / name).rename(mine)
+    pytester.makeconftest(f'''
+from pathlib import Path
+
+import pytest
+
+from pytest_mlperf_nv.provision.provisioners import Provisioned
+
+
+@pytest.fixture
+def mlperf_model(mlperf_case, mlperf_models):
+    if mlperf_case.benchmark == "digits":
+        path = Path({str(mine)!r})
+        return Provisioned("model", path, f"file:{{path}}", None, None, "conftest")
+    return mlperf_models(mlperf_case)
+''')
+    write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n",
+                                         modes="[accuracy]"))
+    pytester.runpytest().assert_outcomes(passed=1)
+    record = next(iter(_records(mlperf_env).values()))
+    assert record["provisioning"]["model"]["path"] == str(mine)
+    assert record["provisioning"]["model"]["source"] == "conftest"
+    assert record["accuracy"]["value"] > 90

@@ -19,6 +19,20 @@ def cpu_threads_per_worker() -> int:
     return max(1, cpus // max(1, workers))
 
 
+def _onnxruntime_version() -> str:
+    """From the package metadata (no import): the CPU and the GPU build have different names."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ("onnxruntime", "onnxruntime-gpu"):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    import onnxruntime as ort
+
+    return ort.__version__
+
+
 class OnnxRuntimeBackend:
     """ONNX Runtime inference: CPU by default, CUDA where onnxruntime-gpu and a GPU are present."""
 
@@ -46,10 +60,9 @@ class OnnxRuntimeBackend:
     def engine_key(cls, options: dict[str, Any]) -> dict[str, Any]:
         import platform
 
-        import onnxruntime as ort
-
-        return {"onnxruntime": ort.__version__, "optimization": "extended", "machine": platform.machine(),
-                "providers": list(options.get("providers") or ["CPUExecutionProvider"]), "format": 1}
+        return {"onnxruntime": _onnxruntime_version(), "optimization": "extended",
+                "machine": platform.machine(), "format": 1,
+                "providers": list(options.get("providers") or ["CPUExecutionProvider"])}
 
     @classmethod
     def build_engine(cls, model_path: Path, staging_dir: Path, options: dict[str, Any]) -> str:
