@@ -130,7 +130,9 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
     message = _message(case, verdict, child, run_dir)
     record = _record(session, case, profile.value, settings, timeout_s, started, child, result,
                      verdict, score, model)
-    record["provisioning"] = {a.kind: _provisioned(a) for a in (model, dataset, engine) if a is not None}
+    artifacts = [a for a in (model, dataset, engine) if a is not None]
+    artifacts += [i for a in artifacts for i in a.inputs]
+    record["provisioning"] = {a.kind: _provisioned(a) for a in artifacts}
     (run_dir / RESULT_FILE).write_text(json.dumps(record, indent=2, default=str))
     return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
 

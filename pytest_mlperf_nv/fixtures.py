@@ -119,6 +119,7 @@ def mlperf_test(mlperf_case: Case, mlperf_system_check: None, mlperf_dataset: Pr
     from .execute import run_case
 
     artifacts = [mlperf_model, mlperf_dataset, mlperf_engine]
+    artifacts += [i for a in artifacts for i in a.inputs]
     request.node.user_properties.extend(provisioning_properties(artifacts))
     if mlperf_session.settings.get("prefetch_only"):
         paths = ", ".join(f"{a.kind} {a.path}" for a in artifacts if a.path is not None)

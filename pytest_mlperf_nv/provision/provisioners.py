@@ -37,6 +37,8 @@ class Provisioned:
     source: str
     #: wall time this session spent providing it for this item (0 when memoized)
     seconds: float = 0.0
+    #: artifacts this one was made from (an engine's calibration cache)
+    inputs: tuple[Provisioned, ...] = ()
 
 
 class MissingPrerequisite(pytest.fail.Exception):  # type: ignore[name-defined,misc]
@@ -58,6 +60,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _reused(found: Provisioned) -> Provisioned:
+    """How a memoized artifact looks to the next item: taken from the cache, in no time."""
+    hit = None if found.cache_hit is None else True
+    source = "cache" if found.source in ("built", "downloaded") else found.source
+    return Provisioned(found.kind, found.path, found.key, hit, None, source, 0.0,
+                       tuple(_reused(i) for i in found.inputs))
+
+
 class _Memo:
     def __init__(self, session: Any, cache: Cache | None = None):
         self.session = session
@@ -71,11 +81,7 @@ class _Memo:
 
     def remembered(self, key: str) -> Provisioned | None:
         found = self._memo.get(key)
-        if found is None:
-            return None
-        hit = None if found.cache_hit is None else True
-        source = "cache" if found.source == "built" else found.source
-        return Provisioned(found.kind, found.path, found.key, hit, None, source, 0.0)
+        return None if found is None else _reused(found)
 
     def remember(self, key: str, value: Provisioned) -> Provisioned:
         self._memo[key] = value
@@ -207,8 +213,15 @@ class EngineProvisioner(_Memo):
     """Each backend's compiled form of a model (an optimized ONNX Runtime model, say), built once.
 
     A backend class opts in with ``engine_key(options) -> dict`` and
-    ``build_engine(model_path, staging_dir, options) -> file name``.
+    ``build_engine(model_path, staging_dir, options) -> file name``. A backend that needs
+    int8 calibration adds ``calibration_key(options) -> dict`` and
+    ``build_calibration(model_path, samples, staging_dir, options) -> file name``: the
+    calibration cache is made once per (model, calibration samples, backend) and handed to
+    ``build_engine`` as ``options["calibration"]``.
     """
+
+    #: calibration samples: the first N of the benchmark's dataset
+    CALIBRATION_SAMPLES = 100
 
     def __call__(self, case: Any, model: Provisioned) -> Provisioned:
         start = time.perf_counter()
@@ -218,7 +231,11 @@ class EngineProvisioner(_Memo):
         if builder is None or model.path is None:
             return Provisioned("engine", None, "", None, None, "none")
         options: dict[str, Any] = {}
+        calibration = self.calibration(case, model, backend)
+        if calibration is not None:
+            options["calibration"] = str(calibration.path)
         parts = {"backend": backend_name, "model": model.key, **backend.engine_key(options),
+                 "calibration": calibration.key if calibration else None,
                  "build_function": f"{backend.__module__}.{backend.__qualname__}.build_engine"}
         memo_key = repr(sorted(parts.items()))
         known = self.remembered(memo_key)
@@ -227,4 +244,34 @@ class EngineProvisioner(_Memo):
         path, entry = self.build("engine", parts, lambda staging: builder(model.path, staging, options))
         return self.remember(memo_key, Provisioned(
             "engine", path, entry.key, entry.hit, entry.build_seconds, "cache" if entry.hit else "built",
-            time.perf_counter() - start))
+            time.perf_counter() - start, (calibration,) if calibration else ()))
+
+    def calibration(self, case: Any, model: Provisioned, backend: Any) -> Provisioned | None:
+        builder = getattr(backend, "build_calibration", None)
+        if builder is None:
+            return None
+        definition = case.definition
+        name = case.dataset or definition.dataset
+        count = self.CALIBRATION_SAMPLES
+        parts = {"backend": f"{backend.__module__}.{backend.__qualname__}", "model": model.key,
+                 "dataset": name, "dataset_options": sorted(case.dataset_options.items()),
+                 "samples": f"first {count}", **backend.calibration_key({})}
+        memo_key = repr(sorted(parts.items()))
+        known = self.remembered(memo_key)
+        if known:
+            return known
+        start = time.perf_counter()
+
+        def build(staging: Path) -> str:
+            factory = self.session.get_registry().datasets[name].load()
+            settings = self.session.settings
+            dataset = factory(DatasetContext(settings.get("data_dir"), settings.get("cache_dir"),
+                                             dict(case.dataset_options)))
+            indices = list(range(min(count, dataset.total_count)))
+            dataset.load(indices)
+            return builder(model.path, dataset.get(indices), staging, {})
+
+        path, entry = self.build("calibration", parts, build)
+        return self.remember(memo_key, Provisioned(
+            "calibration", path, entry.key, entry.hit, entry.build_seconds,
+            "cache" if entry.hit else "built", time.perf_counter() - start))

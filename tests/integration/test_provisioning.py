@@ -329,3 +329,58 @@ def mlperf_model(mlperf_case, mlperf_models):
     assert record["provisioning"]["model"]["path"] == str(mine)
     assert record["provisioning"]["model"]["source"] == "conftest"
     assert record["accuracy"]["value"] > 90
+
+
+CALIBRATED_CONFTEST = '''
+import os
+from pathlib import Path
+
+from pytest_mlperf_nv.harness.loadgen.backends import OnnxRuntimeBackend
+
+CALLS = Path(os.environ["CALIBRATION_CALLS_DIR"])
+
+
+class CalibratedBackend(OnnxRuntimeBackend):
+    """Needs an int8-style calibration cache before its engine can be built."""
+
+    @classmethod
+    def calibration_key(cls, options):
+        return {"method": "minmax", "version": 1}
+
+    @classmethod
+    def build_calibration(cls, model_path, samples, staging_dir, options):
+        (CALLS / f"calibration-{os.getpid()}").write_text(str(len(samples)))
+        lo, hi = float(samples.min()), float(samples.max())
+        (staging_dir / "calibration.cache").write_text(f"{len(samples)} {lo} {hi}")
+        return "calibration.cache"
+
+    @classmethod
+    def build_engine(cls, model_path, staging_dir, options):
+        assert Path(options["calibration"]).read_text().startswith("100 ")
+        return super().build_engine(model_path, staging_dir, options)
+
+
+def pytest_mlperf_register(registry):
+    registry.add_backend("calibrated", CalibratedBackend)
+'''
+
+
+def test_calibration_cache_is_made_once_per_model_and_samples(
+        mlperf_env: Path, pytester: pytest.Pytester, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    monkeypatch.setenv("CALIBRATION_CALLS_DIR", str(calls))
+    pytester.makeconftest(CALIBRATED_CONFTEST)
+    write_suite(mlperf_env, digits_suite(TWO_ITEMS, backend="calibrated"))
+    cache = f"--mlperf-cache-dir={tmp_path / 'cache'}"
+    pytester.runpytest(cache, "--junitxml=junit.xml").assert_outcomes(passed=2)
+    assert [p.read_text() for p in calls.iterdir()] == ["100"]
+    records = _records(mlperf_env)
+    sources = sorted(r["provisioning"]["calibration"]["source"] for r in records.values())
+    assert sources == ["built", "cache"]
+    assert "mlperf_calibration_cache" in (mlperf_env / "junit.xml").read_text()
+    pytester.runpytest(cache).assert_outcomes(passed=2)
+    assert len(list(calls.iterdir())) == 1
+    for record in _records(mlperf_env).values():
+        assert record["provisioning"]["calibration"]["cache_hit"] is True
