@@ -9,6 +9,7 @@ item. Items are pytest.Function objects, so fixtures (and conftest overrides) ap
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,13 @@ class SuiteFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Collector]:
         session = self.config.stash[SESSION_KEY]
-        self.suite = load_suite(self.path, session.get_registry())
+        override = session.settings.get("harness")
+        self.suite = load_suite(self.path, session.get_registry(), harness_override=override)
+        if self.suite.ignored_knobs:
+            warnings.warn(pytest.PytestWarning(
+                f"{self.path.name}: running on harness {self.suite.harness} (--mlperf-harness) instead of "
+                f"{self.suite.declared_harness}; knobs it cannot honour are ignored: "
+                f"{', '.join(self.suite.ignored_knobs)}"), stacklevel=1)
         session.used_overrides |= apply_overrides(self.suite, session.overrides)
         check_profile_rules(self.suite, session.settings.sourced("profile", self.suite.profile))
         by_id: dict[str, list[Case]] = {}

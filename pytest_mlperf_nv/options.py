@@ -65,6 +65,26 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _harness(value: str) -> str:
+    if value not in ("loadgen", "nvidia"):
+        raise ValueError("expected loadgen or nvidia")
+    return value
+
+
+def _nvidia_version(value: str) -> str:
+    from .harness.nvidia.args import VERSIONS
+
+    if value not in VERSIONS:
+        raise ValueError(f"expected one of {', '.join(VERSIONS)}")
+    return value
+
+
+def _plain(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a value, got an empty string")
+    return value
+
+
 def _globs(value: str) -> tuple[str, ...]:
     return tuple(value.split())
 
@@ -130,6 +150,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mirror", "--mlperf-mirror", "mlperf_mirror", "MLPERF_NV_MIRROR", None, lambda: None, _url,
             "URL", "download models and data from this mirror (same file names) instead of the "
             "official URLs"),
+    Setting("harness", "--mlperf-harness", "mlperf_harness", "MLPERF_NV_HARNESS", "harness", lambda: None,
+            _harness, "NAME", "run suites on this harness instead of the one they name (loadgen | nvidia)"),
+    Setting("nvidia_code_dir", "--mlperf-nvidia-code-dir", "mlperf_nvidia_code_dir",
+            "MLPERF_NV_NVIDIA_CODE_DIR", "nvidia.code_dir", lambda: None, _path, "DIR",
+            "NVIDIA's closed/NVIDIA directory of an inference_results checkout (harness nvidia)",
+            is_path=True),
+    Setting("nvidia_version", "--mlperf-nvidia-version", "mlperf_nvidia_version", "MLPERF_NV_NVIDIA_VERSION",
+            "nvidia.version", lambda: None, _nvidia_version, "VERSION",
+            "round of NVIDIA's code: v4.1 or v5.0 (default: detected from the code dir)"),
+    Setting("nvidia_system_id", "--mlperf-nvidia-system-id", "mlperf_nvidia_system_id",
+            "MLPERF_NV_NVIDIA_SYSTEM_ID", "nvidia.system_id", lambda: None, _plain, "ID",
+            "system id NVIDIA's code runs as (default: what its own detection says)"),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
             "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
 )

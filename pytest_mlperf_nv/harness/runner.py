@@ -90,16 +90,20 @@ def run_child(spec: dict[str, Any], run_dir: Path, timeout_s: float,
     child_env = dict(os.environ if env is None else env)
     # Keep numeric libraries in the child from starting one thread per core each.
     child_env.setdefault("OMP_NUM_THREADS", str(spec.get("threads", 1)))
+    return run_process([sys.executable, "-m", "pytest_mlperf_nv.harness.child", str(spec_path)],
+                       cwd=run_dir, run_dir=run_dir, timeout_s=timeout_s, env=child_env)
+
+
+def run_process(command: list[str], *, cwd: Path, run_dir: Path, timeout_s: float,
+                env: dict[str, str]) -> ChildOutcome:
+    """Run ``command`` in its own process group with output in ``run_dir``; kill the group on timeout."""
     start = time.monotonic()
     with open(run_dir / STDOUT, "wb") as out, open(run_dir / STDERR, "wb") as err:
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "pytest_mlperf_nv.harness.child", str(spec_path)],
-                cwd=run_dir, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=child_env,
-                start_new_session=True,
-            )
+            proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    env=env, start_new_session=True)
         except OSError as exc:
-            raise HarnessError(f"cannot start the LoadGen child process: {exc}") from None
+            raise HarnessError(f"cannot start {command[0]}: {exc}") from None
         timed_out = False
         try:
             proc.wait(timeout=timeout_s)

@@ -69,3 +69,9 @@ class Suite:
     system: dict[str, Any]
     sha256: str
     cases: list[Case] = field(default_factory=list)
+    #: harness nvidia: code_dir, version, system_id as the suite gives them
+    nvidia: dict[str, Sourced] = field(default_factory=dict)
+    #: the harness the file names (``harness`` differs under --mlperf-harness)
+    declared_harness: str = "loadgen"
+    #: knobs the harness in use cannot honour (only under --mlperf-harness), as dotted keys
+    ignored_knobs: list[str] = field(default_factory=list)

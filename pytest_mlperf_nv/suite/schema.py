@@ -17,18 +17,18 @@ from ..benchmarks.base import BenchmarkDef
 from ..benchmarks.custom import ARRAYS_DATASET, METRICS, classification_benchmark
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..errors import Location, SuiteError
+from ..harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
 from ..registry import Registry
 from .knobs import KNOBS, MODES, SCENARIOS, Knob
 from .model import Case, Sourced, Suite
 from .yamlload import YList, YMap, load_yaml
 
 SUITE_VERSIONS = (1,)
-HARNESSES = ("loadgen",)
-#: harnesses that are known but that this version cannot drive yet
-PLANNED_HARNESSES = ("nvidia",)
+HARNESSES = ("loadgen", "nvidia")
+NVIDIA_KEYS = ("code_dir", "version", "system_id")
 PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
-TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "backend", "profile",
+TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "nvidia", "backend", "profile",
             "modes", "timeout", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
                   "accuracy_samples", "model", "metric", "accuracy_target")
@@ -155,8 +155,13 @@ def is_suite_text(text: str) -> bool:
     return re.search(r"^mlperf_suite\s*:", text, flags=re.MULTILINE) is not None
 
 
-def load_suite(path: Path, registry: Registry) -> Suite:
-    """Load, validate and expand one suite file. Raises SuiteError."""
+def load_suite(path: Path, registry: Registry, harness_override: str | None = None) -> Suite:
+    """Load, validate and expand one suite file. Raises SuiteError.
+
+    ``harness_override`` (``--mlperf-harness``) runs the suite on another harness than the
+    one it names: knobs that harness cannot honour are then listed in
+    ``Suite.ignored_knobs`` instead of being errors, and benchmarks it cannot run skip.
+    """
     raw = path.read_bytes()
     root = load_yaml(path, raw.decode("utf-8", errors="replace"))
     doc = _Doc(path)
@@ -178,12 +183,11 @@ def load_suite(path: Path, registry: Registry) -> Suite:
     name = path.stem
     if "name" in root:
         name = doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name")
-    harness_value = doc.string(root, "harness", "harness") or "loadgen"
-    if harness_value in PLANNED_HARNESSES:
-        raise SuiteError(f"harness '{harness_value}' is not available in this version of "
-                         "pytest-mlperf-nv; use 'harness: loadgen'",
-                         doc.value_loc(root, "harness"), key="harness")
     harness = doc.choice(root, "harness", "harness", HARNESSES) or "loadgen"
+    declared = harness
+    if harness_override and harness_override != harness:
+        harness = harness_override
+    nvidia = _nvidia(doc, root)
     backend = doc.choice(root, "backend", "backend", sorted(registry.backends)) or "onnxruntime"
     profile = None
     if "profile" in root:
@@ -205,11 +209,28 @@ def load_suite(path: Path, registry: Registry) -> Suite:
 
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
-                  sha256=hashlib.sha256(raw).hexdigest())
+                  sha256=hashlib.sha256(raw).hexdigest(), nvidia=nvidia,
+                  declared_harness=declared)
     profile_name = profile.value if profile else None
     for bench_id in benchmarks:
         suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
     return suite
+
+
+def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
+    """``nvidia: {code_dir, version, system_id}``: where NVIDIA's code is and what it runs as."""
+    block = doc.mapping(root, "nvidia", "nvidia")
+    if block is None:
+        return {}
+    doc.check_keys(block, NVIDIA_KEYS, "nvidia")
+    found = {}
+    for key in block:
+        value = doc.string(block, key, f"nvidia.{key}")
+        loc = doc.value_loc(block, key)
+        if key == "code_dir":
+            value = str((doc.path.parent / str(value)).resolve())
+        found[key] = Sourced(value, f"suite {loc}", loc)
+    return found
 
 
 def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
@@ -287,7 +308,17 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
         dataset_options = {}
     skip_reason = None
     supported = definition.scenarios if definition else mlperf_scenarios(name)
-    if definition is None:
+    if suite.harness == "nvidia":
+        if name not in MLPERF_BENCHMARKS and suite.declared_harness != "nvidia":
+            skip_reason = f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it"
+        elif name not in MLPERF_BENCHMARKS:
+            raise SuiteError(f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it; "
+                             "use 'harness: loadgen' for it", key_loc, key=dotted)
+        supported = mlperf_scenarios(name) if name in MLPERF_BENCHMARKS else supported
+        if name not in NVIDIA_BENCHMARKS and skip_reason is None:
+            skip_reason = (f"NVIDIA's MLPerf code (v4.1, v5.0) has no {name}; the built-in harness "
+                           "cannot run it either")
+    elif definition is None:
         skip_reason = (f"{name} cannot run on the built-in harness (harness: {suite.harness}) yet; "
                        "NVIDIA's MLPerf code runs it with 'harness: nvidia'")
 
@@ -306,6 +337,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     # Validate every benchmark-level knob, also one that applies to none of the scenarios.
     common_knobs = {k: _knob_value(doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
                                    f"{dotted}.{k}", profile) for k in body if k in KNOBS}
+    common_knobs = {k: v for k, v in common_knobs.items() if v is not None}
     cases: list[Case] = []
     for scenario, (scen_body, scen_loc) in scenario_map.items():
         knobs: dict[str, Sourced] = {}
@@ -324,9 +356,10 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                 if scenario not in knob.scenarios:
                     raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
                                      kloc, key=f"{where}.{knob_name}")
-                knobs[knob_name] = _knob_value(doc, suite, knob, scen_body[knob_name],
-                                               doc.value_loc(scen_body, knob_name),
-                                               f"{where}.{knob_name}", profile)
+                value = _knob_value(doc, suite, knob, scen_body[knob_name],
+                                    doc.value_loc(scen_body, knob_name), f"{where}.{knob_name}", profile)
+                if value is not None:
+                    knobs[knob_name] = value
         for mode in modes:
             reason = skip_reason
             if reason is None and mode == "accuracy" and definition and definition.is_synthetic(dataset):
@@ -412,7 +445,11 @@ def mlperf_scenarios(name: str) -> tuple[str, ...]:
 
 
 def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, dotted: str,
-                profile: str | None) -> Sourced:
+                profile: str | None) -> Sourced | None:
+    if suite.harness not in knob.harnesses and suite.declared_harness != suite.harness:
+        if dotted not in suite.ignored_knobs:
+            suite.ignored_knobs.append(dotted)
+        return None  # run on another harness (--mlperf-harness): listed, not an error
     if suite.harness not in knob.harnesses:
         raise SuiteError(
             f"knob '{knob.name}' is not honoured by harness '{suite.harness}' "

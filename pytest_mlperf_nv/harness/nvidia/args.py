@@ -1,0 +1,130 @@
+"""Suite knobs -> the argument list of NVIDIA's ``python3 -m code.main``, per code version.
+
+NVIDIA's parser ignores unknown flags and reads a boolean only as "on", so every knob is
+validated here and an argument is emitted only in the form that version understands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: code versions this adapter knows (the inference_results round the code comes from)
+VERSIONS = ("v4.1", "v5.0")
+
+#: suite benchmark name -> (NVIDIA --benchmarks value, --gpu_batch_size component, log dir name)
+BENCHMARKS = {
+    "resnet50": ("resnet50", "resnet50", "resnet50"),
+    "retinanet": ("retinanet", "retinanet", "retinanet"),
+    "bert-99": ("bert-99", "bert", "bert-99"),
+    "bert-99.9": ("bert-99.9", "bert", "bert-99.9"),
+    "3d-unet-99": ("3d-unet-99", "3d-unet", "3d-unet-99"),
+    "3d-unet-99.9": ("3d-unet-99.9", "3d-unet", "3d-unet-99.9"),
+    "dlrm-v2-99": ("dlrm-v2-99", "dlrm-v2", "dlrm-v2-99"),
+    "dlrm-v2-99.9": ("dlrm-v2-99.9", "dlrm-v2", "dlrm-v2-99.9"),
+    "gptj-99": ("gptj-99", "gptj", "gptj-99"),
+    "llama2-70b-99": ("llama2-70b-99", "llama2-70b", "llama2-70b-99"),
+}
+# (inference_results_v4.1: closed/NVIDIA/code/common/constants.py Benchmark aliases;
+#  log dir names: code/common/harness.py benchmark_full)
+
+MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+
+#: knobs passed through as --<name>=<value> (the suite's names are NVIDIA's flags)
+VALUE_FLAGS = ("offline_expected_qps", "server_target_qps", "server_target_latency_ns",
+               "single_stream_expected_latency_ns", "multi_stream_expected_latency_ns",
+               "multi_stream_samples_per_query", "min_duration", "max_duration", "min_query_count",
+               "max_query_count", "performance_sample_count", "gpu_copy_streams", "gpu_inference_streams",
+               "deque_timeout_usec", "workspace_size", "soft_drop", "num_warmups")
+#: store_true flags of NVIDIA's parser: "--name" turns them on; nothing can turn them off
+BOOL_FLAGS = ("use_graphs", "use_deque_limit", "start_from_device", "end_on_device",
+              "use_small_tile_gemm_plugin")
+#: --test_run: NVIDIA's short run (min_duration 60 s unless given) in v4.1 and v5.0
+#: (inference_results_v4.1: closed/NVIDIA/code/common/harness.py)
+QUICK_FLAG = {"v4.1": "--test_run", "v5.0": "--test_run"}
+
+
+class ArgumentError(ValueError):
+    """A knob NVIDIA's code would ignore or misread."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    action: str
+    args: tuple[str, ...]
+
+    def command(self, python: str = "python3") -> list[str]:
+        return [python, "-m", "code.main", *self.args]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def run_harness_args(benchmark: str, scenario: str, mode: str, knobs: dict[str, Any], *,
+                     version: str, profile: str, quick_duration_ms: int | None = None) -> Invocation:
+    """The ``--action=run_harness`` invocation for one case (raises ArgumentError)."""
+    if version not in VERSIONS:
+        raise ArgumentError(f"NVIDIA code version {version!r} is not supported; supported: "
+                            f"{', '.join(VERSIONS)}")
+    if benchmark not in BENCHMARKS:
+        raise ArgumentError(f"{benchmark} is not a benchmark of NVIDIA's {version} code; it has: "
+                            f"{', '.join(BENCHMARKS)}")
+    args = [*_workload(benchmark, scenario), f"--test_mode={MODES[mode]}"]
+    args += _knob_args(benchmark, knobs, version)
+    if profile == "quick":
+        args.append(QUICK_FLAG[version])
+        if "min_duration" not in knobs and quick_duration_ms is not None:
+            args.append(f"--min_duration={quick_duration_ms}")
+    args.append("--action=run_harness")
+    return Invocation("run_harness", tuple(args))
+
+
+#: knobs that shape the engine (the rest only reach LoadGen or the harness at run time)
+ENGINE_KNOBS = ("gpu_batch_size", "gpu_copy_streams", "gpu_inference_streams", "workspace_size",
+                "use_graphs", "use_small_tile_gemm_plugin", "end_on_device", "start_from_device")
+
+
+def generate_engines_args(benchmark: str, scenario: str, knobs: dict[str, Any], *, version: str
+                          ) -> Invocation:
+    """The ``--action=generate_engines`` invocation that builds the engine a case runs."""
+    engine_knobs = {k: v for k, v in knobs.items() if k in ENGINE_KNOBS}
+    args = [*_workload(benchmark, scenario), *_knob_args(benchmark, engine_knobs, version),
+            "--action=generate_engines"]
+    return Invocation("generate_engines", tuple(args))
+
+
+def _workload(benchmark: str, scenario: str) -> list[str]:
+    name = BENCHMARKS[benchmark][0]
+    args = [f"--benchmarks={name}", f"--scenarios={scenario.lower()}"]
+    # A -99.9 alias names the benchmark only; the accuracy target is its own flag.
+    args.append("--accuracy_target=0.999" if benchmark.endswith("-99.9") else "--accuracy_target=0.99")
+    return args
+
+
+def _knob_args(benchmark: str, knobs: dict[str, Any], version: str) -> list[str]:
+    component = BENCHMARKS[benchmark][1]
+    args = []
+    for knob in sorted(knobs):
+        value = knobs[knob]
+        if knob == "gpu_batch_size":
+            # v4.1+ reads component:batch (an integer raises ValueError there).
+            args.append(f"--gpu_batch_size={component}:{int(value)}")
+        elif knob in BOOL_FLAGS:
+            if value is not True:
+                raise ArgumentError(
+                    f"{knob}: false cannot be passed to NVIDIA's code (its flags can only turn a "
+                    "boolean on; the system's config value would win). Remove the knob to keep "
+                    "NVIDIA's config value")
+            args.append(f"--{knob}")
+        elif knob in VALUE_FLAGS:
+            args.append(f"--{knob}={_value(value)}")
+        else:
+            raise ArgumentError(f"{knob} has no NVIDIA code.main flag ({version})")
+    return args
+
+
+def log_dir_name(benchmark: str) -> str:
+    return BENCHMARKS[benchmark][2]

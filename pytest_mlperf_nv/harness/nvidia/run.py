@@ -1,0 +1,152 @@
+"""One case on NVIDIA's code: invocation, its own LOG_DIR, the log tree it writes.
+
+Verdicts come from the LoadGen logs NVIDIA's harness leaves; its exit code, metadata.json
+and summary string (which call every run under 600 s INVALID) are context only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..logs import DETAIL
+from ..runner import ChildOutcome, run_process
+from .args import VERSIONS, Invocation, log_dir_name
+
+LOG_SUBDIR = "nvidia-logs"
+_NO_CONFIG = re.compile(r"No registered config[^\n]*")
+_UNKNOWN_SYSTEM = "Detected system did not match any known systems"
+
+
+@dataclass
+class NvidiaRun:
+    child: ChildOutcome
+    invocation: Invocation
+    result_dir: Path | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def code_dir_problem(code_dir: Path | None) -> str | None:
+    """Why ``code_dir`` is not NVIDIA's code (None when it looks right)."""
+    hint = ("point nvidia.code_dir in the suite, --mlperf-nvidia-code-dir, MLPERF_NV_NVIDIA_CODE_DIR or the "
+            "ini key mlperf_nvidia_code_dir at the closed/NVIDIA directory of an inference_results "
+            "checkout (inside NVIDIA's container), or run the suite on the built-in harness with "
+            "--mlperf-harness loadgen")
+    if code_dir is None:
+        return f"NVIDIA's MLPerf code is not configured: {hint}"
+    if not (Path(code_dir) / "code" / "main.py").is_file():
+        return f"NVIDIA's MLPerf code is not at {code_dir} (no code/main.py there): {hint}"
+    return None
+
+
+def detect_version(code_dir: Path) -> str | None:
+    """The round of NVIDIA's code: its VERSION file, or the inference_results_vX.Y in its path."""
+    version_file = Path(code_dir) / "VERSION"
+    if version_file.is_file():
+        text = version_file.read_text().strip()
+        for version in VERSIONS:
+            if text.startswith(version):
+                return version
+    for part in Path(code_dir).resolve().parts:
+        match = re.search(r"inference_results_(v\d+\.\d+)", part)
+        if match and match.group(1) in VERSIONS:
+            return match.group(1)
+    return None
+
+
+STAMPS = Path("build") / "pytest-mlperf-nv"
+
+
+def ensure_engines(invocation: Invocation, *, code_dir: Path, run_dir: Path, timeout_s: float,
+                   system_id: str | None, version: str) -> tuple[bool, ChildOutcome | None]:
+    """Run NVIDIA's generate_engines for ``invocation`` unless a stamp says it was built.
+
+    NVIDIA keeps engines where it keeps them (build/engines/...); a stamp keyed by every
+    argument that shapes the engine records that it was built, and one lock per code dir
+    keeps concurrent builds from corrupting each other. Returns (built now, outcome).
+    """
+    from filelock import FileLock
+
+    key = hashlib.sha256(json.dumps([list(invocation.args), system_id, version]).encode()).hexdigest()[:24]
+    stamps = Path(code_dir) / STAMPS
+    stamps.mkdir(parents=True, exist_ok=True)
+    stamp = stamps / f"engine-{key}.json"
+    with FileLock(str(stamps / "code_dir.lock")):
+        if stamp.is_file():
+            return False, None
+        work = run_dir / "generate_engines"
+        work.mkdir()
+        env = dict(os.environ)
+        args = list(invocation.args)
+        if system_id:
+            args.insert(-1, f"--system_name={system_id}")
+        child = run_process([sys.executable, "-m", "code.main", *args], cwd=code_dir, run_dir=work,
+                            timeout_s=timeout_s, env=env)
+        if child.returncode == 0 and not child.timed_out:
+            stamp.write_text(json.dumps({"arguments": args, "system_id": system_id, "version": version}))
+        return True, child
+
+
+def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str, scenario: str,
+        timeout_s: float, system_id: str | None) -> NvidiaRun:
+    """Run ``invocation`` in ``code_dir`` with LOG_DIR inside ``run_dir``; find what it wrote."""
+    log_dir = run_dir / LOG_SUBDIR
+    log_dir.mkdir()
+    env = dict(os.environ)
+    # Each item its own LOG_DIR: two items starting in the same second never mix their logs.
+    env["LOG_DIR"] = str(log_dir)
+    args = list(invocation.args)
+    if system_id:
+        args.insert(-1, f"--system_name={system_id}")
+    command = [sys.executable, "-m", "code.main", *args]
+    (run_dir / "nvidia_command.txt").write_text(" ".join(command) + "\n")
+    child = run_process(command, cwd=code_dir, run_dir=run_dir, timeout_s=timeout_s, env=env)
+    found = sorted(log_dir.glob(f"*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
+    outcome = NvidiaRun(child, invocation, found[0].parent if found else None)
+    if outcome.result_dir is not None:
+        try:
+            outcome.metadata = json.loads((outcome.result_dir / "metadata.json").read_text())
+        except (OSError, ValueError):
+            outcome.metadata = {}
+    else:
+        outcome.problem = _why_no_logs(run_dir)
+    return outcome
+
+
+def _why_no_logs(run_dir: Path) -> str:
+    text = ""
+    for name in ("stdout.txt", "stderr.txt"):
+        try:
+            text += (run_dir / name).read_text(errors="replace")
+        except OSError:
+            pass
+    match = _NO_CONFIG.search(text)
+    if match:
+        return (f"NVIDIA's code has no config for this case ({match.group(0).strip()}); it skipped it "
+                "and wrote no logs")
+    if _UNKNOWN_SYSTEM in text:
+        return ("NVIDIA's code does not know this machine (\"Detected system did not match any known "
+                "systems\")")
+    return "NVIDIA's code wrote no LoadGen logs for this case"
+
+
+def accuracy_from_metadata(metadata: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """NVIDIA's own accuracy check (metadata.json ``accuracy``), as a score and a problem."""
+    entries = metadata.get("accuracy")
+    if not entries:
+        return None, "NVIDIA's harness recorded no accuracy result (metadata.json has no 'accuracy')"
+    first = entries[0]
+    score = {"metric": str(first.get("name")), "value": float(first.get("value", 0.0)),
+             "threshold": first.get("threshold"), "scored_by": "NVIDIA's accuracy check",
+             "pass": bool(metadata.get("accuracy_pass", False))}
+    if not score["pass"]:
+        return score, (f"accuracy {score['metric']} {score['value']} is below NVIDIA's threshold "
+                       f"{score['threshold']} (metadata.json accuracy_pass false)")
+    return score, None

@@ -1,0 +1,284 @@
+"""The NVIDIA closed/NVIDIA code emulator under tests/fakes/nvidia behaves like the real interface.
+
+Every run is a subprocess (``python -m code.main`` with cwd = a copy of the version dir), as the plugin
+will drive the real code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FAKES = Path(__file__).resolve().parents[1] / "fakes" / "nvidia"
+H200 = "H200-SXM-141GBx1"
+RN50_PLAN = "resnet50-Offline-gpu-resnet50-b2048-int8.lwis_k_99_MaxP.plan"
+FAST_OFFLINE = ["--min_duration=300", "--offline_expected_qps=1000000"]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of tests/fakes/nvidia (build/ stamps and engines land there, not in the repo)."""
+    dest = tmp_path_factory.mktemp("nvidia") / "nvidia"
+    shutil.copytree(FAKES, dest, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    return dest
+
+
+def run(tree: Path, version: str, *args: str, system: str | None = H200, env: dict | None = None,
+        timeout: float = 30) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("EMULATED_SYSTEM_ID", "EMULATED_FAILURE", "MLPINF_CUSTOM_DEFINITION_PATH",
+                             "LOG_DIR", "MLPERF_LOADGEN_LOGS_DIR", "EMULATED_ACCURACY")}
+    if system:
+        full_env["EMULATED_SYSTEM_ID"] = system
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "code.main", *args], cwd=tree / version, env=full_env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc.output = proc.stdout + proc.stderr  # type: ignore[attr-defined]
+    return proc
+
+
+def detail(log_dir: Path) -> dict:
+    out: dict = {}
+    for line in (log_dir / "mlperf_log_detail.txt").read_text().splitlines():
+        if line.startswith(":::MLLOG "):
+            rec = json.loads(line[len(":::MLLOG "):])
+            out.setdefault(rec["key"], rec["value"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def engines(tree: Path) -> Path:
+    """resnet50 Offline engines for H200 in v4.1 and v5.0 (run_harness refuses to start without them)."""
+    for version in ("v4.1", "v5.0"):
+        proc = run(tree, version, "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines")
+        assert proc.returncode == 0, proc.output
+    return tree
+
+
+def test_generate_engines_writes_plan_named_like_nvidia(tree: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet", "--scenarios=offline", "--action=generate_engines")
+    assert proc.returncode == 0, proc.output
+    plan = tree / "v4.1" / "build" / "engines" / H200 / "resnet50" / "Offline" / RN50_PLAN
+    record = json.loads(plan.read_text())
+    assert record["args"]["gpu_batch_size"] == {"resnet50": 2048}
+    assert "Detected system ID: H200-SXM-141GBx1" in proc.output
+
+
+def test_unknown_flags_are_ignored(tree: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--gpu_batch_size=resnet50:64",
+               "--use_grpahs", "--definitely_not_a_flag=3", "--action=generate_engines")
+    assert proc.returncode == 0, proc.output
+    assert "--use_grpahs" in proc.stdout and "--definitely_not_a_flag=3" in proc.stdout
+    plan = tree / "v4.1/build/engines" / H200 / "resnet50/Offline"
+    assert (plan / "resnet50-Offline-gpu-resnet50-b64-int8.lwis_k_99_MaxP.plan").is_file()
+
+
+def test_boolean_flags_cannot_be_turned_off(tree: Path) -> None:
+    # The H200 Server config sets use_graphs; there is no way to unset it from RUN_ARGS.
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Server", "--no_use_graphs",
+               "--action=generate_engines")
+    assert proc.returncode == 0, proc.output
+    plan = tree / "v4.1/build/engines" / H200 / "resnet50/Server" / \
+        "resnet50-Server-gpu-resnet50-b256-int8.lwis_k_99_MaxP.plan"
+    assert json.loads(plan.read_text())["args"]["use_graphs"] is True
+    # store_true with an explicit value is an argparse usage error, like in the real parser.
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--use_graphs=false", "--action=generate_engines")
+    assert proc.returncode == 2
+    assert "ignored explicit argument 'false'" in proc.stderr
+
+
+@pytest.mark.parametrize("version", ["v4.1", "v5.0"])
+def test_integer_gpu_batch_size_is_rejected(tree: Path, version: str) -> None:
+    proc = run(tree, version, "--benchmarks=resnet50", "--scenarios=Offline", "--gpu_batch_size=16",
+               "--action=generate_engines")
+    assert proc.returncode == 1
+    assert "ValueError: Invalid batch size string '16'" in proc.output
+
+
+def test_run_harness_offline_log_tree_and_metadata(engines: Path, tmp_path: Path) -> None:
+    log_root = tmp_path / "logs"
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--test_mode=PerformanceOnly",
+               "--test_run", *FAST_OFFLINE, "--performance_sample_count=512", f"--log_dir={log_root}",
+               "--action=run_harness")
+    assert proc.returncode == 0, proc.output
+    log_dir = log_root / f"{H200}_TRT" / "resnet50" / "Offline"
+    for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json",
+                 "mlperf_log_trace.json", "metadata.json"):
+        assert (log_dir / name).is_file(), name
+    d = detail(log_dir)
+    assert d["result_validity"] == "VALID"
+    assert d["effective_target_qps"] == 1000000
+    assert d["effective_min_duration_ms"] == 300
+    assert d["effective_min_query_count"] == 1  # --test_run
+    assert d["effective_performance_sample_count"] == 512
+    md = json.loads((log_dir / "metadata.json").read_text())
+    assert md["result_validity"] == "VALID"  # copied from LoadGen, as the real harness does
+    assert "Result is INVALID, 10-min runtime requirement met: False" in md["summary_string"]
+    assert md["summary_string"] in proc.stderr
+    assert md["scenario_key"] == "result_samples_per_second" and md["result_samples_per_second"] > 0
+    assert md["config_name"] == f"{H200}_TRT-lwis_k_99_MaxP-Offline"
+    assert md["benchmark_full"] == "resnet50" and md["test_mode"] == "PerformanceOnly"
+    assert md["effective_min_duration_ms"] == 300 and md["early_stopping_met"] is True
+    user_conf = engines / "v4.1/build/loadgen-configs" / f"{H200}_TRT" / "resnet50/Offline/user.conf"
+    assert "resnet50.Offline.target_qps = 1000000" in user_conf.read_text()
+
+
+def test_run_harness_accuracy_only(engines: Path, tmp_path: Path) -> None:
+    proc = run(engines, "v5.0", "--benchmarks=resnet50", "--scenarios=Offline", "--test_mode=AccuracyOnly",
+               f"--log_dir={tmp_path}", "--action=run_harness")
+    assert proc.returncode == 0, proc.output
+    log_dir = tmp_path / f"{H200}_TRT" / "resnet50" / "Offline"
+    entries = json.loads((log_dir / "mlperf_log_accuracy.json").read_text())
+    assert len({e["qsl_idx"] for e in entries}) == 1024
+    assert entries[0]["data"] == "00000000"
+    assert (log_dir / "accuracy.txt").read_text().startswith("accuracy=76.460%, good=783, total=1024")
+    md = json.loads((log_dir / "metadata.json").read_text())
+    assert md["accuracy_pass"] is True
+    assert md["summary_string"] == "[PASSED] accuracy: 76.460 (Threshold=75.695)"
+    assert md["tensorrt_version"].startswith("10.8")
+
+
+def test_failed_accuracy_still_exits_zero(engines: Path, tmp_path: Path) -> None:
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--test_mode=AccuracyOnly",
+               f"--log_dir={tmp_path}", "--action=run_harness", env={"EMULATED_FAILURE": "accuracy"})
+    assert proc.returncode == 0, proc.output
+    md = json.loads((tmp_path / f"{H200}_TRT/resnet50/Offline/metadata.json").read_text())
+    assert md["accuracy_pass"] is False and md["summary_string"].startswith("[FAILED] accuracy")
+
+
+def test_unknown_system_exits_without_running(tree: Path, tmp_path: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--action=run_harness", f"--log_dir={tmp_path}",
+               system="RTX4090x1")
+    # The real main.py only logs and falls off the end: exit status 0, nothing run.
+    assert proc.returncode == 0
+    assert "Detected system did not match any known systems. Exiting." in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_custom_system_definition_is_used(tree: Path, tmp_path: Path) -> None:
+    definition = tmp_path / "custom"
+    (definition / "custom_systems").mkdir(parents=True)
+    (definition / "custom_systems" / "custom_list.json").write_text(json.dumps({"systems": {
+        "RTX4090x1": {"configs": {"resnet50": {"Offline": {
+            "gpu_batch_size": 64, "offline_expected_qps": 900000, "min_duration": 300}}}},
+    }}))
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition)}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline"]
+    proc = run(tree, "v4.1", *args, "--action=generate_engines", system="RTX4090x1", env=env)
+    assert proc.returncode == 0, proc.output
+    proc = run(tree, "v4.1", *args, f"--log_dir={tmp_path / 'logs'}", "--action=run_harness",
+               system="RTX4090x1", env=env)
+    assert proc.returncode == 0, proc.output
+    d = detail(tmp_path / "logs" / "RTX4090x1_TRT" / "resnet50" / "Offline")
+    assert d["effective_target_qps"] == 900000 and d["effective_min_duration_ms"] == 300
+
+
+def test_missing_config_is_skipped_with_warning(tree: Path, tmp_path: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=llama2-70b", "--scenarios=Offline", f"--log_dir={tmp_path}",
+               "--action=run_harness", system="L4x1")
+    assert proc.returncode == 0, proc.output
+    assert "No registered config for llama2-70b.Offline.L4x1 for WorkloadSetting(custom_k_99_MaxP)" \
+        in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_high_accuracy_needs_accuracy_target(tree: Path) -> None:
+    base = ["--benchmarks=bert-99.9", "--scenarios=Offline", "--action=generate_engines"]
+    assert run(tree, "v4.1", *base).returncode == 0
+    assert run(tree, "v4.1", *base, "--accuracy_target=0.999").returncode == 0
+    plans = sorted(p.name for p in (tree / "v4.1/build/engines" / H200 / "bert/Offline").iterdir())
+    assert plans == ["bert-Offline-gpu-bert-b1280-fp16.custom_k_99_9_MaxP.plan",
+                     "bert-Offline-gpu-bert-b1280-int8.custom_k_99_MaxP.plan"]
+    proc = run(tree, "v5.0", *base)  # BERT is not a v5.0 benchmark
+    assert proc.returncode == 1 and "'bert-99.9' is not a valid benchmark name." in proc.output
+
+
+def test_engine_build_failure(tree: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
+               env={"EMULATED_FAILURE": "engine_build"})
+    assert proc.returncode == 1
+    assert "Error Code 10: Internal Error" in proc.stderr and "Engine build failed" in proc.stderr
+
+
+def test_missing_dataset_failure(engines: Path, tmp_path: Path) -> None:
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", f"--log_dir={tmp_path}",
+               "--action=run_harness", env={"EMULATED_FAILURE": "missing_dataset"})
+    assert proc.returncode == 1
+    assert "FileNotFoundError" in proc.stderr and "build/preprocessed_data/imagenet" in proc.stderr
+
+
+def test_missing_engine_fails_run_harness(tree: Path, tmp_path: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--gpu_batch_size=resnet50:7",
+               f"--log_dir={tmp_path}", "--action=run_harness")
+    assert proc.returncode == 1
+    assert "resnet50-Offline-gpu-resnet50-b7-int8.lwis_k_99_MaxP.plan does not exist." in proc.stderr
+
+
+def test_invalid_failure_mode_gives_invalid_run_and_exit_zero(engines: Path, tmp_path: Path) -> None:
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--min_duration=200",
+               f"--log_dir={tmp_path}", "--action=run_harness", env={"EMULATED_FAILURE": "invalid"})
+    assert proc.returncode == 0, proc.output
+    log_dir = tmp_path / f"{H200}_TRT/resnet50/Offline"
+    assert detail(log_dir)["result_validity"] == "INVALID"
+    assert json.loads((log_dir / "metadata.json").read_text())["result_validity"] == "INVALID"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_make_targets(tmp_path: Path) -> None:
+    root = tmp_path / "nvidia"
+    shutil.copytree(FAKES, root, ignore=shutil.ignore_patterns("build", "__pycache__"))
+    cwd = root / "v4.1"
+
+    def make(*args: str, **env: str) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, **env}
+        return subprocess.run(["make", *args, f"PYTHON3_CMD={sys.executable}"], cwd=cwd, env=full_env,
+                              capture_output=True, text=True, timeout=30, check=False)
+
+    for target in ("download_model", "download_data", "preprocess_data"):
+        assert make(target, "BENCHMARKS=resnet50,bert").returncode == 0
+    assert make("build").returncode == 0
+    assert (cwd / "build/models/resnet50/.downloaded").is_file()
+    assert (cwd / "build/models/bert/.downloaded").is_file()
+    assert (cwd / "build/data/resnet50/.downloaded").is_file()
+    assert (cwd / "build/preprocessed_data/bert/.preprocessed").is_file()
+    assert not (cwd / "build/models/retinanet").exists()
+    assert (cwd / "build/.built").read_text().strip() == "v4.1"
+    run_args = "RUN_ARGS=--benchmarks=resnet50 --scenarios=Offline --min_duration=300 " \
+               "--offline_expected_qps=1000000"
+    proc = make("run", run_args, f"LOG_DIR={tmp_path / 'logs'}", EMULATED_SYSTEM_ID="L4x1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Result is INVALID" in (tmp_path / "logs" / "stdout.txt").read_text()
+    assert (tmp_path / "logs/L4x1_TRT/resnet50/Offline/metadata.json").is_file()
+    proc = make("run_harness", run_args, f"LOG_DIR={tmp_path / 'logs2'}", EMULATED_SYSTEM_ID="L4x1",
+                EMULATED_FAILURE="missing_dataset")
+    assert proc.returncode != 0  # pipefail: the tee does not hide the failure
+
+
+def test_server_scenario_metric_and_case_insensitive_scenarios(tree: Path, tmp_path: Path) -> None:
+    base = ["--benchmarks=resnet50", "--scenarios=sErVeR"]
+    assert run(tree, "v4.1", *base, "--action=generate_engines", system="L4x1").returncode == 0
+    proc = run(tree, "v4.1", *base, "--min_duration=300", "--server_target_qps=2000", f"--log_dir={tmp_path}",
+               "--action=run_harness", system="L4x1")
+    assert proc.returncode == 0, proc.output
+    log_dir = tmp_path / "L4x1_TRT/resnet50/Server"
+    d = detail(log_dir)
+    assert d["effective_target_qps"] == 2000 and d["effective_scenario"] == "Server"
+    md = json.loads((log_dir / "metadata.json").read_text())
+    assert md["scenario_key"] == "result_completed_samples_per_sec"
+    assert md["result_validity"] == d["result_validity"]
+    assert "use_graphs : True" in proc.stdout  # the benchmark_conf dump the real handler prints
+
+
+def test_run_audit_harness_writes_compliance_logs(engines: Path) -> None:
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--audit_test=TEST04",
+               *FAST_OFFLINE, "--no_audit_verify", "--action=run_audit_harness")
+    assert proc.returncode == 0, proc.output
+    log_dir = engines / "v4.1/build/compliance_logs/TEST04" / f"{H200}_TRT" / "resnet50/Offline"
+    assert detail(log_dir)["effective_performance_issue_same"] is True
+    assert not (engines / "v4.1/audit.config").exists()
