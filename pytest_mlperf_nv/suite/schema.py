@@ -28,7 +28,8 @@ HARNESSES = ("loadgen", "nvidia")
 NVIDIA_KEYS = ("code_dir", "version", "system_id")
 PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
-TOP_KEYS = ("mlperf_suite", "name", "description", "system", "harness", "nvidia", "backend", "profile",
+TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "nvidia", "backend",
+            "profile",
             "modes", "timeout", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
                   "accuracy_samples", "model", "metric", "accuracy_target")
@@ -165,6 +166,9 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
     raw = path.read_bytes()
     root = load_yaml(path, raw.decode("utf-8", errors="replace"))
     doc = _Doc(path)
+    digest = hashlib.sha256(raw)
+    if isinstance(root, YMap) and "extends" in root:
+        root = _extended(doc, root, digest, [path.resolve()])
     if not isinstance(root, YMap):
         raise SuiteError(
             f"the top level must be a mapping with 'mlperf_suite: 1' and 'benchmarks:', got {_kind(root)}",
@@ -209,12 +213,60 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
 
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
-                  sha256=hashlib.sha256(raw).hexdigest(), nvidia=nvidia,
+                  sha256=digest.hexdigest(), nvidia=nvidia,
                   declared_harness=declared)
     profile_name = profile.value if profile else None
     for bench_id in benchmarks:
         suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
     return suite
+
+
+def _extended(doc: _Doc, root: YMap, digest: Any, chain: list[Path]) -> YMap:
+    """``extends: base.yaml``: the base suite's settings, overridden key by key by this file's."""
+    loc = doc.value_loc(root, "extends")
+    name = doc.string(root, "extends", "extends")
+    if not name:
+        raise SuiteError("expected the path of another suite file (relative to this one)", loc,
+                         key="extends")
+    base_path = (doc.path.parent / name).resolve()
+    if not base_path.is_file():
+        packaged = Path(__file__).resolve().parent.parent / "suites" / name
+        if not packaged.is_file():
+            raise SuiteError(f"suite to extend not found: {base_path} (paths are relative to this file)",
+                             loc, key="extends")
+        base_path = packaged
+    if base_path in chain:
+        cycle = " -> ".join(p.name for p in [*chain, base_path])
+        raise SuiteError(f"suites extend each other in a cycle: {cycle}", loc, key="extends")
+    raw = base_path.read_bytes()
+    digest.update(raw)
+    base = load_yaml(base_path, raw.decode("utf-8", errors="replace"))
+    if not isinstance(base, YMap):
+        raise SuiteError(f"{base_path.name} is not a suite (its top level is not a mapping)", loc,
+                         key="extends")
+    if "extends" in base:
+        base = _extended(_Doc(base_path), base, digest, [*chain, base_path])
+    own = YMap((k, v) for k, v in root.items() if k != "extends")
+    own.location = root.location
+    own.key_locations = {k: v for k, v in root.key_locations.items() if k != "extends"}
+    own.value_locations = {k: v for k, v in root.value_locations.items() if k != "extends"}
+    return _merge(base, own)
+
+
+def _merge(base: YMap, own: YMap) -> YMap:
+    """Mappings merge key by key (recursively); any other value in ``own`` replaces the base's."""
+    merged = YMap(base)
+    merged.location = own.location
+    merged.key_locations = dict(base.key_locations)
+    merged.value_locations = dict(base.value_locations)
+    for key, value in own.items():
+        if isinstance(value, YMap) and isinstance(merged.get(key), YMap):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+        merged.key_locations[key] = own.key_locations[key]
+        merged.value_locations[key] = own.value_locations[key]
+    return merged
 
 
 def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
