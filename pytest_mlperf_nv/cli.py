@@ -36,6 +36,28 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
+SUITES = Path(__file__).resolve().parent / "suites"
+
+
+def _suites(args: argparse.Namespace) -> int:
+    for path in sorted(SUITES.glob("*.yaml")):
+        first = path.read_text().splitlines()[0].lstrip("# ").strip()
+        print(f"{path.stem:<20} {first}")
+    print(f"\n(in {SUITES}; run one with: mlperf-nv run NAME [pytest options])")
+    return 0
+
+
+def _run(args: argparse.Namespace, rest: list[str]) -> int:
+    import pytest
+
+    path = SUITES / f"{args.name}.yaml"
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in SUITES.glob("*.yaml")))
+        print(f"mlperf-nv: no shipped suite named {args.name!r}; shipped suites: {names}", file=sys.stderr)
+        return 2
+    return int(pytest.main([str(path), *rest]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-nv", description="pytest-mlperf-nv companion tool")
     parser.add_argument("--version", action="version", version=f"pytest-mlperf-nv {__version__}")
@@ -43,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     results = sub.add_parser("results", help="list the latest result of every run under an output dir")
     results.add_argument("--out", default="mlperf-results", help="output dir (default: mlperf-results)")
     results.set_defaults(func=_results)
+    sub.add_parser("suites", help="list the suites shipped with the plugin").set_defaults(func=_suites)
+    run = sub.add_parser("run", help="run a shipped suite by name: mlperf-nv run l4 -k server")
+    run.add_argument("name")
     sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
                                     "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",
                    add_help=False)
@@ -57,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         from .systems.snapshot import snapshot_main
 
         return snapshot_main(argv[1:])
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return _run(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return args.func(args)
     except BrokenPipeError:  # e.g. piped into head

@@ -20,6 +20,7 @@ from .errors import MlperfError, SuiteError
 from .session import SESSION_KEY
 from .suite.model import Case, Suite
 from .suite.overrides import apply_overrides, check_profile_rules
+from .suite.profiles import apply_profile
 from .suite.schema import is_suite_text, load_suite
 
 CASE_KEY = pytest.StashKey[Case]()
@@ -59,6 +60,7 @@ class SuiteFile(pytest.File):
                 f"{self.path.name}: running on harness {self.suite.harness} (--mlperf-harness) instead of "
                 f"{self.suite.declared_harness}; knobs it cannot honour are ignored: "
                 f"{', '.join(self.suite.ignored_knobs)}"), stacklevel=1)
+        apply_profile(self.suite, session.system)
         session.used_overrides |= apply_overrides(self.suite, session.overrides)
         check_profile_rules(self.suite, session.settings.sourced("profile", self.suite.profile))
         by_id: dict[str, list[Case]] = {}
@@ -109,7 +111,8 @@ class MlperfItem(pytest.Function):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         case = self.stash[CASE_KEY]
-        return case.suite.path, case.location.line - 1, f"{case.suite.path.name}::{case.nodeid_suffix}"
+        # The line may be in a suite this one extends: name the file that holds it.
+        return case.location.path, case.location.line - 1, f"{case.suite.path.name}::{case.nodeid_suffix}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, MlperfError):

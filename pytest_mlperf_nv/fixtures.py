@@ -70,12 +70,13 @@ def mlperf_system_check(mlperf_case: Case, mlperf_system: Any, mlperf_session: M
     if gpu == "none":
         return
     needed = int(mlperf_case.suite.system.get("count", 1))
+    where = "this machine (NVML)" if mlperf_system.source == "nvml" else mlperf_system.source
     if not mlperf_system.has_gpus:
         missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs an NVIDIA GPU (system.gpu: "
-                f"{gpu}) but {mlperf_system.source} has none: {mlperf_system.gpu_error or 'no GPU found'}")
+                f"{gpu}) but {where} has none: {mlperf_system.gpu_error or 'no GPU found'}")
     if mlperf_system.gpu_count < needed:
         missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs {needed} GPUs (system.count) "
-                f"but {mlperf_system.source} has {mlperf_system.gpu_count}")
+                f"but {where} has {mlperf_system.gpu_count}")
 
 
 @pytest.fixture

@@ -22,6 +22,9 @@ import pytest_mlperf_nv.execute  # noqa: F401, E402
 import pytest_mlperf_nv.harness.loadgen.backends  # noqa: F401, E402
 import pytest_mlperf_nv.plugin  # noqa: F401, E402
 
+# Test data holds suite files (from-cm goldens) and the NVIDIA emulator: data, not tests.
+collect_ignore_glob = ["data/*", "fakes/*"]
+
 
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -15,6 +15,8 @@ def explain_case(nodeid: str, case: Case, session: MlperfSession) -> list[str]:
     lines = [nodeid]
     if case.skip_reason:
         lines.append(f"  skipped: {case.skip_reason}")
+    if case.suite.harness == "nvidia" and not case.skip_reason:
+        return lines + _explain_nvidia(case, session)
     if definition is None:
         return lines
     profile, settings, timeout = resolve_run(session, case)
@@ -44,4 +46,30 @@ def explain_case(nodeid: str, case: Case, session: MlperfSession) -> list[str]:
     lines.append("  user.conf:")
     conf = render_user_conf(definition.loadgen_name, case.scenario, settings)
     lines += [f"    {line}" for line in conf.splitlines()]
+    return lines
+
+
+def _explain_nvidia(case: Case, session: MlperfSession) -> list[str]:
+    from ..harness.nvidia.args import ArgumentError, run_harness_args
+
+    profile, _, timeout = resolve_run(session, case)
+    code = session.settings.sourced("nvidia_code_dir", case.suite.nvidia.get("code_dir"))
+    version = session.settings.sourced("nvidia_version", case.suite.nvidia.get("version"))
+    lines = [f"  benchmark {case.benchmark} on NVIDIA's code (harness nvidia)", "  run:",
+             f"    {'profile':<36} {profile.value!s:<14} <- {profile.source}",
+             f"    {'timeout_s':<36} {timeout.value:<14g} <- {timeout.source}",
+             f"    {'code_dir':<36} {code.value!s:<14} <- {code.source}",
+             f"    {'version':<36} {version.value or 'detected'!s:<14} <- {version.source}"]
+    if case.knobs:
+        lines.append("  knobs:")
+        lines += [f"    {name:<36} {s.value!s:<14} <- {s.source}" for name, s in sorted(case.knobs.items())]
+    try:
+        args = run_harness_args(case.benchmark, case.scenario, case.mode,
+                                {k: v.value for k, v in case.knobs.items()},
+                                version=version.value or "v4.1", profile=profile.value,
+                                quick_duration_ms=1000)
+        lines.append("  code.main arguments:")
+        lines.append("    python3 -m code.main " + " ".join(args.args))
+    except ArgumentError as exc:
+        lines.append(f"  cannot pass to NVIDIA's code: {exc}")
     return lines

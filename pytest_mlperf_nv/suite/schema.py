@@ -311,6 +311,14 @@ def _system(doc: _Doc, root: YMap) -> dict[str, Any]:
         return {"gpu": "none", "count": 1}
     doc.check_keys(system, SYSTEM_KEYS, "system")
     result: dict[str, Any] = {"gpu": doc.string(system, "gpu", "system.gpu") or "none", "count": 1}
+    if result["gpu"] not in ("none", "auto"):
+        from ..systems.profiles import ProfileError, get_profile
+
+        try:
+            result["gpu"] = get_profile(result["gpu"]).name
+        except ProfileError as exc:
+            raise SuiteError(f"{exc}, or 'none' (CPU only)", doc.value_loc(system, "gpu"),
+                             key="system.gpu") from None
     if "count" in system:
         result["count"] = doc.number(system["count"], doc.value_loc(system, "count"), "system.count",
                                      integer=True, positive=True)

@@ -89,7 +89,7 @@ def test_invalid_runs_fail_with_loadgen_reasons(mlperf_env: Path, pytester: pyte
 def test_expect_gates_show_target_and_measured(mlperf_env: Path, pytester: pytest.Pytester) -> None:
     write_suite(mlperf_env, digits_suite(
         "      SingleStream: {single_stream_expected_latency_ns: 20000}\n"
-        "      Offline: {offline_expected_qps: 400000}\n",
+        "      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n",
         modes="[performance, accuracy]").replace(
         "    gpu_batch_size: 32\n",
         "    gpu_batch_size: 32\n"
@@ -105,7 +105,7 @@ def test_expect_gates_show_target_and_measured(mlperf_env: Path, pytester: pytes
 def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
                                                              pytester: pytest.Pytester) -> None:
     pytester.makeconftest(BACKENDS_CONFTEST)
-    offline = "      Offline: {offline_expected_qps: 400000}\n"
+    offline = "      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"
     write_suite(mlperf_env, digits_suite(offline, backend="exploding"), "a_explode.yaml")
     write_suite(mlperf_env, digits_suite(offline, backend="silent"), "b_hang.yaml")
     write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"),

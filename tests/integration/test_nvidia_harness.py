@@ -32,7 +32,7 @@ def _suite(code_dir: Path | None, scenarios: str, modes: str = "[performance]",
             f"profile: quick\nmodes: {modes}\nbenchmarks:\n  {benchmark}:\n    scenarios:\n{scenarios}")
 
 
-OFFLINE = "      Offline: {offline_expected_qps: 2000000, min_duration: 200, gpu_batch_size: 2048}\n"
+OFFLINE = "      Offline: {offline_expected_qps: 5000000, min_duration: 100, gpu_batch_size: 2048}\n"
 SERVER = "      Server: {server_target_qps: 3000, min_duration: 500, use_graphs: true}\n"
 
 
@@ -61,7 +61,7 @@ def test_runs_pass_as_the_emulated_logs_say_with_the_suite_settings(
     assert "--test_run" in offline["nvidia"]["arguments"]
     # The effective LoadGen settings in the emulated logs are the suite's knobs.
     detail = _effective(offline)
-    assert detail["effective_target_qps"] == 2_000_000 and detail["effective_min_duration_ms"] == 200
+    assert detail["effective_target_qps"] == 5_000_000 and detail["effective_min_duration_ms"] == 100
     server = _record(mlperf_env, "Server", "performance")
     detail = _effective(server)
     assert detail["effective_target_qps"] == 3000 and detail["effective_min_duration_ms"] == 500

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import digits_suite, write_suite
 
-OFFLINE = "      Offline: {offline_expected_qps: 400000}\n"
+OFFLINE = "      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"
 
 
 def test_explain_shows_every_setting_with_its_source_and_runs_nothing(
@@ -67,13 +67,13 @@ def test_bad_set_values_are_usage_errors(mlperf_env: Path, pytester: pytest.Pyte
 
 def test_official_profile_refuses_rule_bound_values_from_any_source(
         mlperf_env: Path, pytester: pytest.Pytester) -> None:
-    write_suite(mlperf_env, digits_suite(OFFLINE.replace("}", ", min_duration: 1000}")))
+    write_suite(mlperf_env, digits_suite(OFFLINE.replace("min_duration: 200", "min_duration: 1000")))
     result = pytester.runpytest("--co", "--mlperf-profile=official")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines([
         "*cpu.yaml:9:*: min_duration: profile 'official' (command-line option --mlperf-profile='official') "
         "keeps this at LoadGen's mlperf.conf value: every performance run must last at least 600 s*"])
-    write_suite(mlperf_env, digits_suite(OFFLINE))
+    write_suite(mlperf_env, digits_suite("      Offline: {offline_expected_qps: 2000000}\n"))
     result = pytester.runpytest("--co", "--mlperf-profile=official", "--mlperf-set", "digits.min_duration=5")
     result.stdout.fnmatch_lines(["*command-line option --mlperf-set digits.min_duration=5: profile "
                                  "'official'*600 s*"])
@@ -156,7 +156,7 @@ def test_a_suite_defines_its_own_benchmark(mlperf_env: Path, pytester: pytest.Py
         "    model: ../models/mine.onnx\n"
         "    dataset: {inputs: ../data/x.npy, labels: ../data/y.npy}\n"
         "    metric: top1\n    accuracy_target: 70.0\n    gpu_batch_size: 16\n"
-        "    scenarios:\n      Offline: {offline_expected_qps: 400000}\n"))
+        "    scenarios:\n      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"))
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     record = json.loads((mlperf_env / "mlperf-results/runs/cpu/mine/Offline/accuracy/result.json")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import digits_suite, write_suite
 
-TWO_ITEMS = ("      Offline: {offline_expected_qps: 400000}\n"
+TWO_ITEMS = ("      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"
              "      SingleStream: {single_stream_expected_latency_ns: 20000}\n")
 
 SLOW_ENGINE_CONFTEST = '''
@@ -217,7 +217,7 @@ def pytest_mlperf_register(registry):
                                      sha256="{sha256}")))
 '''
 DL_SUITE = ("mlperf_suite: 1\nbenchmarks:\n  dlmodel:\n    gpu_batch_size: 32\n"
-            "    scenarios: {Offline: {offline_expected_qps: 400000}, "
+            "    scenarios: {Offline: {offline_expected_qps: 2000000, min_duration: 200}, "
             "SingleStream: {single_stream_expected_latency_ns: 20000}}\n")
 
 

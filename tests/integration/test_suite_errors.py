@@ -195,7 +195,7 @@ BAD_SUITES = [
         2, 1, "benchmark", ("unknown key; did you mean 'benchmarks'?",)),
     Bad("unknown-top-level-key-far-from-any",
         HEAD + "colour: blue\nbenchmarks:\n  digits: {}\n",
-        2, 1, "colour", ("unknown key; expected one of: mlperf_suite, name,", "benchmarks")),
+        2, 1, "colour", ("unknown key; expected one of: mlperf_suite, extends, name,", "benchmarks")),
     Bad("unknown-benchmark",
         HEAD + "benchmarks:\n  digit:\n    scenarios: [Offline]\n",
         3, 3, "benchmarks.digit", ("unknown benchmark 'digit'; did you mean 'digits'?",

@@ -18,7 +18,9 @@ import pytest
 FAKES = Path(__file__).resolve().parents[1] / "fakes" / "nvidia"
 H200 = "H200-SXM-141GBx1"
 RN50_PLAN = "resnet50-Offline-gpu-resnet50-b2048-int8.lwis_k_99_MaxP.plan"
-FAST_OFFLINE = ["--min_duration=300", "--offline_expected_qps=1000000"]
+# Far above what the trivial SUT completes per second, so the one Offline query outlasts
+# min_duration on any machine (a fast one finished 330,000 samples in under 300 ms).
+FAST_OFFLINE = ["--min_duration=100", "--offline_expected_qps=5000000"]
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +115,8 @@ def test_run_harness_offline_log_tree_and_metadata(engines: Path, tmp_path: Path
         assert (log_dir / name).is_file(), name
     d = detail(log_dir)
     assert d["result_validity"] == "VALID"
-    assert d["effective_target_qps"] == 1000000
-    assert d["effective_min_duration_ms"] == 300
+    assert d["effective_target_qps"] == 5000000
+    assert d["effective_min_duration_ms"] == 100
     assert d["effective_min_query_count"] == 1  # --test_run
     assert d["effective_performance_sample_count"] == 512
     md = json.loads((log_dir / "metadata.json").read_text())
@@ -124,9 +126,9 @@ def test_run_harness_offline_log_tree_and_metadata(engines: Path, tmp_path: Path
     assert md["scenario_key"] == "result_samples_per_second" and md["result_samples_per_second"] > 0
     assert md["config_name"] == f"{H200}_TRT-lwis_k_99_MaxP-Offline"
     assert md["benchmark_full"] == "resnet50" and md["test_mode"] == "PerformanceOnly"
-    assert md["effective_min_duration_ms"] == 300 and md["early_stopping_met"] is True
+    assert md["effective_min_duration_ms"] == 100 and md["early_stopping_met"] is True
     user_conf = engines / "v4.1/build/loadgen-configs" / f"{H200}_TRT" / "resnet50/Offline/user.conf"
-    assert "resnet50.Offline.target_qps = 1000000" in user_conf.read_text()
+    assert "resnet50.Offline.target_qps = 5000000" in user_conf.read_text()
 
 
 def test_run_harness_accuracy_only(engines: Path, tmp_path: Path) -> None:

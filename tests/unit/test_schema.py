@@ -116,7 +116,7 @@ def test_suite_level_settings_are_sourced(load, tmp_path: Path) -> None:
     assert suite.name == "nightly-gpu.1"
     assert suite.profile == Sourced("official", f"suite {path}:3:10")
     assert suite.timeout == Sourced(90.0, f"suite {path}:4:10")
-    assert suite.system == {"gpu": "H200", "count": 2, "type": "datacenter"}
+    assert suite.system == {"gpu": "h200", "count": 2, "type": "datacenter"}
 
 
 # -- variants -----------------------------------------------------------------------------------

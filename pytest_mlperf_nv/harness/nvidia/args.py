@@ -28,6 +28,9 @@ BENCHMARKS = {
 # (inference_results_v4.1: closed/NVIDIA/code/common/constants.py Benchmark aliases;
 #  log dir names: code/common/harness.py benchmark_full)
 
+#: benchmarks a version's code does not have (inference_results_v5.0 NVIDIA datacenter: no BERT)
+ABSENT = {"v5.0": ("bert-99", "bert-99.9")}
+
 MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
 
 #: knobs passed through as --<name>=<value> (the suite's names are NVIDIA's flags)
@@ -69,9 +72,10 @@ def run_harness_args(benchmark: str, scenario: str, mode: str, knobs: dict[str, 
     if version not in VERSIONS:
         raise ArgumentError(f"NVIDIA code version {version!r} is not supported; supported: "
                             f"{', '.join(VERSIONS)}")
-    if benchmark not in BENCHMARKS:
+    if benchmark not in BENCHMARKS or benchmark in ABSENT.get(version, ()):
+        have = [b for b in BENCHMARKS if b not in ABSENT.get(version, ())]
         raise ArgumentError(f"{benchmark} is not a benchmark of NVIDIA's {version} code; it has: "
-                            f"{', '.join(BENCHMARKS)}")
+                            f"{', '.join(have)}")
     args = [*_workload(benchmark, scenario), f"--test_mode={MODES[mode]}"]
     args += _knob_args(benchmark, knobs, version)
     if profile == "quick":
