@@ -129,3 +129,22 @@ def test_without_nvidia_code_items_skip_saying_how_to_point_at_it(
     # With the option pointing at the code, it runs.
     result = pytester.runpytest(f"--mlperf-system-snapshot={H200}", f"--mlperf-nvidia-code-dir={code_dir}")
     result.assert_outcomes(passed=1)
+
+
+def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulator(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path) -> None:
+    """resnet50, retinanet, bert-99, 3d-unet-99, dlrm-v2-99, gptj-99, llama2-70b-99 in their datacenter
+    scenarios, both modes, two xdist workers; settings from the h200 profile and the command line."""
+    write_suite(mlperf_env, f"mlperf_suite: 1\nextends: {REPO / 'pytest_mlperf_nv/suites/h200.yaml'}\n"
+                            f"nvidia: {{code_dir: {code_dir}}}\n", "h200.yaml")
+    result = pytester.runpytest_subprocess(
+        f"--mlperf-system-snapshot={H200}", "-n", "2", "-p", "no:cacheprovider",
+        "--mlperf-set", "*.Offline.offline_expected_qps=5e6", "--mlperf-set", "*.Offline.min_duration=100",
+        "--mlperf-set", "*.Server.min_duration=500", "--mlperf-set", "*.Server.server_target_qps=3000")
+    result.assert_outcomes(passed=26)
+    bert = _record(mlperf_env, "Offline", "performance", bench="bert-99")
+    assert any(a.startswith("--gpu_batch_size=bert:") for a in bert["nvidia"]["arguments"])  # h200 profile
+    detail = _effective(_record(mlperf_env, "Server", "performance", bench="llama2-70b-99"))
+    assert detail["effective_target_qps"] == 3000 and detail["effective_min_duration_ms"] == 500
+    assert {_record(mlperf_env, s, "performance", bench="dlrm-v2-99")["worker"]
+            for s in ("Offline", "Server")} <= {"gw0", "gw1"}

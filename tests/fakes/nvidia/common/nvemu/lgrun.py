@@ -67,10 +67,12 @@ def run(spec: dict) -> int:
             print(f"[emulator] FromConfig({spec['user_conf_path']}) returned {rc}", file=sys.stderr)
     _apply(settings, spec.get("override_settings", {}))
 
-    payload = array.array("i", [int(spec.get("payload", 0))])
-    ptr, _ = payload.buffer_info()
-    size = payload.itemsize
     token_latencies = bool(getattr(settings, "use_token_latencies", False))
+    # LLM responses are token ids; LoadGen logs an error for a response of fewer than 2 tokens.
+    tokens = 2 if token_latencies else 1
+    payload = array.array("i", [int(spec.get("payload", 0))] * tokens)
+    ptr, _ = payload.buffer_info()
+    size = payload.itemsize * tokens
 
     crash = os.environ.get("NVEMU_CRASH") == "1"
 
@@ -79,7 +81,7 @@ def run(spec: dict) -> int:
             raise RuntimeError("emulated harness crash (EMULATED_FAILURE=harness_crash)")
         if token_latencies:
             lg.FirstTokenComplete([lg.QuerySampleResponse(s.id, ptr, size) for s in samples])
-            responses = [lg.QuerySampleResponse(s.id, ptr, size, 1) for s in samples]
+            responses = [lg.QuerySampleResponse(s.id, ptr, size, tokens) for s in samples]
         else:
             responses = [lg.QuerySampleResponse(s.id, ptr, size) for s in samples]
         lg.QuerySamplesComplete(responses)
