@@ -144,6 +144,7 @@ def _run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, datas
     """The same case through NVIDIA's code.main; verdicts from the LoadGen logs it writes."""
     from .accuracy.log import dedupe, read_accuracy_log
     from .harness.nvidia import run as nvidia
+    from .harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
     from .harness.nvidia.args import ArgumentError, generate_engines_args, run_harness_args
 
     code = session.settings.sourced("nvidia_code_dir", case.suite.nvidia.get("code_dir"))
@@ -167,18 +168,20 @@ def _run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, datas
     run_dir = run_dir_for(session, case)
     started = _now()
     fresh_run_dir(run_dir)
+    stages: dict[str, Any] = {}
+    long_s = float(timeout.value) + 3600
+    component = NVIDIA_BENCHMARKS[case.benchmark][1]
+    for target in nvidia.MAKE_STAGES:
+        built, child = nvidia.ensure_make_stage(target, code_dir=code_dir, run_dir=run_dir, timeout_s=long_s,
+                                                benchmark=None if target == "build" else component)
+        stages[target] = {"cache_hit": not built, "wall_s": child.wall_s if child else None}
+        if child is not None and (child.returncode or child.timed_out):
+            return _stage_failed(case, run_dir, f"make {target}", child, run_dir / f"make-{target}")
     engines = generate_engines_args(case.benchmark, case.scenario, knobs, version=version)
     built, engine_child = nvidia.ensure_engines(engines, code_dir=code_dir, run_dir=run_dir,
-                                                timeout_s=float(timeout.value) + 3600, system_id=system_id,
-                                                version=version)
+                                                timeout_s=long_s, system_id=system_id, version=version)
     if engine_child is not None and (engine_child.returncode or engine_child.timed_out):
-        reasons = [f"NVIDIA's generate_engines failed: {engine_child.describe()}"]
-        tail = engine_child.stderr_tail(6) or engine_child.stdout_tail(6)
-        message = "\n".join([f"{case.id} {case.scenario} {case.mode}: engine build failed",
-                              *[f"  - {r}" for r in reasons],
-                              *[f"    | {line}" for line in tail.splitlines()],
-                              f"  logs: {run_dir / 'generate_engines'}"])
-        return CaseOutcome(case, run_dir, False, message, [("mlperf_verdict", "FAIL")])
+        return _stage_failed(case, run_dir, "generate_engines", engine_child, run_dir / "generate_engines")
     outcome = nvidia.run(invocation, code_dir=code_dir, run_dir=run_dir, benchmark=case.benchmark,
                          scenario=case.scenario, timeout_s=float(timeout.value), system_id=system_id)
     child = outcome.child
@@ -229,9 +232,20 @@ def _run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, datas
     record["provisioning"] = {"engine": {"path": None, "key": " ".join(engines.args), "cache_hit": not built,
                                          "build_seconds": engine_child.wall_s if engine_child else None,
                                          "source": "nvidia generate_engines", "seconds": 0.0}}
+    record["nvidia"]["stages"] = stages
     (run_dir / RESULT_FILE).write_text(json.dumps(record, indent=2, default=str))
     props = _properties(record) + [("mlperf_harness", "nvidia"), ("mlperf_nvidia_version", version)]
     return CaseOutcome(case, run_dir, verdict.passed, message, props, record)
+
+
+def _stage_failed(case: Case, run_dir: Path, stage: str, child: ChildOutcome, logs: Path) -> CaseOutcome:
+    tail = child.stderr_tail(6) or child.stdout_tail(6)
+    lines = [f"{case.id} {case.scenario} {case.mode}: NVIDIA's {stage} failed",
+             f"  - {child.describe()}", *[f"    | {line}" for line in tail.splitlines()], f"  logs: {logs}"]
+    if stage == "generate_engines":
+        lines[0] = f"{case.id} {case.scenario} {case.mode}: engine build failed"
+        lines[1] = f"  - NVIDIA's generate_engines failed: {child.describe()}"
+    return CaseOutcome(case, run_dir, False, "\n".join(lines), [("mlperf_verdict", "FAIL")])
 
 
 def _score(session: MlperfSession, definition: Any, run_dir: Path, dataset_spec: dict[str, Any],

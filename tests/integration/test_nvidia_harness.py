@@ -72,14 +72,20 @@ def test_runs_pass_as_the_emulated_logs_say_with_the_suite_settings(
     assert Path(offline["nvidia"]["log_dir"]).is_relative_to(mlperf_env / "mlperf-results")
 
 
-def test_engines_are_built_once_and_reused(mlperf_env: Path, pytester: pytest.Pytester,
-                                           code_dir: Path) -> None:
+def test_make_stages_and_engines_are_built_once_and_reused(mlperf_env: Path, pytester: pytest.Pytester,
+                                                           code_dir: Path) -> None:
     write_suite(mlperf_env, _suite(code_dir, OFFLINE, "[performance, accuracy]"), "h200.yaml")
     pytester.runpytest(f"--mlperf-system-snapshot={H200}").assert_outcomes(passed=2)
     hits = sorted(_record(mlperf_env, "Offline", m)["provisioning"]["engine"]["cache_hit"]
                   for m in ("performance", "accuracy"))
     assert hits == [False, True]
     assert list((code_dir / "build" / "engines").rglob("*.plan"))
+    # NVIDIA's make targets that code.main has no action for ran once each, into NVIDIA's tree.
+    assert (code_dir / "build/models/resnet50/.downloaded").is_file()
+    assert (code_dir / "build/preprocessed_data/resnet50/.preprocessed").is_file()
+    assert (code_dir / "build/.built").read_text().strip() == "v4.1"
+    stages = [_record(mlperf_env, "Offline", m)["nvidia"]["stages"] for m in ("performance", "accuracy")]
+    assert sorted(s["download_model"]["cache_hit"] for s in stages) == [False, True]
     pytester.runpytest(f"--mlperf-system-snapshot={H200}").assert_outcomes(passed=2)
     assert _record(mlperf_env, "Offline", "performance")["provisioning"]["engine"]["cache_hit"] is True
 

@@ -69,28 +69,53 @@ def ensure_engines(invocation: Invocation, *, code_dir: Path, run_dir: Path, tim
     """Run NVIDIA's generate_engines for ``invocation`` unless a stamp says it was built.
 
     NVIDIA keeps engines where it keeps them (build/engines/...); a stamp keyed by every
-    argument that shapes the engine records that it was built, and one lock per code dir
-    keeps concurrent builds from corrupting each other. Returns (built now, outcome).
+    argument that shapes the engine records that it was built. Returns (built now, outcome).
     """
+    args = list(invocation.args)
+    if system_id:
+        args.insert(-1, f"--system_name={system_id}")
+    key = hashlib.sha256(json.dumps([args, system_id, version]).encode()).hexdigest()[:24]
+    return _once(code_dir, f"engine-{key}", run_dir / "generate_engines",
+                 [sys.executable, "-m", "code.main", *args], timeout_s,
+                 {"arguments": args, "system_id": system_id, "version": version})
+
+
+#: make targets NVIDIA's flow needs before engines, which code.main has no action for
+MAKE_STAGES = ("build", "download_model", "preprocess_data")
+_MAKE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: float,
+                      benchmark: str | None = None) -> tuple[bool, ChildOutcome | None]:
+    """``make <target> [BENCHMARKS=<benchmark>]`` in the code dir, once (stamped)."""
+    if target not in MAKE_STAGES:
+        raise ValueError(f"not a make stage the plugin runs: {target!r}")
+    command = ["make", target]
+    if benchmark is not None:
+        # Every value that reaches make is checked: it becomes part of a shell command there.
+        if not _MAKE_VALUE.match(benchmark):
+            raise ValueError(f"refusing to pass {benchmark!r} to make")
+        command.append(f"BENCHMARKS={benchmark}")
+    return _once(code_dir, f"make-{target}-{benchmark or 'all'}", run_dir / f"make-{target}", command,
+                 timeout_s, {"command": command})
+
+
+def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: float,
+          record: dict[str, Any]) -> tuple[bool, ChildOutcome | None]:
+    """Run ``command`` in ``code_dir`` unless its stamp exists; one lock per code dir keeps
+    concurrent builds (xdist workers, sessions) from corrupting each other's outputs."""
     from filelock import FileLock
 
-    key = hashlib.sha256(json.dumps([list(invocation.args), system_id, version]).encode()).hexdigest()[:24]
     stamps = Path(code_dir) / STAMPS
     stamps.mkdir(parents=True, exist_ok=True)
-    stamp = stamps / f"engine-{key}.json"
+    stamp = stamps / f"{name}.json"
     with FileLock(str(stamps / "code_dir.lock")):
         if stamp.is_file():
             return False, None
-        work = run_dir / "generate_engines"
-        work.mkdir()
-        env = dict(os.environ)
-        args = list(invocation.args)
-        if system_id:
-            args.insert(-1, f"--system_name={system_id}")
-        child = run_process([sys.executable, "-m", "code.main", *args], cwd=code_dir, run_dir=work,
-                            timeout_s=timeout_s, env=env)
+        work.mkdir(parents=True, exist_ok=True)
+        child = run_process(command, cwd=code_dir, run_dir=work, timeout_s=timeout_s, env=dict(os.environ))
         if child.returncode == 0 and not child.timed_out:
-            stamp.write_text(json.dumps({"arguments": args, "system_id": system_id, "version": version}))
+            stamp.write_text(json.dumps(record))
         return True, child
 
 
