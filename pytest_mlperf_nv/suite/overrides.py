@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SettingsError, SuiteError
+from ..words import did_you_mean as _hint
 from .knobs import KNOBS, SCENARIOS
 from .model import Case, Sourced, Suite
-from .schema import _hint
 from .yamlload import parse_scalar
 
 

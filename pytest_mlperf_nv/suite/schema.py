@@ -6,7 +6,6 @@ expected, and a did-you-mean for near-miss names.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..errors import Location, SuiteError
 from ..harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
 from ..registry import Registry
+from ..words import did_you_mean, kind_of
 from .knobs import KNOBS, MODES, SCENARIOS, Knob
 from .model import Case, Sourced, Suite
 from .yamlload import YList, YMap, load_yaml
@@ -41,15 +41,7 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
-    choices = list(choices)
-    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in choices}
-        if str(word).lower() in lowered:
-            close = [lowered[str(word).lower()]]
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; expected one of: {', '.join(choices)}"
+    return did_you_mean(word, choices)
 
 
 class _Doc:
@@ -125,21 +117,7 @@ class _Doc:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, YList)):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return kind_of(value, null="nothing (null)")
 
 
 def _got(value: Any) -> str:

@@ -19,7 +19,6 @@ memory bucket (GiB rounded up to a multiple of 8).
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import functools
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ import yaml
 
 from ..errors import MlperfError
 from ..suite.knobs import KNOBS, SCENARIOS
+from ..words import did_you_mean, kind_of
 from .detect import SystemFacts, memory_bucket_gib
 
 PROFILE_KEYS = ("name", "description", "match", "aliases", "memory_gib", "inherits", "knobs",
@@ -166,12 +166,7 @@ def _norm(text: str) -> str:
 
 
 def _hint(word: str, choices) -> str:
-    choices = [c for c in choices]
-    close = difflib.get_close_matches(str(word).lower(), [c.lower() for c in choices], n=1, cutoff=0.6)
-    if close:
-        original = next(c for c in choices if c.lower() == close[0])
-        return f"; did you mean '{original}'?"
-    return f"; expected one of: {', '.join(choices)}"
+    return did_you_mean(word, choices, ignore_case=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,21 +231,7 @@ class _Check:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return kind_of(value)
 
 
 def _parse(path: str, text: str) -> tuple[dict, dict]:
