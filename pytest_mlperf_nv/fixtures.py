@@ -23,9 +23,6 @@ from .provision.provisioners import (
 from .session import SESSION_KEY, MlperfSession
 from .suite.model import Case
 
-#: kept for plugins written against the first release
-ProvisionedModel = Provisioned
-
 
 @pytest.fixture(scope="session")
 def mlperf_session(request: pytest.FixtureRequest) -> MlperfSession:

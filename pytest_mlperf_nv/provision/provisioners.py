@@ -60,7 +60,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _NVIDIA_PROVIDES(kind: str) -> Provisioned:  # noqa: N802 - reads as a constant
+def _provided_by_nvidia(kind: str) -> Provisioned:
     """NVIDIA's code provisions its own models, data and engines (its make/code.main stages)."""
     return Provisioned(kind, None, "", None, None, "nvidia")
 
@@ -113,7 +113,7 @@ class ModelProvisioner(_Memo):
     def __call__(self, case: Any) -> Provisioned:
         start = time.perf_counter()
         if case.suite.harness == "nvidia":
-            return _NVIDIA_PROVIDES("model")
+            return _provided_by_nvidia("model")
         definition = case.definition
         if definition is None:
             pytest.skip(case.skip_reason or f"{case.benchmark} has no model for this harness")
@@ -189,7 +189,7 @@ class DatasetProvisioner(_Memo):
     def __call__(self, case: Any) -> Provisioned:
         start = time.perf_counter()
         if case.suite.harness == "nvidia":
-            return _NVIDIA_PROVIDES("dataset")
+            return _provided_by_nvidia("dataset")
         definition = case.definition
         name = case.dataset or definition.dataset
         if definition.is_synthetic(name):
