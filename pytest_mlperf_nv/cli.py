@@ -58,6 +58,44 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
     return int(pytest.main([str(path), *rest]))
 
 
+def _check_submission(args: argparse.Namespace) -> int:
+    from .submission.check import check_tree, run_official_checker
+
+    tree = Path(args.tree)
+    if not tree.is_dir():
+        print(f"mlperf-nv check-submission: {tree} is not a directory; give the dir holding closed/ or open/ "
+              "(after a session: mlperf-results/submission)", file=sys.stderr)
+        return 2
+    report = check_tree(tree, args.round)
+    print(report.text())
+    status = 0 if report.ok else 1
+    if args.checker:
+        checkout = Path(args.checker)
+        if not (checkout / "tools" / "submission").is_dir():
+            print(f"mlperf-nv check-submission: --checker {checkout} is not a checkout of "
+                  "mlcommons/inference "
+                  "(no tools/submission there)", file=sys.stderr)
+            return 2
+        submitter = args.submitter or _only_submitter(tree)
+        if submitter is None:
+            print("mlperf-nv check-submission: name the submitter with --submitter (the tree has several)",
+                  file=sys.stderr)
+            return 2
+        returncode, output, findings = run_official_checker(tree, checkout, args.round or report.round,
+                                                             submitter)
+        print(f"\nofficial checker ({checkout}): exit status {returncode}")
+        for finding in findings:
+            print(f"  {finding}")
+        status = status or (1 if returncode else 0)
+    return status
+
+
+def _only_submitter(tree: Path) -> str | None:
+    names = {p.name for division in ("closed", "open", "network") for p in (tree / division).glob("*")
+             if p.is_dir()}
+    return names.pop() if len(names) == 1 else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlperf-nv", description="pytest-mlperf-nv companion tool")
     parser.add_argument("--version", action="version", version=f"pytest-mlperf-nv {__version__}")
@@ -68,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("suites", help="list the suites shipped with the plugin").set_defaults(func=_suites)
     run = sub.add_parser("run", help="run a shipped suite by name: mlperf-nv run l4 -k server")
     run.add_argument("name")
+    check = sub.add_parser("check-submission", help="check a submission tree: the plugin's own checks and, "
+                                                   "with --checker, MLCommons' official checker")
+    check.add_argument("tree", help="the tree: the dir holding closed/ or open/ "
+                                    "(e.g. mlperf-results/submission)")
+    check.add_argument("--round", choices=("v6.1", "v6.0", "v5.0"),
+                       help="the round to check against (default: the round the logs' seeds belong to)")
+    check.add_argument("--checker", metavar="CHECKOUT",
+                       help="a git checkout of mlcommons/inference: also run its submission checker")
+    check.add_argument("--submitter", help="for the official checker (default: the one directory under "
+                                           "the division)")
+    check.set_defaults(func=_check_submission)
     sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
                                     "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",
                    add_help=False)

@@ -46,6 +46,15 @@ def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
     return is_suite_text(head)
 
 
+def prepared_suite(session: Any, path: Path) -> Suite:
+    """A suite as its items run it: loaded, GPU profile applied, --mlperf-set overrides applied."""
+    suite = load_suite(path, session.get_registry(), harness_override=session.settings.get("harness"))
+    apply_profile(suite, session.system)
+    session.used_overrides |= apply_overrides(suite, session.overrides)
+    check_profile_rules(suite, session.settings.sourced("profile", suite.profile))
+    return suite
+
+
 class SuiteFile(pytest.File):
     """A suite YAML file."""
 
@@ -53,16 +62,12 @@ class SuiteFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Collector]:
         session = self.config.stash[SESSION_KEY]
-        override = session.settings.get("harness")
-        self.suite = load_suite(self.path, session.get_registry(), harness_override=override)
+        self.suite = prepared_suite(session, self.path)
         if self.suite.ignored_knobs:
             warnings.warn(pytest.PytestWarning(
                 f"{self.path.name}: running on harness {self.suite.harness} (--mlperf-harness) instead of "
                 f"{self.suite.declared_harness}; knobs it cannot honour are ignored: "
                 f"{', '.join(self.suite.ignored_knobs)}"), stacklevel=1)
-        apply_profile(self.suite, session.system)
-        session.used_overrides |= apply_overrides(self.suite, session.overrides)
-        check_profile_rules(self.suite, session.settings.sourced("profile", self.suite.profile))
         by_id: dict[str, list[Case]] = {}
         for case in self.suite.cases:
             by_id.setdefault(case.id, []).append(case)
@@ -97,7 +102,7 @@ class ScenarioNode(pytest.Collector):
         from .fixtures import mlperf_test
 
         for case in self.cases:
-            item = MlperfItem.from_parent(self, name=case.mode, callobj=mlperf_test)
+            item = MlperfItem.from_parent(self, name=case.name, callobj=mlperf_test)
             item.stash[CASE_KEY] = case
             item.add_marker(case.mode)
             item.add_marker("mlperf")
@@ -120,4 +125,4 @@ class MlperfItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
-__all__ = ["CASE_KEY", "MlperfItem", "SuiteError", "SuiteFile", "is_suite_file"]
+__all__ = ["CASE_KEY", "MlperfItem", "SuiteError", "SuiteFile", "is_suite_file", "prepared_suite"]

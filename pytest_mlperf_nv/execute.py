@@ -28,7 +28,8 @@ from .verdict import Verdict, judge_accuracy, judge_performance
 
 AUTO_TIMEOUT_MARGIN_S = 60.0
 RESULT_FILE = "result.json"
-_MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+#: LoadGen test mode per suite mode; a compliance run is a performance run under its audit.config
+_MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly", "compliance": "PerformanceOnly"}
 
 
 @dataclass
@@ -57,11 +58,12 @@ def resolve_run(session: MlperfSession, case: Case
 
 def run_dir_for(session: MlperfSession, case: Case) -> Path:
     out: Path = session.settings.get("out")
-    return out / "runs" / case.suite.path.stem / case.id / case.scenario / case.mode
+    return out / "runs" / case.suite.path.stem / case.id / case.scenario / case.name
 
 
 def run_case(session: MlperfSession, case: Case, model: Provisioned,
-             dataset: Provisioned | None = None, engine: Provisioned | None = None) -> CaseOutcome:
+             dataset: Provisioned | None = None, engine: Provisioned | None = None,
+             nodeid: str | None = None) -> CaseOutcome:
     """Run one case in a child process and judge it from LoadGen's logs."""
     if case.suite.harness == "nvidia":
         from .execute_nvidia import run_on_nvidia
@@ -83,6 +85,11 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
                            "choose a writable output directory with --mlperf-out") from None
     (run_dir / "user.conf").write_text(render_user_conf(definition.loadgen_name, case.scenario, settings))
+    audit_config = run_dir / "audit.config.not-used"
+    if case.mode == "compliance":
+        from .execute_audit import write_audit_config
+
+        audit_config = write_audit_config(case, run_dir)
     dataset_name = case.dataset or definition.dataset
     dataset_spec = {"name": dataset_name, "ref": registry.datasets[dataset_name].to_dict(),
                     "data_dir": _str(session.settings.get("data_dir")),
@@ -94,7 +101,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         "case": {"suite": str(case.suite.path), "id": case.id, "benchmark": case.benchmark,
                  "scenario": case.scenario, "mode": case.mode},
         "loadgen": {"model": definition.loadgen_name, "scenario": case.scenario,
-                    "mode": _MODES[case.mode], "settings": plain},
+                    "mode": _MODES[case.mode], "settings": plain, "audit": case.audit},
         "backend": {"name": case.suite.backend, "ref": registry.backends[case.suite.backend].to_dict(),
                     "options": {}},
         "dataset": dataset_spec,
@@ -103,7 +110,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         "model_path": str(engine.path if engine is not None and engine.path else model.path),
         "batch_size": case.knob("gpu_batch_size", 1),
         "num_warmups": case.knob("num_warmups", 0),
-        "audit_config": str(run_dir / "audit.config.not-used"),
+        "audit_config": str(audit_config),
         "accuracy_samples": case.accuracy_samples.value if case.accuracy_samples else None,
     }
     child = run_child(spec, run_dir, timeout_s)
@@ -120,7 +127,13 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         log_problem = str(exc)
 
     score = None
-    if case.mode == "performance":
+    audit_record = None
+    if case.mode == "compliance":
+        from .execute_audit import verify_audit
+
+        verdict, audit_record = verify_audit(session, case, run_dir, result, nodeid) \
+            if result and result.complete else (None, None)
+    elif case.mode == "performance":
         verdict = judge_performance(result, _values(case.expect)) if result and result.complete else None
     else:
         target = _values(case.expect).get("min_accuracy", definition.accuracy_target)
@@ -137,8 +150,18 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
     artifacts = [a for a in (model, dataset, engine) if a is not None]
     artifacts += [i for a in artifacts for i in a.inputs]
     record["provisioning"] = {a.kind: _provisioned(a) for a in artifacts}
-    (run_dir / RESULT_FILE).write_text(json.dumps(record, indent=2, default=str))
+    if audit_record is not None:
+        record["audit"] = audit_record
+    write_result(run_dir, record)
     return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
+
+
+def write_result(run_dir: Path, record: dict[str, Any]) -> None:
+    """result.json, written whole or not at all (the submission tree reads it)."""
+    path = run_dir / RESULT_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    tmp.replace(path)
 
 
 def _score(session: MlperfSession, definition: Any, run_dir: Path, dataset_spec: dict[str, Any],
@@ -177,7 +200,7 @@ def _crashed(child: ChildOutcome, result: RunResult | None, log_problem: str | N
 
 
 def _message(case: Case, verdict: Verdict, child: ChildOutcome, run_dir: Path) -> str:
-    lines = [f"{case.id} {case.scenario} {case.mode}: {verdict.headline}"]
+    lines = [f"{case.id} {case.scenario} {case.name}: {verdict.headline}"]
     lines += [f"  - {reason}" for reason in verdict.reasons]
     lines += [f"  {note}" for note in verdict.notes]
     if not verdict.passed and (child.timed_out or child.returncode):
@@ -210,7 +233,8 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
                      "backend": child.status.get("backend")},
         "suite": {"path": str(case.suite.path), "name": case.suite.name, "sha256": case.suite.sha256},
         "case": {"id": case.id, "benchmark": case.benchmark, "scenario": case.scenario,
-                 "mode": case.mode, "harness": case.suite.harness, "backend": case.suite.backend},
+                 "mode": case.mode, "audit": case.audit, "harness": case.suite.harness,
+                 "backend": case.suite.backend},
         "profile": profile,
         "harness": case.suite.harness,
         "ignored_knobs": list(case.suite.ignored_knobs),

@@ -123,7 +123,8 @@ def mlperf_test(mlperf_case: Case, mlperf_system_check: None, mlperf_dataset: Pr
         paths = ", ".join(f"{a.kind} {a.path}" for a in artifacts if a.path is not None)
         request.node.user_properties.append(("mlperf_provisioned", paths))
         pytest.skip(f"prefetch only: provisioned {paths or 'nothing (all in memory)'}")
-    outcome = run_case(mlperf_session, mlperf_case, mlperf_model, mlperf_dataset, mlperf_engine)
+    outcome = run_case(mlperf_session, mlperf_case, mlperf_model, mlperf_dataset, mlperf_engine,
+                       nodeid=request.node.nodeid)
     if outcome.skipped:
         missing(mlperf_session, outcome.message)
     request.node.user_properties.extend(outcome.properties)

@@ -18,6 +18,7 @@ from .session import SESSION_KEY, MlperfSession
 MARKERS = {
     "performance": "MLPerf performance run (LoadGen PerformanceOnly)",
     "accuracy": "MLPerf accuracy run (LoadGen AccuracyOnly), scored by the plugin",
+    "compliance": "MLPerf compliance audit (TEST01, TEST04, ...), verified by the plugin",
     "mlperf": "any item collected from an MLPerf suite file",
 }
 
@@ -56,6 +57,18 @@ def pytest_mlperf_register(registry: Any) -> None:
     registry.add_dataset("imagenet", imagenet.imagenet_dataset, prepare=True)
     registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
     registry.add_benchmark(resnet50.definition())
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Never collect inside the output dir (the submission tree keeps copies of the suites)."""
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return None
+    out = Path(state.settings.get("out")).resolve()
+    path = collection_path.resolve()
+    if path == out or out in path.parents:
+        return True
+    return None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -103,6 +116,58 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             stacklevel=2)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+                                  ) -> None:
+    """Compliance items run after every other item (they verify against those runs)."""
+    from .collect import CASE_KEY
+
+    state = config.stash[SESSION_KEY]
+    cases = [(item, item.stash.get(CASE_KEY, None)) for item in items]
+    if any(case is not None and case.mode == "compliance" for _, case in cases):
+        items[:] = [i for i, c in cases if c is None or c.mode != "compliance"] + \
+                   [i for i, c in cases if c is not None and c.mode == "compliance"]
+    state.selected = {item.nodeid for item, case in cases if case is not None}
+    state.has_compliance = any(c is not None and c.mode == "compliance" for _, c in cases)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput") or session.config.getoption("mlperf_explain"):
+        return
+    state = session.config.stash[SESSION_KEY]
+    if state.marker_dir().exists():  # compliance items' "ended" markers; the controller cleans up
+        import shutil
+
+        shutil.rmtree(state.marker_dir(), ignore_errors=True)
+        if not any(state.marker_dir().parent.iterdir()):
+            state.marker_dir().parent.rmdir()
+    if state.settings.get("prefetch_only") or not state.rows:
+        return
+    from .report.submission import write_submission
+
+    try:
+        state.tree_reports, failed = write_submission(state, session.config)
+    except Exception as exc:  # noqa: BLE001 - the runs are kept whatever the tree writer does
+        state.tree_error = _tree_error(state, exc)
+        failed = True
+    if failed and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _tree_error(state: MlperfSession, exc: BaseException) -> str:
+    import traceback
+
+    out: Path = state.settings.get("out")
+    log = out / "submission-error.txt"
+    try:
+        log.write_text("".join(traceback.format_exception(exc)))
+    except OSError:
+        log = None
+    where = f" (details: {log})" if log else ""
+    return (f"the submission tree was not written: {type(exc).__name__}: {exc}{where}; the run directories "
+            "are intact, and the next session rebuilds the tree from them")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     if not session.config.getoption("mlperf_explain"):
@@ -129,6 +194,10 @@ class _Reporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not report.keywords.get("mlperf"):
             return
+        if report.when == "teardown" and self.session.has_compliance:
+            from .execute_audit import mark_done
+
+            mark_done(self.session, report.nodeid)  # compliance items wait on this
         if report.when == "call" or (report.failed and report.when == "setup"):
             row = row_from_report(report)
             if row is not None:
@@ -137,6 +206,13 @@ class _Reporter:
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         if not hasattr(config, "workerinput"):
             write_table(terminalreporter, self.session.rows)
+            if self.session.tree_error:
+                terminalreporter.section("MLPerf submission", sep="=")
+                terminalreporter.line(f"ERROR: {self.session.tree_error}")
+            if self.session.tree_reports:
+                from .report.submission import write_tree_summary
+
+                write_tree_summary(terminalreporter, self.session.tree_reports)
 
 
 __all__ = ["MlperfItem"]

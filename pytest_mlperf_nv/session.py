@@ -32,6 +32,15 @@ class MlperfSession:
     rows: list[dict[str, Any]] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
     used_overrides: set[Override] = field(default_factory=set)
+    #: node ids of the mlperf items selected in this session (after -k/-m deselection)
+    selected: set[str] = field(default_factory=set)
+    #: compliance items are selected: items record when they end (compliance items wait on that)
+    has_compliance: bool = False
+    #: suites whose items were selected (the submission tree is written for these)
+    suites: dict[Path, Any] = field(default_factory=dict)
+    #: what the session wrote into the submission tree (controller)
+    tree_reports: list[Any] = field(default_factory=list)
+    tree_error: str | None = None
     _cache: Cache | None = None
     _system: Any = None
 
@@ -50,6 +59,11 @@ class MlperfSession:
             if path.suffix in (".yaml", ".yml"):
                 session.suite_args.add((config.invocation_params.dir / path).resolve())
         return session
+
+    def marker_dir(self) -> Path:
+        """Where items of this session record that they ended (compliance items wait on them)."""
+        out: Path = self.settings.get("out")
+        return out / ".sessions" / self.session_id
 
     def get_registry(self) -> Registry:
         if self.registry is None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
 MODES = ("performance", "accuracy")
+#: every mode a suite may list; compliance adds the audit items (TEST01, TEST04, ...) of the round
+ALL_MODES = (*MODES, "compliance")
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,17 @@ class Case:
     definition: BenchmarkDef | None = None
     #: options handed to the dataset factory (e.g. the arrays of a suite-defined benchmark)
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    #: mode compliance: the audit this item runs (TEST01, TEST04, ...)
+    audit: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The last part of the node id: the mode, or the audit for a compliance item."""
+        return self.audit if self.mode == "compliance" and self.audit else self.mode
 
     @property
     def nodeid_suffix(self) -> str:
-        return f"{self.id}::{self.scenario}::{self.mode}"
+        return f"{self.id}::{self.scenario}::{self.name}"
 
     def knob(self, name: str, default: Any = None) -> Any:
         sourced = self.knobs.get(name)
@@ -75,3 +82,6 @@ class Suite:
     declared_harness: str = "loadgen"
     #: knobs the harness in use cannot honour (only under --mlperf-harness), as dotted keys
     ignored_knobs: list[str] = field(default_factory=list)
+    #: ``submission:`` block: round, division, submitter, system_name, status, system fields,
+    #: measurements, model_mapping (see suite/submission.py)
+    submission: dict[str, Any] = field(default_factory=dict)

@@ -19,18 +19,19 @@ from ..errors import Location, SuiteError
 from ..harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
 from ..registry import Registry
 from ..words import did_you_mean, kind_of
-from .knobs import KNOBS, MODES, SCENARIOS, Knob
+from .knobs import ALL_MODES, KNOBS, MODES, SCENARIOS, Knob
 from .model import Case, Sourced, Suite
 from .yamlload import YList, YMap, load_yaml
 
 SUITE_VERSIONS = (1,)
 HARNESSES = ("loadgen", "nvidia")
-NVIDIA_KEYS = ("code_dir", "version", "system_id")
+NVIDIA_KEYS = ("code_dir", "version", "system_id", "custom_system")
+#: nvidia.custom_system (harness/nvidia/custom_system.py MODES)
+NVIDIA_CUSTOM_SYSTEM = ("auto", "always", "never")
 PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
 TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "nvidia", "backend",
-            "profile",
-            "modes", "timeout", "benchmarks")
+            "profile", "modes", "timeout", "submission", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
                   "accuracy_samples", "model", "metric", "accuracy_target")
 #: keys only a suite-defined (custom) benchmark may use
@@ -182,6 +183,9 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
         timeout = Sourced(float(value), f"suite {doc.value_loc(root, 'timeout')}")
     modes = _modes(doc, root, "modes") or MODES
     system = _system(doc, root)
+    from .submission import parse_submission
+
+    submission = parse_submission(doc, root, name)
 
     benchmarks = doc.mapping(root, "benchmarks", "benchmarks", required=True)
     if not benchmarks:
@@ -192,7 +196,7 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
                   sha256=digest.hexdigest(), nvidia=nvidia,
-                  declared_harness=declared)
+                  declared_harness=declared, submission=submission)
     profile_name = profile.value if profile else None
     for bench_id in benchmarks:
         suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
@@ -248,14 +252,18 @@ def _merge(base: YMap, own: YMap) -> YMap:
 
 
 def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
-    """``nvidia: {code_dir, version, system_id}``: where NVIDIA's code is and what it runs as."""
+    """``nvidia: {code_dir, version, system_id, custom_system}``: where NVIDIA's code is, what it runs
+    as, and whether it runs under a generated custom-system definition (auto | always | never)."""
     block = doc.mapping(root, "nvidia", "nvidia")
     if block is None:
         return {}
     doc.check_keys(block, NVIDIA_KEYS, "nvidia")
     found = {}
     for key in block:
-        value = doc.string(block, key, f"nvidia.{key}")
+        if key == "custom_system":
+            value = doc.choice(block, key, f"nvidia.{key}", NVIDIA_CUSTOM_SYSTEM)
+        else:
+            value = doc.string(block, key, f"nvidia.{key}")
         loc = doc.value_loc(block, key)
         if key == "code_dir":
             value = str((doc.path.parent / str(value)).resolve())
@@ -275,11 +283,8 @@ def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
         raise SuiteError("expected a non-empty list of modes, e.g. [performance, accuracy]", loc,
                          key=dotted)
     for item, item_loc in zip(value, value.item_locations, strict=True):
-        if item == "compliance":
-            raise SuiteError("mode 'compliance' is not available in this version; use "
-                             "performance and accuracy", item_loc, key=dotted)
-        if item not in MODES:
-            raise SuiteError(f"unknown mode {item!r}{_hint(str(item), MODES)}", item_loc, key=dotted)
+        if item not in ALL_MODES:
+            raise SuiteError(f"unknown mode {item!r}{_hint(str(item), ALL_MODES)}", item_loc, key=dotted)
     return tuple(dict.fromkeys(value))
 
 
@@ -399,15 +404,26 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                 if value is not None:
                     knobs[knob_name] = value
         for mode in modes:
-            reason = skip_reason
-            if reason is None and mode == "accuracy" and definition and definition.is_synthetic(dataset):
-                reason = (f"{name} accuracy needs real data with labels; dataset "
-                          f"'{_choice_of(definition, dataset)}' is synthetic (performance only). "
-                          f"Choose one of: {', '.join(_real_choices(definition))}")
-            cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
-                              knobs=knobs, expect=expect, location=scen_loc, dataset=dataset,
-                              accuracy_samples=accuracy_samples, skip_reason=reason,
-                              definition=definition, dataset_options=dataset_options))
+            audits: tuple[str | None, ...] = (None,)
+            if mode == "compliance":
+                from ..submission.rounds import audits_for
+
+                audits = audits_for(suite, bench_id, name)
+            for audit in audits:
+                reason = skip_reason
+                if reason is None and (mode == "accuracy" or audit == "TEST01") and definition \
+                        and definition.is_synthetic(dataset):
+                    reason = (f"{name} {audit or mode} needs real data with labels; dataset "
+                              f"'{_choice_of(definition, dataset)}' is synthetic (performance only). "
+                              f"Choose one of: {', '.join(_real_choices(definition))}")
+                if reason is None and audit is not None and audit not in ("TEST01", "TEST04"):
+                    reason = f"{audit} is not implemented yet (TEST01 and TEST04 are)"
+                if reason is None and audit is not None and suite.harness == "nvidia":
+                    reason = "compliance audits on harness nvidia are not implemented yet"
+                cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
+                                  knobs=knobs, expect=expect, location=scen_loc, dataset=dataset,
+                                  accuracy_samples=accuracy_samples, skip_reason=reason,
+                                  definition=definition, dataset_options=dataset_options, audit=audit))
     return cases
 
 

@@ -1,0 +1,94 @@
+"""Session end (controller): write the submission tree, check it, and say what is in it and why not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _suite_paths(state: Any, config: pytest.Config) -> list[Path]:
+    paths: dict[Path, None] = {}
+    for row in state.rows:
+        file_part = str(row["item"]).split("::", 1)[0]
+        path = (config.rootpath / file_part).resolve()
+        if path.is_file():
+            paths[path] = None
+    return list(paths)
+
+
+def write_submission(state: Any, config: pytest.Config) -> tuple[list[Any], bool]:
+    """Build and check the trees of the session's suites; (reports, whether an official tree failed)."""
+    from ..collect import prepared_suite
+    from ..errors import MlperfError
+    from ..submission.tree import build_trees, write_report
+
+    suites = []
+    for path in _suite_paths(state, config):
+        try:
+            suite = prepared_suite(state, path)
+        except MlperfError:
+            continue  # its items already failed collection
+        profile = state.settings.sourced("profile", suite.profile).value
+        suites.append((suite, profile))
+    if not suites:
+        return [], False
+    out: Path = state.settings.get("out")
+    overrides = [o.text for o in state.overrides]
+    try:
+        facts = state.system()
+    except Exception:  # noqa: BLE001 - a description without detected facts is still a description
+        facts = None
+    reports = build_trees(out, suites, facts, overrides=overrides)
+    _check(reports)
+    write_report(out, reports)
+    failed = any(r.profile == "official" and (r.errors or any(f["severity"] == "error" for f in r.findings))
+                 for r in reports)
+    return reports, failed
+
+
+def _check(reports: list[Any]) -> None:
+    from ..submission.check import check_tree
+
+    for report in reports:
+        if report.root is None:
+            continue
+        result = check_tree(report.root, report.round, originals=report.originals)
+        report.findings = [f.as_dict() for f in result.findings]
+
+
+def write_tree_summary(terminal: Any, reports: list[Any]) -> None:
+    terminal.section("MLPerf submission", sep="=")
+    for report in reports:
+        where = report.root if report.root is not None else "(no tree written)"
+        terminal.line(f"{report.suite}: {report.division}/{report.submitter}, system {report.system}, "
+                      f"round {report.round}, profile {report.profile}: {where}")
+        terminal.line(f"  results in the tree: {len(report.included)}"
+                      + (f" ({', '.join(report.included)})" if report.included else ""))
+        if report.profile != "official" and report.included:
+            terminal.line(f"  NOT SUBMITTABLE: profile {report.profile} (see each result's README.md)")
+        for label, why in report.left_out:
+            terminal.line(f"  left out: {label}: {why}")
+        for error in report.errors:
+            terminal.line(f"  ERROR: {error}")
+        if report.missing_fields and report.profile != "official":
+            terminal.line(f"  system fields to set for an official run: {', '.join(report.missing_fields)}")
+        errors = [f for f in report.findings if f["severity"] == "error"]
+        if report.root is not None:
+            kinds = Counter(f["kind"] for f in errors)
+            unavoidable = {f["kind"] for f in errors if f["unavoidable_for_short_runs"]}
+            if not errors:
+                terminal.line("  own check: no errors")
+            else:
+                listed = ", ".join(f"{k} ({n})" for k, n in sorted(kinds.items()))
+                terminal.line(f"  own check: {len(errors)} error(s): {listed}")
+                if set(kinds) <= unavoidable and report.profile != "official":
+                    terminal.line("  (all of them are kinds a short run cannot avoid)")
+                else:
+                    for finding in errors:
+                        if not finding["unavoidable_for_short_runs"]:
+                            terminal.line(f"    {finding['result']}: {finding['message']}")
+    terminal.line("details: submission-report.json next to the tree; "
+                  "re-check with: mlperf-nv check-submission <tree>")

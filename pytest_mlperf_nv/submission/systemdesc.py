@@ -1,0 +1,135 @@
+"""systems/<system>.json and measurements.json: detected facts first, the suite's submission block on top."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..suite.model import Case, Suite
+from ..suite.submission import MEASUREMENT_FIELDS, SYSTEM_COUNT_FIELDS, SYSTEM_FIELDS
+from .rules import SYSTEM_NON_EMPTY_FIELDS as REQUIRED_NON_EMPTY
+
+#: accelerator fields that are "N/A" on a machine without accelerators
+_ACCELERATOR_FIELDS = ("accelerator_model_name", "accelerator_memory_capacity",
+                       "accelerator_host_interconnect", "accelerator_memory_configuration",
+                       "accelerator_interconnect", "accelerator_frequency",
+                       "accelerator_interconnect_topology", "accelerator_on-chip_memories")
+
+
+def system_type(suite: Suite, scenarios: list[str]) -> str:
+    given = suite.submission.get("system", {}).get("system_type") or suite.system.get("type")
+    if given:
+        return ",".join(sorted(part.strip() for part in str(given).split(",")))
+    found = set(scenarios)
+    edge = bool(found & {"SingleStream", "MultiStream"})
+    datacenter = "Server" in found
+    if edge and datacenter:
+        return "datacenter,edge"
+    return "edge" if edge else "datacenter"
+
+
+def _cpuinfo() -> tuple[int | None, int | None]:
+    """(sockets, physical cores per socket) from /proc/cpuinfo, where it says."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return None, None
+    sockets, cores = set(), None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            sockets.add(value.strip())
+        elif key == "cpu cores" and value.strip().isdigit():
+            cores = int(value.strip())
+    return (len(sockets) or None), cores
+
+
+def _network_cards() -> int | None:
+    try:
+        names = os.listdir("/sys/class/net")
+    except OSError:
+        return None
+    return sum(1 for n in names if n != "lo" and os.path.exists(f"/sys/class/net/{n}/device"))
+
+
+def _framework(suite: Suite, records: list[Any]) -> str:
+    for run in records:
+        nvidia = run.record.get("nvidia") or {}
+        trt = (nvidia.get("metadata") or {}).get("tensorrt_version")
+        if trt:
+            return f"TensorRT {trt}, CUDA"
+        backend = (run.record.get("versions") or {}).get("backend") or {}
+        if backend.get("backend"):
+            names = {"onnxruntime": "ONNX Runtime"}
+            return f"{names.get(backend['backend'], backend['backend'])} {backend.get('version', '')}".strip()
+    return "NVIDIA TensorRT" if suite.harness == "nvidia" else suite.backend
+
+
+def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: list[Any], *,
+             official: bool) -> tuple[dict[str, Any], list[str]]:
+    """(the description, required fields neither detected nor given)."""
+    sub = suite.submission
+    desc: dict[str, Any] = {field: "" for field in SYSTEM_FIELDS}
+    sockets, cores = _cpuinfo()
+    loadgen = next(((r.record.get("versions") or {}).get("loadgen") for r in runs), None)
+    gpus = tuple(getattr(facts, "gpus", ()) or ())
+    desc.update({
+        "division": layout.division, "submitter": layout.submitter, "system_name": layout.system,
+        "status": sub.get("status", "available"), "system_type": system_type_, "number_of_nodes": 1,
+        "host_processor_model_name": getattr(facts, "cpu_model", None) or platform.processor() or "",
+        "host_processors_per_node": sockets or 1,
+        "host_processor_core_count": cores or getattr(facts, "cpu_count", None) or os.cpu_count() or "",
+        "accelerators_per_node": len(gpus),
+        "framework": _framework(suite, runs),
+        "operating_system": getattr(facts, "os", None) or platform.platform(),
+        "is_network": "false",
+    })
+    memory = getattr(facts, "memory_total_gib", None)
+    if memory:
+        desc["host_memory_capacity"] = f"{memory * 1024**3 / 1e9:.0f} GB"
+    cards = _network_cards()
+    if cards:
+        desc["host_network_card_count"] = cards
+    python = getattr(facts, "python", None) or platform.python_version()
+    stack = [f"pytest-mlperf-nv {__version__}", f"Python {python}"]
+    if loadgen:
+        stack.append(f"mlcommons-loadgen {loadgen.split()[0]}")
+    if gpus:
+        gpu = gpus[0]
+        desc["accelerator_model_name"] = gpu.name
+        desc["accelerator_memory_capacity"] = f"{gpu.memory_total_mib / 1024:.0f} GiB"
+        if getattr(facts, "driver_version", None):
+            stack.append(f"NVIDIA driver {facts.driver_version}")
+        if getattr(facts, "cuda_driver_version", None):
+            stack.append(f"CUDA {facts.cuda_driver_version}")
+    else:
+        for field in _ACCELERATOR_FIELDS:
+            desc[field] = "N/A"
+    desc["other_software_stack"] = ", ".join(stack)
+    for key, value in sub.get("system", {}).items():
+        desc[key] = ("true" if value else "false") if key == "is_network" else value
+    missing = [f for f in REQUIRED_NON_EMPTY if desc.get(f) in ("", None)]
+    if not official:
+        for field in missing:
+            desc[field] = 0 if field in SYSTEM_COUNT_FIELDS else f"unknown (set submission.system.{field})"
+    return desc, missing
+
+
+def measurements(suite: Suite, case: Case, record: dict[str, Any]) -> dict[str, Any]:
+    precision = case.knob("precision") or ("fp32" if suite.harness == "loadgen" else "")
+    model_path = (record.get("model") or {}).get("path")
+    found: dict[str, Any] = {
+        "input_data_types": precision or "see the implementation",
+        "retraining": "no",
+        "starting_weights_filename": Path(model_path).name if model_path and model_path != "None"
+        else "the benchmark's reference model",
+        "weight_data_types": precision or "see the implementation",
+        "weight_transformations": "none" if suite.harness == "loadgen" else "quantization by NVIDIA's code",
+    }
+    found.update(suite.submission.get("measurements", {}))
+    return {k: found[k] for k in MEASUREMENT_FIELDS} | {k: v for k, v in found.items()
+                                                        if k not in MEASUREMENT_FIELDS}

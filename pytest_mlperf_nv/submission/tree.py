@@ -1,0 +1,412 @@
+"""Assemble the MLPerf submission tree from the items' run directories (controller, session end).
+
+One system per suite. The tree is rebuilt from every run directory the suite has on disk, so a
+rerun of a subset (``-k``) replaces those results and keeps the others. It is staged next to the
+old one and swapped in with renames: an interrupted session leaves the previous tree or the new
+one, never a mix. Run directories are only read; the accuracy logs are hashed and truncated in the
+tree's copies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .. import __version__
+from ..benchmarks.mlperf import MLPERF_BENCHMARKS
+from ..benchmarks.mlperf.seeds import install_hint
+from ..suite.model import Case, Suite
+from . import systemdesc
+from .layout import Layout
+from .rounds import mlperf_name, suite_round
+
+TREE_DIR = "submission"
+REPORT_FILE = "submission-report.json"
+SUMMARY_FILE = "mlperf_log_summary.txt"
+DETAIL_FILE = "mlperf_log_detail.txt"
+ACCURACY_LOG = "mlperf_log_accuracy.json"
+#: not_submittable_because reasons that no rerun can lift: such runs are left out of the tree
+_NEVER = ("synthetic data", "random model weights")
+DEFAULT_SUBMITTER = "pytest-mlperf-nv"
+
+
+@dataclass
+class TreeReport:
+    suite: str
+    root: Path | None
+    round: str
+    division: str
+    submitter: str
+    system: str
+    profile: str
+    included: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    not_submittable: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    #: accuracy logs in the tree -> the full logs they were cut from (the check verifies the hashes)
+    originals: dict[Path, Path] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"suite": self.suite, "root": str(self.root) if self.root else None, "round": self.round,
+                "division": self.division, "submitter": self.submitter, "system": self.system,
+                "profile": self.profile, "included": self.included,
+                "left_out": [{"result": r, "why": w} for r, w in self.left_out],
+                "not_submittable": self.not_submittable, "errors": self.errors,
+                "missing_system_fields": self.missing_fields, "findings": self.findings}
+
+
+@dataclass
+class _Run:
+    name: str  # performance, accuracy, TEST01, ...
+    run_dir: Path
+    record: dict[str, Any]
+
+    @property
+    def log_dir(self) -> Path:
+        """Where LoadGen's logs are: the run dir, or NVIDIA's log tree for harness nvidia."""
+        nvidia = self.record.get("nvidia") or {}
+        if nvidia.get("log_dir"):
+            return Path(nvidia["log_dir"])
+        return self.run_dir
+
+
+def _load_runs(run_root: Path, bench_id: str, scenario: str, names: list[str]) -> dict[str, _Run]:
+    runs = {}
+    for name in names:
+        run_dir = run_root / bench_id / scenario / name
+        try:
+            record = json.loads((run_dir / "result.json").read_text())
+        except (OSError, ValueError):
+            continue
+        runs[name] = _Run(name, run_dir, record)
+    return runs
+
+
+def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, *, overrides: list[str] = ()
+                ) -> list[TreeReport]:
+    """Write the tree for ``suites`` ((suite, profile) pairs) under ``out``/submission, atomically."""
+    wanted = [(s, p) for s, p in suites if s.submission.get("tree", True)]
+    if not wanted:
+        return []
+    tree = out / TREE_DIR
+    stage = out / f".{TREE_DIR}.new-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    recover(out)
+    if tree.is_dir():
+        shutil.copytree(tree, stage, symlinks=True)
+    else:
+        stage.mkdir(parents=True)
+    reports = []
+    try:
+        for suite, profile in wanted:
+            reports.append(_build_suite(stage, out, suite, profile, facts, overrides))
+        _swap(stage, tree)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+        recover(out)  # a swap cut short puts the previous tree back
+    for report in reports:
+        if report.root is not None:
+            report.root = tree / report.root.relative_to(stage)
+        report.originals = {tree / k.relative_to(stage): v for k, v in report.originals.items()}
+    return reports
+
+
+def write_report(out: Path, reports: list[TreeReport]) -> Path:
+    path = out / REPORT_FILE
+    path.write_text(json.dumps([r.as_dict() for r in reports], indent=2))
+    return path
+
+
+def recover(out: Path) -> None:
+    """Finish an interrupted swap: a tree moved aside but never replaced is put back."""
+    tree = out / TREE_DIR
+    for old in sorted(out.glob(f".{TREE_DIR}.old-*")):
+        if not tree.exists():
+            old.rename(tree)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for new in out.glob(f".{TREE_DIR}.new-*"):
+        shutil.rmtree(new, ignore_errors=True)
+
+
+def _swap(stage: Path, tree: Path) -> None:
+    old = tree.parent / f".{TREE_DIR}.old-{os.getpid()}"
+    if tree.exists():
+        tree.rename(old)
+    stage.rename(tree)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
+                 overrides: list[str]) -> TreeReport:
+    sub = suite.submission
+    round_ = suite_round(suite)
+    division = sub.get("division", "closed")
+    submitter = sub.get("submitter", DEFAULT_SUBMITTER)
+    system = sub.get("system_name", suite.name)
+    implementation = "nvidia-tensorrt" if suite.harness == "nvidia" else f"pytest-mlperf-nv-{suite.backend}"
+    layout = Layout(round_, division, submitter, system, implementation)
+    report = TreeReport(suite.name, None, round_, division, submitter, system, profile)
+    official = profile == "official"
+    for part in layout.system_parts():
+        target = stage / part
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+    run_root = out / "runs" / suite.path.stem
+    by_result: dict[tuple[str, str], list[Case]] = {}
+    for case in suite.cases:
+        by_result.setdefault((case.id, case.scenario), []).append(case)
+    system_type = systemdesc.system_type(suite, [s for _, s in by_result])
+    written: list[dict[str, Any]] = []
+    mapping: dict[str, str] = {}
+    for (bench_id, scenario), cases in by_result.items():
+        label = f"{bench_id} {scenario}"
+        names = [c.name for c in cases if c.skip_reason is None]
+        runs = _load_runs(run_root, bench_id, scenario, names)
+        if not runs:
+            skipped = [c.skip_reason for c in cases if c.skip_reason]
+            report.left_out.append((label, skipped[0] if skipped else "no run of it on disk yet"))
+            continue
+        problem, model, mlperf = _eligibility(suite, cases[0], division, round_, system_type)
+        if problem:
+            report.left_out.append((label, problem))
+            continue
+        mapped = mlperf is not None and mlperf.name != cases[0].benchmark
+        why_not = _not_submittable(runs, mlperf_mapped=mapped)
+        never = [r for r in why_not if r.startswith(_NEVER)]
+        if never:
+            report.left_out.append((label, f"can never be submitted: {'; '.join(never)}"))
+            continue
+        seeds = [f"{r.name}: {r.record.get('round') or 'unknown'} seeds" for r in runs.values()
+                 if r.record.get("round") != round_]
+        if seeds:
+            loadgen = next(iter(runs.values())).record.get("versions", {}).get("loadgen")
+            report.left_out.append((label, f"runs carry other seeds than {round_} ({', '.join(seeds)}; "
+                                           f"LoadGen {loadgen}): {install_hint(round_)} and rerun"))
+            continue
+        unusable = _unusable(runs)
+        if unusable:
+            report.left_out.append((label, unusable))
+            continue
+        if official and why_not:
+            report.left_out.append((label, "not submittable under the official profile: "
+                                           + "; ".join(why_not)))
+            report.errors.append(f"{label}: left out of the official tree: {'; '.join(why_not)}")
+            continue
+        if "performance" not in runs:
+            report.left_out.append((label, "no performance run (a result needs one)"))
+            continue
+        report.originals.update(_write_result(stage, layout, model, scenario, runs, suite, cases[0], profile,
+                                              why_not, overrides))
+        if mlperf is not None and model != mlperf.checker_name:
+            mapping[model] = mlperf.checker_name
+        written.append({"runs": runs, "case": cases[0], "model": model})
+        report.included.append(label)
+        if why_not:
+            report.not_submittable[label] = why_not
+    if not written:
+        report.errors.append("no result could be entered in the tree")
+        return report
+    description, missing = systemdesc.describe(suite, facts, layout, system_type,
+                                               [r for w in written for r in w["runs"].values()],
+                                               official=official)
+    report.missing_fields = missing
+    if missing and official:
+        report.errors.append(
+            "the system description lacks fields an official submission needs: "
+            f"{', '.join(missing)}; set them under submission.system in {suite.path.name}")
+    _write_json(stage / layout.system_json(), description)
+    _write_code(stage, layout, suite, {w["model"] for w in written})
+    if mapping and division == "open":
+        path = stage / layout.base / "model_mapping.json"
+        existing = json.loads(path.read_text()) if path.is_file() else {}
+        _write_json(path, {**existing, **mapping})
+    report.root = stage / layout.base
+    return report
+
+
+def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_type: str
+                 ) -> tuple[str | None, str, Any]:
+    """(why it cannot be entered, its directory name in the tree, its MLPerf benchmark)."""
+    name = mlperf_name(suite, case.benchmark, case.id)
+    if name is None:
+        return (f"{case.benchmark} is not an MLPerf benchmark; enter it in the open division with "
+                f"submission.model_mapping: {{{case.id}: <MLPerf benchmark>}}"), case.id, None
+    bench = MLPERF_BENCHMARKS[name]
+    info = bench.rounds.get(round_)
+    if info is not None and info.present is False:
+        note = f" ({info.note})" if info.note else ""
+        return f"{name} is not a benchmark of {round_}{note}", case.id, bench
+    own_model = name != case.benchmark
+    if own_model and division == "closed":
+        return (f"{case.benchmark} is entered as {name} through model_mapping, which only the open division "
+                "allows: set submission.division: open"), case.id, bench
+    if division == "closed" and info is not None:
+        required = info.required_scenarios.get(system_type)
+        optional = info.optional_scenarios.get(system_type)
+        allowed = set(required or ()) | set(optional or ())
+        if required is not None and case.scenario not in allowed:
+            return (f"{case.scenario} is not a scenario of {name} for a {system_type} system in {round_} "
+                    f"(it has {', '.join(sorted(allowed)) or 'none'})"), bench.checker_name, bench
+    return None, (case.id if own_model else bench.checker_name), bench
+
+
+def _not_submittable(runs: dict[str, _Run], *, mlperf_mapped: bool) -> list[str]:
+    reasons: list[str] = []
+    for run in runs.values():
+        for reason in run.record.get("not_submittable_because") or []:
+            if mlperf_mapped and reason.endswith("is not an MLPerf benchmark"):
+                continue  # entered through model_mapping
+            if reason not in reasons:
+                reasons.append(reason)
+    return reasons
+
+
+def _unusable(runs: dict[str, _Run]) -> str | None:
+    for run in runs.values():
+        files = [SUMMARY_FILE, DETAIL_FILE] + ([ACCURACY_LOG] if run.name != "performance" else [])
+        missing = [f for f in files if not (run.log_dir / f).is_file()]
+        if missing:
+            return f"the {run.name} run in {run.run_dir} lacks {', '.join(missing)}"
+        if run.record.get("verdict") != "PASS":
+            reasons = "; ".join(run.record.get("reasons") or [])[:300]
+            return f"the {run.name} run failed ({reasons or 'see its result.json'}); fix it and rerun"
+    return None
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: dict[str, _Run],
+                  suite: Suite, case: Case, profile: str, why_not: list[str], overrides: list[str]
+                  ) -> dict[Path, Path]:
+    """Copy one result into the tree; returns {accuracy log in the tree: the full log it came from}."""
+    from .truncate import hash_and_truncate
+
+    originals: dict[Path, Path] = {}
+    result = stage / layout.result_dir(model, scenario)
+    perf = runs["performance"]
+    for name in (SUMMARY_FILE, DETAIL_FILE):
+        _copy(perf.log_dir / name, result / "performance" / "run_1" / name)
+    measurements = stage / layout.measurements_dir(model, scenario)
+    user_conf = perf.run_dir / "user.conf"
+    if not user_conf.is_file():
+        user_conf = perf.log_dir / "user.conf"
+    if user_conf.is_file():
+        _copy(user_conf, measurements / "user.conf")
+    else:
+        (measurements / "user.conf").parent.mkdir(parents=True, exist_ok=True)
+        (measurements / "user.conf").write_text(f"# {scenario}: NVIDIA's code generated the settings; "
+                                                "see README.md\n")
+    _write_json(stage / layout.measurements_json(model, scenario),
+                systemdesc.measurements(suite, case, perf.record))
+    (measurements / "README.md").write_text(_readme(suite, case, model, scenario, runs, profile, why_not,
+                                                    overrides, layout))
+    if "accuracy" in runs:
+        acc = runs["accuracy"]
+        target = result / "accuracy"
+        for name in (SUMMARY_FILE, DETAIL_FILE, ACCURACY_LOG):
+            _copy(acc.log_dir / name, target / name)
+        accuracy_txt = acc.log_dir / "accuracy.txt"
+        if not accuracy_txt.is_file():
+            accuracy_txt = acc.run_dir / "accuracy.txt"
+        if accuracy_txt.is_file():
+            _copy(accuracy_txt, target / "accuracy.txt")
+        else:
+            (target / "accuracy.txt").write_text(_accuracy_line(acc.record))
+        hash_and_truncate(target)
+        originals[target / ACCURACY_LOG] = acc.log_dir / ACCURACY_LOG
+    for test in ("TEST01", "TEST04", "TEST06"):
+        if test not in runs:
+            continue
+        run = runs[test]
+        target = stage / layout.compliance_dir(model, scenario, test)
+        for name in ("verify_accuracy.txt", "verify_performance.txt"):
+            if (run.run_dir / name).is_file():
+                _copy(run.run_dir / name, target / name)
+        for name in (SUMMARY_FILE, DETAIL_FILE):
+            _copy(run.log_dir / name, target / "performance" / "run_1" / name)
+        if test in ("TEST01", "TEST06"):
+            _copy(run.log_dir / ACCURACY_LOG, target / "accuracy" / ACCURACY_LOG)
+            verification = (run.record.get("audit") or {}).get("verification") or {}
+            (target / "accuracy" / "accuracy.txt").write_text(
+                f"{test} sampled accuracy log ({verification.get('accuracy', 'verified')}); "
+                "see ../verify_accuracy.txt\n")
+            hash_and_truncate(target / "accuracy")
+            originals[target / "accuracy" / ACCURACY_LOG] = run.log_dir / ACCURACY_LOG
+    return originals
+
+
+def _accuracy_line(record: dict[str, Any]) -> str:
+    score = record.get("accuracy") or {}
+    return f"{score.get('metric', 'accuracy')}={score.get('value')}\n"
+
+
+def _readme(suite: Suite, case: Case, model: str, scenario: str, runs: dict[str, _Run], profile: str,
+            why_not: list[str], overrides: list[str], layout: Layout) -> str:
+    perf = runs["performance"].record
+    loadgen = (perf.get("versions") or {}).get("loadgen") or "unknown"
+    suite_arg = _display_path(suite.path)
+    command = f"pytest {suite_arg} -k \"{case.id} and {scenario}\""
+    for text in overrides:
+        command += f" --mlperf-set '{text}'"
+    if profile != (suite.profile.value if suite.profile else "quick"):
+        command += f" --mlperf-profile {profile}"
+    lines = [f"# {model} {scenario} on {layout.system}", "",
+             f"Produced by pytest-mlperf-nv {__version__} from the suite `{suite.path.name}` "
+             f"(sha256 {suite.sha256[:16]}...), benchmark `{case.id}`, harness `{suite.harness}`, "
+             f"profile `{profile}`, for MLPerf Inference {layout.round}.", "",
+             "## Reproduce", "", "```",
+             f"pip install pytest-mlperf-nv=={__version__} mlcommons-loadgen=={loadgen.split()[0]}",
+             command, "```", "",
+             "Runs: " + ", ".join(sorted(runs)) + f". Host: {platform.node() or 'unknown'}.", ""]
+    if why_not:
+        lines += ["## Not submittable", "", *[f"- {reason}" for reason in why_not], ""]
+    return "\n".join(lines)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[str]) -> None:
+    """The code directory the round requires: what ran, and the suite that configured it."""
+    models = sorted(models_in_tree) if not layout.v6 else [""]
+    for model in models:
+        code = stage / layout.code_dir(model)
+        code.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(suite.path, code / f"{suite.path.stem}.suite.yaml")
+        if suite.harness == "nvidia":
+            body = ("NVIDIA's MLPerf Inference code (closed/NVIDIA of the inference_results round named in "
+                    "the suite's nvidia.version) ran these results, driven by pytest-mlperf-nv.")
+        else:
+            body = (f"pytest-mlperf-nv {__version__} (its built-in LoadGen harness with the {suite.backend} "
+                    "backend) ran these results; the package source is published with the release.")
+        (code / "README.md").write_text(f"# Implementation\n\n{body}\n\n"
+                                        f"Suite: `{suite.path.stem}.suite.yaml`.\n")
+
+
+__all__ = ["REPORT_FILE", "TREE_DIR", "TreeReport", "build_trees", "recover", "PurePosixPath"]

@@ -1,0 +1,277 @@
+"""The submission tree a session leaves, and compliance items, end to end through pytest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import CPU_SUITE, digits_suite, write_suite
+
+TREE = Path("mlperf-results") / "submission"
+#: far above any CPU's throughput, short: VALID on slow and fast machines (as in cpu.yaml)
+FAST_OFFLINE = "      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"
+#: for the slow repeat-cache backend (about 8000 samples/s): a query that lasts min_duration
+SLOW_OFFLINE = "      Offline: {offline_expected_qps: 20000, min_duration: 200}\n"
+OPEN = TREE / "open" / "pytest-mlperf-nv"
+SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
+
+
+@pytest.fixture
+def cpu(mlperf_env: Path) -> Path:
+    (mlperf_env / "suites").mkdir()
+    shutil.copy(CPU_SUITE, mlperf_env / "suites" / "cpu.yaml")
+    return mlperf_env
+
+
+def _report(root: Path) -> list[dict]:
+    return json.loads((root / "mlperf-results" / "submission-report.json").read_text())
+
+
+def test_default_suite_leaves_an_open_division_tree(cpu: Path, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9)
+    result.stdout.fnmatch_lines([
+        "*MLPerf submission*",
+        "cpu: open/pytest-mlperf-nv, system cpu, round v6.1, profile quick:*",
+        "*results in the tree: 4*",
+        "*NOT SUBMITTABLE: profile quick*",
+        "*left out: resnet50 Offline: can never be submitted: synthetic data*",
+        "*(all of them are kinds a short run cannot avoid)*",
+    ])
+    base = cpu / OPEN
+    system = json.loads((base / "systems" / "cpu.json").read_text())
+    assert system["division"] == "open" and system["submitter"] == "pytest-mlperf-nv"
+    assert system["system_type"] == "datacenter,edge"
+    assert isinstance(system["number_of_nodes"], int) and system["accelerators_per_node"] == 0
+    assert system["accelerator_model_name"] == "N/A"
+    assert system["framework"].startswith("ONNX Runtime ")
+    assert json.loads((base / "model_mapping.json").read_text()) == {"digits": "resnet"}
+    assert (base / "src" / "README.md").is_file() and (base / "src" / "cpu.suite.yaml").is_file()
+    for scenario in SCENARIOS:
+        result_dir = base / "results" / "cpu" / "digits" / scenario
+        assert sorted(p.name for p in (result_dir / "performance" / "run_1").iterdir()) == [
+            "mlperf_log_detail.txt", "mlperf_log_summary.txt"]
+        assert sorted(p.name for p in (result_dir / "accuracy").iterdir()) == [
+            "accuracy.txt", "mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt"]
+        accuracy = (result_dir / "accuracy" / "accuracy.txt").read_text()
+        assert accuracy.startswith("accuracy=97.222%, good=350, total=360")
+        assert "\nhash=" in accuracy
+        measurements = json.loads((result_dir / "measurements.json").read_text())
+        assert measurements["retraining"] and measurements["input_data_types"] == "fp32"
+        readme = (result_dir / "README.md").read_text()
+        assert f'pytest suites/cpu.yaml -k "digits and {scenario}"' in readme
+        assert "## Not submittable" in readme and "profile quick" in readme
+        assert (result_dir / "user.conf").read_text().strip()
+    assert not (base / "results" / "cpu" / "resnet50").exists()
+    # The run directories keep their full accuracy logs.
+    run_log = cpu / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "accuracy" / "accuracy.txt"
+    assert "hash=" not in run_log.read_text()
+    report = _report(cpu)[0]
+    assert report["included"] == [f"digits {s}" for s in SCENARIOS]
+    kinds = {f["kind"] for f in report["findings"] if f["severity"] == "error"}
+    assert kinds and all(f["unavoidable_for_short_runs"] for f in report["findings"]
+                         if f["severity"] == "error"), report["findings"]
+
+
+def test_rerun_of_a_subset_updates_those_results_and_keeps_the_others(cpu: Path,
+                                                                      pytester: pytest.Pytester) -> None:
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits").assert_outcomes(passed=8)
+    results = cpu / OPEN / "results" / "cpu" / "digits"
+    before = {s: (results / s / "performance" / "run_1" / "mlperf_log_detail.txt").read_text()
+              for s in SCENARIOS}
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits and Offline").assert_outcomes(passed=2)
+    after = {s: (results / s / "performance" / "run_1" / "mlperf_log_detail.txt").read_text()
+             for s in SCENARIOS}
+    assert after["Offline"] != before["Offline"]
+    for scenario in ("Server", "SingleStream", "MultiStream"):
+        assert after[scenario] == before[scenario]
+    assert sorted(p.name for p in results.iterdir()) == sorted(SCENARIOS)
+    leftovers = [p.name for p in (cpu / "mlperf-results").iterdir() if p.name.startswith(".submission")]
+    assert leftovers == []
+
+
+def test_a_round_the_seeds_do_not_match_is_refused_with_the_wheel_to_install(
+        mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    write_suite(mlperf_env, digits_suite(
+        FAST_OFFLINE,
+        extra="submission: {round: v6.0, division: open, model_mapping: {digits: resnet50}}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "*left out: digits Offline: runs carry other seeds than v6.0 (performance: v6.1 seeds; "
+        "LoadGen 6.0.17*install mlcommons-loadgen==6.0.15 for v6.0 seeds and rerun"])
+
+
+def test_closed_division_leaves_out_what_is_not_an_mlperf_benchmark(mlperf_env: Path,
+                                                                    pytester: pytest.Pytester) -> None:
+    write_suite(mlperf_env, digits_suite(FAST_OFFLINE,
+                                         extra="submission: {submitter: ACME}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "*left out: digits Offline: digits is not an MLPerf benchmark; enter it in the open division with "
+        "submission.model_mapping: {digits: <MLPerf benchmark>}*",
+        "*ERROR: no result could be entered in the tree*"])
+
+
+def test_tree_false_writes_no_tree(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    write_suite(mlperf_env, digits_suite(FAST_OFFLINE,
+                                         extra="submission: {tree: false}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "MLPerf submission" not in result.stdout.str()
+    assert not (mlperf_env / TREE).exists()
+
+
+COMPLIANCE_CONFTEST = '''
+import numpy as np
+
+from pytest_mlperf_nv.harness.loadgen.backends import OnnxRuntimeBackend
+
+
+class RandomBackend(OnnxRuntimeBackend):
+    """Answers with random logits: a run never repeats another's responses."""
+
+    def predict(self, batch):
+        out = super().predict(batch)
+        return np.random.default_rng().standard_normal(out.shape).astype(out.dtype)
+
+
+class SteadyBackend(OnnxRuntimeBackend):
+    """A fixed 4 ms per batch: the time per sample does not depend on which samples come.
+
+    (digits on ONNX Runtime is so small that one sample issued over and over is measurably
+    faster than varied samples, and TEST04 calls that caching.)"""
+
+    def predict(self, batch):
+        import time
+
+        time.sleep(0.004)
+        return super().predict(batch)
+
+
+class RepeatCacheBackend(SteadyBackend):
+    """Steady, except for a batch equal to the one before, which it answers from a cache."""
+
+    last = None
+
+    def predict(self, batch):
+        key = batch.tobytes()
+        if RepeatCacheBackend.last is not None and RepeatCacheBackend.last[0] == key:
+            return RepeatCacheBackend.last[1]
+        out = super().predict(batch)
+        RepeatCacheBackend.last = (key, out)
+        return out
+
+
+def pytest_mlperf_register(registry):
+    registry.add_backend("random", RandomBackend)
+    registry.add_backend("repeat-cache", RepeatCacheBackend)
+    registry.add_backend("steady", SteadyBackend)
+'''
+
+OPEN_DIGITS = "submission: {division: open, model_mapping: {digits: resnet50}}\n"
+
+
+def _compliance_suite(backend: str = "steady", offline: str = SLOW_OFFLINE) -> str:
+    return digits_suite(offline, modes="[performance, accuracy, compliance]", backend=backend,
+                        extra=OPEN_DIGITS)
+
+
+def test_compliance_items_run_last_and_pass_and_land_in_the_tree(mlperf_env: Path,
+                                                                pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    write_suite(mlperf_env, _compliance_suite())
+    collected = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider")
+    assert [line for line in collected.outlines if "::" in line] == [
+        "suites/cpu.yaml::digits::Offline::performance", "suites/cpu.yaml::digits::Offline::accuracy",
+        "suites/cpu.yaml::digits::Offline::TEST01", "suites/cpu.yaml::digits::Offline::TEST04"]
+    marked = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider", "-m", "compliance")
+    assert [line for line in marked.outlines if "::" in line] == [
+        "suites/cpu.yaml::digits::Offline::TEST01", "suites/cpu.yaml::digits::Offline::TEST04"]
+
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=4)
+    result_dir = mlperf_env / OPEN / "results" / "cpu" / "digits" / "Offline"
+    assert "TEST PASS" in (result_dir / "TEST01" / "verify_accuracy.txt").read_text()
+    assert "TEST PASS" in (result_dir / "TEST01" / "verify_performance.txt").read_text()
+    assert "TEST PASS" in (result_dir / "TEST04" / "verify_performance.txt").read_text()
+    assert sorted(p.name for p in (result_dir / "TEST04" / "performance" / "run_1").iterdir()) == [
+        "mlperf_log_detail.txt", "mlperf_log_summary.txt"]
+    assert (result_dir / "TEST01" / "accuracy" / "mlperf_log_accuracy.json").is_file()
+    audit = mlperf_env / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "TEST01"
+    assert "accuracy_log_sampling_target" in (audit / "audit.config").read_text()
+    record = json.loads((audit / "result.json").read_text())
+    assert record["case"]["audit"] == "TEST01" and record["verdict"] == "PASS"
+
+
+def test_compliance_under_xdist_waits_for_its_references(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    write_suite(mlperf_env, _compliance_suite())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=4)
+
+
+def test_a_nondeterministic_backend_fails_test01(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    # Random answers score about 10 %: a low gate lets the accuracy run pass, so only TEST01 can catch it.
+    write_suite(mlperf_env, _compliance_suite("random", FAST_OFFLINE).replace(
+        "    scenarios:", "    expect: {min_accuracy: 1.0}\n    scenarios:"))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "not TEST04")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*digits Offline TEST01: TEST01 FAIL*"])
+    verify = mlperf_env / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "TEST01"
+    assert "TEST FAIL" in (verify / "verify_accuracy.txt").read_text()
+
+
+def test_a_repeat_caching_backend_fails_test04(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    write_suite(mlperf_env, _compliance_suite("repeat-cache"))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "not TEST01")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*digits Offline TEST04: TEST04 FAIL*"])
+
+
+def test_a_compliance_item_without_its_reference_run_says_what_to_run(mlperf_env: Path,
+                                                                       pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    write_suite(mlperf_env, _compliance_suite())
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "TEST04")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*TEST04 needs the performance run of digits Offline, and there is none in*"])
+
+
+class _InterruptingFacts:
+    """System facts whose reading is interrupted (as by Ctrl-C) while the new tree is staged."""
+
+    def __getattr__(self, name: str):
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_rebuild_leaves_the_previous_tree(cpu: Path, pytester: pytest.Pytester) -> None:
+    from pytest_mlperf_nv.plugin import pytest_mlperf_register
+    from pytest_mlperf_nv.registry import Registry
+    from pytest_mlperf_nv.submission.tree import build_trees, recover
+    from pytest_mlperf_nv.suite.schema import load_suite
+
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits").assert_outcomes(passed=8)
+    out = cpu / "mlperf-results"
+    before = {p.relative_to(out): p.read_bytes() for p in (out / "submission").rglob("*") if p.is_file()}
+    registry = Registry()
+    pytest_mlperf_register(registry)
+    suite = load_suite(cpu / "suites" / "cpu.yaml", registry)
+    with pytest.raises(KeyboardInterrupt):
+        build_trees(out, [(suite, "quick")], _InterruptingFacts())
+    after = {p.relative_to(out): p.read_bytes() for p in (out / "submission").rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".submission")] == []
+
+    # A swap cut between its two renames: the old tree was moved aside, the new one never arrived.
+    (out / "submission").rename(out / ".submission.old-4242")
+    recover(out)
+    restored = {p.relative_to(out): p.read_bytes() for p in (out / "submission").rglob("*") if p.is_file()}
+    assert restored == before
