@@ -154,3 +154,170 @@ def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulato
     assert detail["effective_target_qps"] == 3000 and detail["effective_min_duration_ms"] == 500
     assert {_record(mlperf_env, s, "performance", bench="dlrm-v2-99")["worker"]
             for s in ("Offline", "Server")} <= {"gw0", "gw1"}
+
+
+# --- machines NVIDIA's code does not know: generated custom-system definitions ----------------------------
+def _unknown_machine(monkeypatch: pytest.MonkeyPatch, snapshot: Path = H200) -> None:
+    """The emulator detects the hardware of ``snapshot`` (the recorded H200 VM matches no NVIDIA system)."""
+    monkeypatch.delenv("EMULATED_SYSTEM_ID")
+    monkeypatch.setenv("EMULATED_HARDWARE", str(snapshot))
+
+
+def _junit_properties(path: Path) -> list[dict[str, str]]:
+    import xml.etree.ElementTree as ET
+
+    return [{p.get("name"): p.get("value") for p in case.iter("property")}
+            for case in ET.parse(path).getroot().iter("testcase")]
+
+
+def test_an_unknown_system_gets_a_custom_definition_and_proceeds(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unknown_machine(monkeypatch)
+    write_suite(mlperf_env, _suite(code_dir, OFFLINE, "[performance, accuracy]"), "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=2)
+    performance, accuracy = (_record(mlperf_env, "Offline", m) for m in ("performance", "accuracy"))
+    custom = performance["nvidia"]["custom_system"]
+    assert custom["system_id"] == "Custom_H200x1" and custom["mode"] == "auto"
+    assert custom["reason"] == ("NVIDIA's code answered \"Detected system did not match any known systems\" "
+                                "on generate_engines")
+    definition = Path(custom["definition"])
+    assert definition.parent == code_dir / "build" / "pytest-mlperf-nv" / "custom"
+    assert "KnownGPU.H200_SXM_141GB.value: 1" in (definition / "custom_systems/custom_list.py").read_text()
+    # NVIDIA's code ran as the custom system: its logs are under Custom_H200x1_TRT.
+    assert Path(performance["nvidia"]["log_dir"]).parent.parent.name == "Custom_H200x1_TRT"
+    assert performance["loadgen"]["validity"] == "VALID"
+    assert accuracy["verdict"] == "PASS" and accuracy["accuracy"]["scored_by"] == "NVIDIA's accuracy check"
+    # The machine is remembered as unknown: the second item went straight to the definition.
+    assert accuracy["nvidia"]["custom_system"]["reason"].startswith(
+        "NVIDIA's code did not know this machine on an earlier run (stamp ")
+    assert accuracy["nvidia"]["custom_system"]["definition"] == str(definition)
+    assert len(list((code_dir / "build/pytest-mlperf-nv").glob("unknown-system-*.json"))) == 1
+    assert {p.get("mlperf_nvidia_custom_system") for p in _junit_properties(mlperf_env / "junit.xml")} \
+        == {"Custom_H200x1"}
+    # A later session: no unknown-system detour, and the engine built under the definition is reused.
+    pytester.runpytest(f"--mlperf-system-snapshot={H200}").assert_outcomes(passed=2)
+    again = _record(mlperf_env, "Offline", "performance")
+    assert again["nvidia"]["custom_system"]["reason"].startswith("NVIDIA's code did not know this machine on")
+    assert again["provisioning"]["engine"]["cache_hit"] is True
+    assert not (again["run_dir"] and (Path(again["run_dir"]) / "unknown-system").exists())
+
+
+def test_custom_system_never_keeps_the_failure_and_names_the_option(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unknown_machine(monkeypatch)
+    suite = _suite(code_dir, OFFLINE).replace(f"nvidia: {{code_dir: {code_dir}}}",
+                                              f"nvidia: {{code_dir: {code_dir}, custom_system: never}}")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NVIDIA's code does not know this machine (\"Detected system did not match "
+                                 "any known systems\"), and nvidia.custom_system is never: set "
+                                 "nvidia.custom_system to auto (the default) or always*"])
+    assert _record(mlperf_env, "Offline", "performance")["nvidia"]["custom_system"] is None
+    assert not (code_dir / "build/pytest-mlperf-nv/custom").exists()
+
+
+def test_a_false_boolean_reaches_nvidias_code_through_a_generated_config(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unknown_machine(monkeypatch)
+    server = "      Server: {server_target_qps: 3000, min_duration: 500, use_graphs: false}\n"
+    suite = _suite(code_dir, server)
+    # Without a generated definition a false boolean cannot reach NVIDIA's code: an error naming the way out.
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*use_graphs: false cannot be passed to NVIDIA's code*"
+                                 "set 'nvidia.custom_system: always' in the suite*"])
+    always = suite.replace(f"nvidia: {{code_dir: {code_dir}}}",
+                           f"nvidia: {{code_dir: {code_dir}, custom_system: always}}")
+    write_suite(mlperf_env, always, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(passed=1)
+    record = _record(mlperf_env, "Server", "performance")
+    assert record["nvidia"]["custom_system"]["reason"] == "nvidia.custom_system is always"
+    assert not any("use_graphs" in a for a in record["nvidia"]["arguments"])
+    # NVIDIA's H200 Server config turns CUDA graphs on; the generated config (extending it) turns them off.
+    assert "use_graphs : False" in (Path(record["run_dir"]) / "stdout.txt").read_text()
+    definition = Path(record["nvidia"]["custom_system"]["definition"])
+    assert "    use_graphs = False\n" in (definition / "custom_configs/resnet50/Server/custom.py").read_text()
+    assert _effective(record)["effective_target_qps"] == 3000
+
+
+def test_always_on_a_machine_nvidia_knows_fails_saying_its_own_system_won(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path) -> None:
+    """NVIDIA's code matches its known systems before custom ones: the generated config is not used."""
+    suite = _suite(code_dir, OFFLINE).replace(f"nvidia: {{code_dir: {code_dir}}}",
+                                              f"nvidia: {{code_dir: {code_dir}, custom_system: always}}")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NVIDIA's code matched its own system H200-SXM-141GBx1 before the "
+                                 "generated custom system Custom_H200x1*leave nvidia.custom_system at auto*"])
+
+
+def test_an_unknown_gpu_without_a_target_knob_is_a_clear_error(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    data = json.loads((H200.parent / "l4x1.json").read_text())
+    data["gpus"][0].update(name="NVIDIA GeForce RTX 4090", memory_total_mib=24564, power_limit_w=450.0)
+    snapshot = tmp_path / "rtx4090.json"
+    snapshot.write_text(json.dumps(data))
+    _unknown_machine(monkeypatch, snapshot)
+    suite = _suite(code_dir, "      Offline: {gpu_batch_size: 64, min_duration: 100}\n").replace(
+        "gpu: h200", "gpu: custom")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={snapshot}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*resnet50 Offline: NVIDIA's code knows no system with this machine's GPU (NVIDIA GeForce RTX 4090), "
+        "so the generated config starts from NVIDIA's OfflineGPUBaseConfig, which needs "
+        "offline_expected_qps: add offline_expected_qps to benchmarks.resnet50.scenarios.Offline in the "
+        "suite*"])
+    # With the knob, the run proceeds on the generated GPU entry.
+    suite = suite.replace("min_duration: 100", "min_duration: 100, offline_expected_qps: 5e6")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    pytester.runpytest(f"--mlperf-system-snapshot={snapshot}").assert_outcomes(passed=1)
+    record = _record(mlperf_env, "Offline", "performance")
+    assert record["nvidia"]["custom_system"]["system_id"] == "Custom_GeForce_RTX_4090x1"
+    assert Path(record["nvidia"]["log_dir"]).parent.parent.name == "Custom_GeForce_RTX_4090x1_TRT"
+
+
+def test_two_xdist_workers_share_one_definition(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unknown_machine(monkeypatch)
+    write_suite(mlperf_env, _suite(code_dir, OFFLINE, "[performance, accuracy]"), "h200.yaml")
+    result = pytester.runpytest_subprocess(f"--mlperf-system-snapshot={H200}", "-n", "2", "-p",
+                                           "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    records = [_record(mlperf_env, "Offline", m) for m in ("performance", "accuracy")]
+    assert {r["worker"] for r in records} == {"gw0", "gw1"}
+    custom = code_dir / "build/pytest-mlperf-nv/custom"
+    assert len(list(custom.iterdir())) == 1  # one definition, no temporary directory left
+    assert {r["nvidia"]["custom_system"]["definition"] for r in records} == {str(next(custom.iterdir()))}
+
+
+def test_edge_scenarios_run_with_the_suite_settings(mlperf_env: Path, pytester: pytest.Pytester,
+                                                    code_dir: Path) -> None:
+    """SingleStream and MultiStream on the emulated H200: the LoadGen settings in the logs are the knobs."""
+    # Expected latencies below what the trivial SUT takes, so LoadGen never runs out of queries.
+    scenarios = ("      SingleStream: {single_stream_expected_latency_ns: 1000, min_duration: 100}\n"
+                 "      MultiStream: {multi_stream_expected_latency_ns: 4000, min_duration: 100,\n"
+                 "                    multi_stream_samples_per_query: 8}\n")
+    suite = _suite(code_dir, scenarios) + ("  3d-unet-99:\n    scenarios:\n      SingleStream: "
+                                           "{single_stream_expected_latency_ns: 1000, min_duration: 50}\n")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(passed=3)
+    single = _effective(_record(mlperf_env, "SingleStream", "performance"))
+    assert single["effective_scenario"] == "SingleStream"
+    assert single["effective_target_qps"] == 1e9 / 1000  # LoadGen logs the expected latency as a rate
+    assert single["effective_min_duration_ms"] == 100
+    multi = _effective(_record(mlperf_env, "MultiStream", "performance"))
+    assert multi["effective_scenario"] == "MultiStream"
+    assert multi["effective_target_qps"] == 1e9 / 4000
+    assert multi["effective_samples_per_query"] == 8 and multi["effective_min_duration_ms"] == 100
+    unet = _record(mlperf_env, "SingleStream", "performance", bench="3d-unet-99")
+    assert Path(unet["nvidia"]["log_dir"]).parts[-2:] == ("3d-unet-99", "SingleStream")
+    detail = _effective(unet)
+    assert detail["effective_target_qps"] == 1e9 / 1000 and detail["effective_min_duration_ms"] == 50

@@ -275,3 +275,102 @@ def test_an_interrupted_rebuild_leaves_the_previous_tree(cpu: Path, pytester: py
     recover(out)
     restored = {p.relative_to(out): p.read_bytes() for p in (out / "submission").rglob("*") if p.is_file()}
     assert restored == before
+
+
+def _suite_and_registry(path: Path):
+    from pytest_mlperf_nv.harness.loadgen.backends import OnnxRuntimeBackend
+    from pytest_mlperf_nv.plugin import pytest_mlperf_register
+    from pytest_mlperf_nv.registry import Registry
+    from pytest_mlperf_nv.suite.schema import load_suite
+
+    registry = Registry()
+    pytest_mlperf_register(registry)
+    registry.add_backend("steady", OnnxRuntimeBackend)  # the name the compliance suites use
+    return load_suite(path, registry)
+
+
+def test_check_submission_command_reports_per_result(cpu: Path, pytester: pytest.Pytester,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_mlperf_nv.cli import main
+
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits and Offline").assert_outcomes(passed=2)
+    capsys.readouterr()
+    assert main(["check-submission", str(cpu / TREE)]) == 1  # a quick run's tree is never OK
+    out = capsys.readouterr().out
+    assert "open/pytest-mlperf-nv/cpu/digits/Offline" in out
+    assert "ERROR duration: " in out and "fix: " in out
+    assert "OK for a short run" in out
+    assert main(["check-submission", str(cpu / "nowhere")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert main(["check-submission", str(cpu / TREE), "--checker", str(cpu)]) == 2
+    assert "is not a checkout of mlcommons/inference" in capsys.readouterr().err
+
+
+def test_an_official_tree_never_takes_a_non_submittable_run(cpu: Path, pytester: pytest.Pytester) -> None:
+    from pytest_mlperf_nv.submission.tree import build_trees
+    from pytest_mlperf_nv.systems.snapshot import read_snapshot
+
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits and Offline").assert_outcomes(passed=2)
+    suite = _suite_and_registry(cpu / "suites" / "cpu.yaml")
+    facts = read_snapshot(Path(__file__).parents[1] / "data" / "systems" / "cpu-only.json")
+    out = cpu / "official-out"
+    shutil.copytree(cpu / "mlperf-results" / "runs", out / "runs")
+    (report,) = build_trees(out, [(suite, "official")], facts)
+    assert report.included == []
+    assert ("digits Offline", "not submittable under the official profile: profile quick: shortened LoadGen "
+            "settings") in report.left_out
+    assert any(e.startswith("digits Offline: left out of the official tree") for e in report.errors)
+
+
+def test_official_description_lists_the_fields_still_missing(cpu: Path) -> None:
+    from pytest_mlperf_nv.submission import systemdesc
+    from pytest_mlperf_nv.submission.layout import Layout
+    from pytest_mlperf_nv.systems.snapshot import read_snapshot
+
+    suite = _suite_and_registry(cpu / "suites" / "cpu.yaml")
+    facts = read_snapshot(Path(__file__).parents[1] / "data" / "systems" / "h200x1.json")
+    layout = Layout("v6.1", "open", "ACME", "cpu", "impl")
+    desc, missing = systemdesc.describe(suite, facts, layout, "datacenter", [], official=True)
+    assert missing == ["host_memory_configuration", "host_storage_capacity", "host_storage_type",
+                       "host_networking", "host_networking_topology", "accelerator_host_interconnect",
+                       "accelerator_memory_configuration", "accelerator_interconnect", "cooling"]
+    assert desc["accelerator_model_name"] == "NVIDIA H200" and desc["accelerators_per_node"] == 1
+    assert desc["host_processor_model_name"] == "Intel(R) Xeon(R) Processor"
+    assert "NVIDIA driver 580.159.04" in desc["other_software_stack"]
+    quick, _ = systemdesc.describe(suite, facts, layout, "datacenter", [], official=False)
+    assert quick["cooling"] == "unknown (set submission.system.cooling)"
+
+
+def test_v50_layout_has_separate_measurements_compliance_and_code(mlperf_env: Path,
+                                                                 pytester: pytest.Pytester) -> None:
+    from pytest_mlperf_nv.submission.check import check_tree
+    from pytest_mlperf_nv.submission.tree import build_trees
+
+    pytester.makeconftest(COMPLIANCE_CONFTEST)
+    path = write_suite(mlperf_env, _compliance_suite().replace(
+        OPEN_DIGITS, "submission: {round: v5.0, division: open, model_mapping: {digits: resnet50}}\n"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*left out: digits Offline: runs carry other seeds than v5.0*"
+                                 "install mlcommons-loadgen==5.0.21 for v5.0 seeds and rerun"])
+    # The layout itself, from these runs with their round relabelled (the check then sees the seeds).
+    for record_path in (mlperf_env / "mlperf-results" / "runs").rglob("result.json"):
+        record = json.loads(record_path.read_text())
+        record_path.write_text(json.dumps({**record, "round": "v5.0"}))
+    suite = _suite_and_registry(path)
+    (report,) = build_trees(mlperf_env / "mlperf-results", [(suite, "quick")], None)
+    base = mlperf_env / TREE / "open" / "pytest-mlperf-nv"
+    impl = "pytest-mlperf-nv-steady"
+    assert (base / "measurements" / "cpu" / "digits" / "Offline" / f"cpu_{impl}_Offline.json").is_file()
+    assert (base / "measurements" / "cpu" / "digits" / "Offline" / "user.conf").is_file()
+    assert (base / "code" / "digits" / impl / "README.md").is_file()
+    compliance = base / "compliance" / "cpu" / "digits" / "Offline"
+    assert "TEST PASS" in (compliance / "TEST01" / "verify_accuracy.txt").read_text()
+    assert (compliance / "TEST04" / "performance" / "run_1" / "mlperf_log_summary.txt").is_file()
+    assert sorted(p.name for p in (base / "results" / "cpu" / "digits" / "Offline").iterdir()) == [
+        "accuracy", "performance"]
+    check = check_tree(mlperf_env / TREE, "v5.0")
+    kinds = check.kinds()
+    assert "wrong-seeds" in kinds
+    assert kinds - {"wrong-seeds"} <= {"duration", "samples-per-query", "perf-sample-count", "dataset-size",
+                                       "early-stopping"}, check.text()

@@ -34,8 +34,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(tree: Path, version: str, *args: str, system: str | None = H200, env: dict | None = None,
         timeout: float = 30) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items()
-                if k not in ("EMULATED_SYSTEM_ID", "EMULATED_FAILURE", "MLPINF_CUSTOM_DEFINITION_PATH",
-                             "LOG_DIR", "MLPERF_LOADGEN_LOGS_DIR", "EMULATED_ACCURACY")}
+                if k not in ("EMULATED_SYSTEM_ID", "EMULATED_HARDWARE", "EMULATED_FAILURE",
+                             "MLPINF_CUSTOM_DEFINITION_PATH", "LOG_DIR", "MLPERF_LOADGEN_LOGS_DIR",
+                             "EMULATED_ACCURACY")}
     if system:
         full_env["EMULATED_SYSTEM_ID"] = system
     full_env.update(env or {})
@@ -163,24 +164,6 @@ def test_unknown_system_exits_without_running(tree: Path, tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-def test_custom_system_definition_is_used(tree: Path, tmp_path: Path) -> None:
-    definition = tmp_path / "custom"
-    (definition / "custom_systems").mkdir(parents=True)
-    (definition / "custom_systems" / "custom_list.json").write_text(json.dumps({"systems": {
-        "RTX4090x1": {"configs": {"resnet50": {"Offline": {
-            "gpu_batch_size": 64, "offline_expected_qps": 900000, "min_duration": 300}}}},
-    }}))
-    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition)}
-    args = ["--benchmarks=resnet50", "--scenarios=Offline"]
-    proc = run(tree, "v4.1", *args, "--action=generate_engines", system="RTX4090x1", env=env)
-    assert proc.returncode == 0, proc.output
-    proc = run(tree, "v4.1", *args, f"--log_dir={tmp_path / 'logs'}", "--action=run_harness",
-               system="RTX4090x1", env=env)
-    assert proc.returncode == 0, proc.output
-    d = detail(tmp_path / "logs" / "RTX4090x1_TRT" / "resnet50" / "Offline")
-    assert d["effective_target_qps"] == 900000 and d["effective_min_duration_ms"] == 300
-
-
 def test_missing_config_is_skipped_with_warning(tree: Path, tmp_path: Path) -> None:
     proc = run(tree, "v4.1", "--benchmarks=llama2-70b", "--scenarios=Offline", f"--log_dir={tmp_path}",
                "--action=run_harness", system="L4x1")
@@ -284,3 +267,204 @@ def test_run_audit_harness_writes_compliance_logs(engines: Path) -> None:
     log_dir = engines / "v4.1/build/compliance_logs/TEST04" / f"{H200}_TRT" / "resnet50/Offline"
     assert detail(log_dir)["effective_performance_issue_same"] is True
     assert not (engines / "v4.1/audit.config").exists()
+
+
+# --- hardware detection and custom system definitions (MLPINF_CUSTOM_DEFINITION_PATH) -----------------
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "systems"
+UNKNOWN = "Detected system did not match any known systems. Exiting."
+
+
+def hardware(tmp_path: Path, base: str = "h200x1.json", name: str = "hw.json", **changes: object) -> Path:
+    """A snapshot file (the plugin's format) with some facts changed; gpu_* keys change every GPU."""
+    data = json.loads((SNAPSHOTS / base).read_text())
+    for key, value in changes.items():
+        if key.startswith("gpu_"):
+            for gpu in data["gpus"]:
+                gpu[key[4:]] = value
+        else:
+            data[key] = value
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(("base", "changes", "expected"), [
+    ("h200x1.json", {}, None),  # the recorded H200 VM: CPU "Intel(R) Xeon(R) Processor", not NVIDIA's 8480C
+    ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C"}, "H200-SXM-141GBx1"),
+    ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_memory_total_mib": 120000}, None),
+    ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_name": "NVIDIA H100 80GB HBM3",
+                     "gpu_memory_total_mib": 81559}, "DGX-H100_H100-SXM-80GBx1"),
+    ("l4x1.json", {}, "L4x1"),
+    ("l4x1.json", {"gpu_name": "NVIDIA GeForce RTX 4090"}, None),
+])
+def test_hardware_detection_matches_nvidia_system_list(tree: Path, tmp_path: Path, base: str, changes: dict,
+                                                       expected: str | None) -> None:
+    env = {"EMULATED_HARDWARE": str(hardware(tmp_path, base, **changes))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_conf_files",
+               system=None, env=env)
+    assert proc.returncode == 0, proc.output
+    if expected is None:
+        assert UNKNOWN in proc.stderr
+        assert "accelerators=1x NVIDIA" in proc.stderr  # the detected hardware, as the real message shows it
+    else:
+        assert f"Detected system ID: {expected}" in proc.stderr
+
+
+def test_two_gpus_do_not_match_a_one_gpu_system(tree: Path, tmp_path: Path) -> None:
+    path = hardware(tmp_path, "l4x1.json")
+    data = json.loads(path.read_text())
+    data["gpus"].append(dict(data["gpus"][0], index=1))
+    path.write_text(json.dumps(data))
+    proc = run(tree, "v4.1", "--action=generate_conf_files", system=None,
+               env={"EMULATED_HARDWARE": str(path)})
+    assert UNKNOWN in proc.stderr and "2x NVIDIA L4" in proc.stderr
+
+
+CUSTOM_LIST = '''
+from code.common.constants import AcceleratorType, ByteSuffix, Memory
+from code.common.systems.accelerator import AcceleratorConfiguration, GPU
+from code.common.systems.base import MATCH_ANY
+from code.common.systems.known_hardware import KnownGPU, match_float_approximate
+from code.common.systems.systems import SystemConfiguration
+
+custom_systems = dict()
+custom_systems["RTX4090x1"] = SystemConfiguration(
+    host_cpu_conf=MATCH_ANY,
+    host_mem_conf=MATCH_ANY,
+    accelerator_conf=AcceleratorConfiguration(layout={
+        GPU(name="NVIDIA GeForce RTX 4090", accelerator_type=AcceleratorType.Discrete,
+            vram=match_float_approximate(Memory(quantity=22.5, byte_suffix=ByteSuffix.GiB)),
+            max_power_limit=450.0, pci_id=MATCH_ANY, compute_sm=89): 1}),
+    numa_conf=None,
+    system_id="RTX4090x1",
+)
+custom_systems["My_H200x1"] = SystemConfiguration(
+    host_cpu_conf=MATCH_ANY, host_mem_conf=MATCH_ANY,
+    accelerator_conf=AcceleratorConfiguration(layout={KnownGPU.H200_SXM_141GB.value: 1}),
+    numa_conf=None, system_id="My-H200x1")
+'''
+
+
+def definition(root: Path, configs: dict[str, str], custom_list: str = CUSTOM_LIST) -> Path:
+    """An MLPINF_CUSTOM_DEFINITION_PATH dir: custom_systems/custom_list.py, custom_configs/<b>/<S>/..."""
+    (root / "custom_systems").mkdir(parents=True)
+    (root / "custom_systems" / "custom_list.py").write_text(custom_list)
+    for where, text in configs.items():
+        path = root / "custom_configs" / where / "custom.py"
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    return root
+
+
+RTX_OFFLINE = '''
+from configs.resnet50.Offline import *
+
+@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)
+class RTX4090x1(OfflineGPUBaseConfig):
+    system = KnownSystem.RTX4090x1
+    gpu_batch_size = {'resnet50': 64}
+    offline_expected_qps = 900000
+    min_duration = 300
+'''
+
+
+def test_custom_system_and_config_are_loaded_as_python(tree: Path, tmp_path: Path) -> None:
+    root = definition(tmp_path / "def", {"resnet50/Offline": RTX_OFFLINE})
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(root),
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline"]
+    proc = run(tree, "v4.1", *args, "--action=generate_engines", system=None, env=env)
+    assert proc.returncode == 0, proc.output
+    assert "Detected system ID: RTX4090x1" in proc.stderr
+    assert (tree / "v4.1/build/engines/RTX4090x1/resnet50/Offline" /
+            "resnet50-Offline-gpu-resnet50-b64-int8.lwis_k_99_MaxP.plan").is_file()
+    proc = run(tree, "v4.1", *args, f"--log_dir={tmp_path / 'logs'}", "--action=run_harness", system=None,
+               env=env)
+    assert proc.returncode == 0, proc.output
+    d = detail(tmp_path / "logs" / "RTX4090x1_TRT" / "resnet50" / "Offline")
+    assert d["effective_target_qps"] == 900000 and d["effective_min_duration_ms"] == 300
+    # EMULATED_SYSTEM_ID may name a custom system too; other benchmarks have no config for it.
+    proc = run(tree, "v4.1", "--benchmarks=bert", "--scenarios=Offline", "--action=generate_engines",
+               system="RTX4090x1", env={"MLPINF_CUSTOM_DEFINITION_PATH": str(root)})
+    assert "No registered config for bert.Offline.RTX4090x1 for WorkloadSetting(custom_k_99_MaxP)" \
+        in proc.stderr
+
+
+def test_a_custom_config_extends_a_known_systems_config_and_sets_a_boolean_false(tree: Path,
+                                                                                 tmp_path: Path) -> None:
+    server = '''
+from configs.resnet50.Server import *
+
+@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)
+class My_H200x1(H200_SXM_141GBx1):
+    system = KnownSystem.My_H200x1
+    use_graphs = False
+'''
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {"resnet50/Server": server})),
+           "EMULATED_HARDWARE": str(hardware(tmp_path))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Server", "--action=generate_engines",
+               system=None, env=env)
+    assert proc.returncode == 0, proc.output
+    assert "Detected system ID: My-H200x1" in proc.stderr
+    # gpu_batch_size and server_target_qps come from NVIDIA's H200 config, use_graphs from the custom one.
+    plan = tree / "v4.1/build/engines/My-H200x1/resnet50/Server" / \
+        "resnet50-Server-gpu-resnet50-b256-int8.lwis_k_99_MaxP.plan"
+    record = json.loads(plan.read_text())["args"]
+    assert record["use_graphs"] is False and record["server_target_qps"] == 79000
+
+
+def test_a_built_in_system_matches_before_a_custom_one(tree: Path, tmp_path: Path) -> None:
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {})),
+           "EMULATED_HARDWARE": str(hardware(tmp_path, cpu_model="Intel(R) Xeon(R) Platinum 8480C"))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--action=generate_conf_files", system=None, env=env)
+    assert "Detected system ID: H200-SXM-141GBx1" in proc.stderr
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ("    gpu_batch_size = {'resnet50': 64}\n    offline_expected_qps = 1000\n    use_graphz = True\n",
+     "ConfigFieldInvalidError: <config 'RTX4090x1'> contains unsupported Field 'use_graphz'"),
+    ("    gpu_batch_size = {'resnet50': 64}\n    server_target_qps = 1000\n",
+     "ConfigFieldInvalidError: <config 'RTX4090x1'> contains unsupported Field 'server_target_qps'"),
+    ("    gpu_batch_size = {'resnet50': 64}\n",
+     "ConfigFieldMissingError: <config 'RTX4090x1'> is missing mandatory Field 'offline_expected_qps'"),
+])
+def test_invalid_custom_configs_are_errors(tree: Path, tmp_path: Path, body: str, error: str) -> None:
+    text = ("from configs.resnet50.Offline import *\n\n"
+            "@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)\n"
+            "class RTX4090x1(OfflineGPUBaseConfig):\n    system = KnownSystem.RTX4090x1\n" + body)
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {"resnet50/Offline": text})),
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
+               system=None, env=env)
+    assert proc.returncode == 1
+    assert error in proc.stderr and "Traceback" in proc.stderr
+
+
+def test_registering_twice_and_extending_another_gpus_config_are_errors(tree: Path, tmp_path: Path) -> None:
+    twice = RTX_OFFLINE + '''
+@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)
+class RTX4090x1_again(RTX4090x1):
+    pass
+'''
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "a", {"resnet50/Offline": twice})),
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
+               system=None, env=env)
+    assert proc.returncode == 1
+    assert "KeyError: 'Config for Benchmark.ResNet50/Scenario.Offline/KnownSystem.RTX4090x1/" \
+        "WorkloadSetting(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP) is already registered.'" \
+        in proc.stderr
+    other_gpu = RTX_OFFLINE.replace("(OfflineGPUBaseConfig)", "(H200_SXM_141GBx1)")
+    env["MLPINF_CUSTOM_DEFINITION_PATH"] = str(definition(tmp_path / "b", {"resnet50/Offline": other_gpu}))
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
+               system=None, env=env)
+    assert proc.returncode == 1
+    assert "ConfigFieldInheritanceError" in proc.stderr and "system.gpu" in proc.stderr
+
+
+def test_a_custom_definition_path_that_does_not_exist_is_an_error(tree: Path, tmp_path: Path) -> None:
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--action=generate_engines",
+               env={"MLPINF_CUSTOM_DEFINITION_PATH": str(tmp_path / "nowhere")})
+    assert proc.returncode == 1
+    assert f"FileNotFoundError: MLPINF_CUSTOM_DEFINITION_PATH {tmp_path / 'nowhere'} does not exist." \
+        in proc.stderr

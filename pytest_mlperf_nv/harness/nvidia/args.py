@@ -67,8 +67,14 @@ def _value(value: Any) -> str:
 
 
 def run_harness_args(benchmark: str, scenario: str, mode: str, knobs: dict[str, Any], *,
-                     version: str, profile: str, quick_duration_ms: int | None = None) -> Invocation:
-    """The ``--action=run_harness`` invocation for one case (raises ArgumentError)."""
+                     version: str, profile: str, quick_duration_ms: int | None = None,
+                     custom_config: bool = False) -> Invocation:
+    """The ``--action=run_harness`` invocation for one case (raises ArgumentError).
+
+    ``custom_config``: the case runs under a generated custom-system config that carries every
+    knob, so a false boolean stays off the command line (the config sets it) instead of being an
+    error.
+    """
     if version not in VERSIONS:
         raise ArgumentError(f"NVIDIA code version {version!r} is not supported; supported: "
                             f"{', '.join(VERSIONS)}")
@@ -77,7 +83,7 @@ def run_harness_args(benchmark: str, scenario: str, mode: str, knobs: dict[str, 
         raise ArgumentError(f"{benchmark} is not a benchmark of NVIDIA's {version} code; it has: "
                             f"{', '.join(have)}")
     args = [*_workload(benchmark, scenario), f"--test_mode={MODES[mode]}"]
-    args += _knob_args(benchmark, knobs, version)
+    args += _knob_args(benchmark, knobs, version, custom_config)
     if profile == "quick":
         args.append(QUICK_FLAG[version])
         if "min_duration" not in knobs and quick_duration_ms is not None:
@@ -91,11 +97,11 @@ ENGINE_KNOBS = ("gpu_batch_size", "gpu_copy_streams", "gpu_inference_streams", "
                 "use_graphs", "use_small_tile_gemm_plugin", "end_on_device", "start_from_device")
 
 
-def generate_engines_args(benchmark: str, scenario: str, knobs: dict[str, Any], *, version: str
-                          ) -> Invocation:
+def generate_engines_args(benchmark: str, scenario: str, knobs: dict[str, Any], *, version: str,
+                          custom_config: bool = False) -> Invocation:
     """The ``--action=generate_engines`` invocation that builds the engine a case runs."""
     engine_knobs = {k: v for k, v in knobs.items() if k in ENGINE_KNOBS}
-    args = [*_workload(benchmark, scenario), *_knob_args(benchmark, engine_knobs, version),
+    args = [*_workload(benchmark, scenario), *_knob_args(benchmark, engine_knobs, version, custom_config),
             "--action=generate_engines"]
     return Invocation("generate_engines", tuple(args))
 
@@ -108,7 +114,7 @@ def _workload(benchmark: str, scenario: str) -> list[str]:
     return args
 
 
-def _knob_args(benchmark: str, knobs: dict[str, Any], version: str) -> list[str]:
+def _knob_args(benchmark: str, knobs: dict[str, Any], version: str, custom_config: bool = False) -> list[str]:
     component = BENCHMARKS[benchmark][1]
     args = []
     for knob in sorted(knobs):
@@ -118,10 +124,13 @@ def _knob_args(benchmark: str, knobs: dict[str, Any], version: str) -> list[str]
             args.append(f"--gpu_batch_size={component}:{int(value)}")
         elif knob in BOOL_FLAGS:
             if value is not True:
+                if custom_config:
+                    continue  # the generated config sets it: '<knob> = False'
                 raise ArgumentError(
                     f"{knob}: false cannot be passed to NVIDIA's code (its flags can only turn a "
                     "boolean on; the system's config value would win). Remove the knob to keep "
-                    "NVIDIA's config value")
+                    "NVIDIA's config value, or set 'nvidia.custom_system: always' in the suite so that "
+                    "the plugin writes it into a generated custom-system config")
             args.append(f"--{knob}")
         elif knob in VALUE_FLAGS:
             args.append(f"--{knob}={_value(value)}")

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from typing import Any
 from ..logs import DETAIL
 from ..runner import ChildOutcome, run_process
 from .args import VERSIONS, Invocation, log_dir_name
+from .custom_system import ENV as CUSTOM_ENV
+from .custom_system import STAMPS, UNKNOWN_SYSTEM
 
 LOG_SUBDIR = "nvidia-logs"
 _NO_CONFIG = re.compile(r"No registered config[^\n]*")
-_UNKNOWN_SYSTEM = "Detected system did not match any known systems"
+_DETECTED = re.compile(r"Detected system ID: (\S+)")
 
 
 @dataclass
@@ -31,6 +34,10 @@ class NvidiaRun:
     result_dir: Path | None
     metadata: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
+    #: NVIDIA's code said "Detected system did not match any known systems" (and ran nothing)
+    unknown_system: bool = False
+    #: the system NVIDIA's code matched, as it logged it ("Detected system ID: ...")
+    detected_system: str | None = None
 
 
 def code_dir_problem(code_dir: Path | None) -> str | None:
@@ -61,23 +68,50 @@ def detect_version(code_dir: Path) -> str | None:
     return None
 
 
-STAMPS = Path("build") / "pytest-mlperf-nv"
+def _env(definition: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if definition is not None:
+        env[CUSTOM_ENV] = str(definition)
+    return env
 
 
 def ensure_engines(invocation: Invocation, *, code_dir: Path, run_dir: Path, timeout_s: float,
-                   system_id: str | None, version: str) -> tuple[bool, ChildOutcome | None]:
+                   system_id: str | None, version: str, definition: Path | None = None
+                   ) -> tuple[bool, ChildOutcome | None]:
     """Run NVIDIA's generate_engines for ``invocation`` unless a stamp says it was built.
 
     NVIDIA keeps engines where it keeps them (build/engines/...); a stamp keyed by every
-    argument that shapes the engine records that it was built. Returns (built now, outcome).
+    argument that shapes the engine (and the custom-system definition, if one is used) records
+    that it was built. A run that did not know the machine built nothing and leaves no stamp.
+    Returns (built now, outcome).
     """
     args = list(invocation.args)
     if system_id:
         args.insert(-1, f"--system_name={system_id}")
-    key = hashlib.sha256(json.dumps([args, system_id, version]).encode()).hexdigest()[:24]
-    return _once(code_dir, f"engine-{key}", run_dir / "generate_engines",
-                 [sys.executable, "-m", "code.main", *args], timeout_s,
-                 {"arguments": args, "system_id": system_id, "version": version})
+    # Definitions are content-addressed: the directory name is the hash of what they say. (Keys of
+    # runs without one are those of earlier plugin versions, so their engines stay valid.)
+    custom = definition.name if definition is not None else None
+    parts: list[Any] = [args, system_id, version] + ([custom] if custom else [])
+    key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+    work = run_dir / ("generate_engines" if definition is None else "generate_engines-custom")
+    return _once(code_dir, f"engine-{key}", work, [sys.executable, "-m", "code.main", *args], timeout_s,
+                 {"arguments": args, "system_id": system_id, "version": version, "custom_definition": custom},
+                 env=_env(definition), succeeded=lambda child: not says_unknown_system(child))
+
+
+def says_unknown_system(child: ChildOutcome) -> bool:
+    """Did NVIDIA's code answer "Detected system did not match any known systems"?"""
+    return UNKNOWN_SYSTEM in _output(child.run_dir)
+
+
+def _output(where: Path) -> str:
+    text = ""
+    for name in ("stdout.txt", "stderr.txt"):
+        try:
+            text += (where / name).read_text(errors="replace")
+        except OSError:
+            pass
+    return text
 
 
 #: make targets NVIDIA's flow needs before engines, which code.main has no action for
@@ -101,9 +135,11 @@ def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: 
 
 
 def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: float,
-          record: dict[str, Any]) -> tuple[bool, ChildOutcome | None]:
+          record: dict[str, Any], env: dict[str, str] | None = None,
+          succeeded: Callable[[ChildOutcome], bool] | None = None) -> tuple[bool, ChildOutcome | None]:
     """Run ``command`` in ``code_dir`` unless its stamp exists; one lock per code dir keeps
-    concurrent builds (xdist workers, sessions) from corrupting each other's outputs."""
+    concurrent builds (xdist workers, sessions) from corrupting each other's outputs. The stamp
+    is written when the command exits 0 (and ``succeeded`` agrees)."""
     from filelock import FileLock
 
     stamps = Path(code_dir) / STAMPS
@@ -113,18 +149,22 @@ def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: 
         if stamp.is_file():
             return False, None
         work.mkdir(parents=True, exist_ok=True)
-        child = run_process(command, cwd=code_dir, run_dir=work, timeout_s=timeout_s, env=dict(os.environ))
-        if child.returncode == 0 and not child.timed_out:
+        child = run_process(command, cwd=code_dir, run_dir=work, timeout_s=timeout_s,
+                            env=dict(os.environ) if env is None else env)
+        if child.returncode == 0 and not child.timed_out and (succeeded is None or succeeded(child)):
             stamp.write_text(json.dumps(record))
         return True, child
 
 
 def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str, scenario: str,
-        timeout_s: float, system_id: str | None) -> NvidiaRun:
-    """Run ``invocation`` in ``code_dir`` with LOG_DIR inside ``run_dir``; find what it wrote."""
+        timeout_s: float, system_id: str | None, definition: Path | None = None) -> NvidiaRun:
+    """Run ``invocation`` in ``code_dir`` with LOG_DIR inside ``run_dir``; find what it wrote.
+
+    ``definition``: a custom-system definition directory, handed over as MLPINF_CUSTOM_DEFINITION_PATH.
+    """
     log_dir = run_dir / LOG_SUBDIR
     log_dir.mkdir()
-    env = dict(os.environ)
+    env = _env(definition)
     # Each item its own LOG_DIR: two items starting in the same second never mix their logs.
     env["LOG_DIR"] = str(log_dir)
     args = list(invocation.args)
@@ -135,6 +175,10 @@ def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str
     child = run_process(command, cwd=code_dir, run_dir=run_dir, timeout_s=timeout_s, env=env)
     found = sorted(log_dir.glob(f"*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
     outcome = NvidiaRun(child, invocation, found[0].parent if found else None)
+    output = _output(run_dir)
+    outcome.unknown_system = UNKNOWN_SYSTEM in output
+    detected = _DETECTED.search(output)
+    outcome.detected_system = detected.group(1) if detected else None
     if outcome.result_dir is not None:
         try:
             outcome.metadata = json.loads((outcome.result_dir / "metadata.json").read_text())
@@ -145,18 +189,23 @@ def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str
     return outcome
 
 
+def set_aside(run_dir: Path, name: str) -> Path:
+    """Move a run_harness attempt's files (output, command, log dir) into ``run_dir/name``."""
+    aside = run_dir / name
+    aside.mkdir()
+    for item in ("stdout.txt", "stderr.txt", "nvidia_command.txt", LOG_SUBDIR):
+        if (run_dir / item).exists():
+            (run_dir / item).rename(aside / item)
+    return aside
+
+
 def _why_no_logs(run_dir: Path) -> str:
-    text = ""
-    for name in ("stdout.txt", "stderr.txt"):
-        try:
-            text += (run_dir / name).read_text(errors="replace")
-        except OSError:
-            pass
+    text = _output(run_dir)
     match = _NO_CONFIG.search(text)
     if match:
         return (f"NVIDIA's code has no config for this case ({match.group(0).strip()}); it skipped it "
                 "and wrote no logs")
-    if _UNKNOWN_SYSTEM in text:
+    if UNKNOWN_SYSTEM in text:
         return ("NVIDIA's code does not know this machine (\"Detected system did not match any known "
                 "systems\")")
     return "NVIDIA's code wrote no LoadGen logs for this case"

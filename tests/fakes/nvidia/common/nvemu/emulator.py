@@ -34,7 +34,7 @@ from .constants import (
     match_scenario,
     workload_shortname,
 )
-from .systems import detect_system, get_config
+from .systems import detect_system, get_config, load_configs
 
 log = logging.getLogger("nvemu")
 COMMON_DIR = Path(__file__).resolve().parent.parent
@@ -505,10 +505,12 @@ def _dispatch(action: str, work: Workload, failure: str | None) -> None:
 
 
 def _run(profile: Profile, argv: list[str]) -> int:
-    system_id, detected = detect_system()
-    if system_id is None:
+    # The real code detects (and loads custom systems) when code.main imports system_list.
+    match, detected = detect_system()
+    if match is None:
         log.info(f"Detected system did not match any known systems. Exiting. {detected}")
         return 0
+    system_id = match.system_id
     log.info(f"Detected system ID: {system_id}")
     args, unknown = F.parse_main_args(argv, profile.test_run_flag,
                                       f"NVIDIA code.main emulator {profile.version}")
@@ -539,13 +541,20 @@ def _run(profile: Profile, argv: list[str]) -> int:
         log.info(f"Action {action} is not currently supported")
         raise AttributeError("'NoneType' object has no attribute 'run'")
 
+    # populate_config_registry: every config (and custom config) is loaded and validated first.
+    field_names = tuple(name for name, _, _ in (*F.HARNESS_FIELDS, *F.TUNING_FIELDS))
+    for bench in benchmarks:
+        for scenario in scenarios:
+            if scenario in bench.scenarios:
+                load_configs(bench.name, scenario, field_names)
+
     for bench in benchmarks:
         for scenario in scenarios:
             if scenario not in bench.scenarios:
                 continue  # no configs exist for this pair in any system
             for setting in _workload_settings(bench, args):
                 shortname = workload_shortname(*setting)
-                config = get_config(system_id, bench.name, scenario, *setting)
+                config = get_config(match, bench.name, scenario, *setting)
                 if config is None:
                     log.warning(f"No registered config for {bench.name}.{scenario}.{system_id} "
                                 f"for WorkloadSetting({shortname})")

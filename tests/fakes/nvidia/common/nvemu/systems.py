@@ -1,20 +1,35 @@
 """Known systems, their registered configs, system detection and custom system definitions.
 
-The real code matches the detected hardware (CPU, GPU name/VRAM/count) against KnownSystem
-(code/common/systems/system_list.py) and looks configs up in configs/<benchmark>/<Scenario>/__init__.py
-(ConfigRegistry). Here the "detected" system is the env var EMULATED_SYSTEM_ID, and both tables are small
-dicts. Values are the v4.1 single-GPU config values where known (see README.md), otherwise illustrative.
+The real code describes each known system by its hardware (code/common/systems/system_list.py), matches
+the detected hardware against them in order and takes the first match (MATCHED_SYSTEM), then looks
+configs up in the ConfigRegistry, filled by importing configs/<benchmark>/<Scenario>/__init__.py and,
+where MLPINF_CUSTOM_DEFINITION_PATH is set, <path>/custom_configs/<benchmark>/<Scenario>/custom.py.
+Custom systems come from <path>/custom_systems/custom_list.py (``custom_systems = dict()``), appended
+after the built-in ones. Here:
+
+- the detected system is named directly by EMULATED_SYSTEM_ID (a system id or KnownSystem name), or
+  matched from the hardware in the snapshot file EMULATED_HARDWARE (see hardware.py for the rules);
+- the built-in systems and their config values are the small tables below (v4.1 single-GPU values
+  where known, see README.md), turned into classes registered like NVIDIA's;
+- custom_list.py and custom.py are real Python, imported as the real code imports them, against the
+  synthetic modules of hardware.py and configs.py registered in sys.modules.
 """
 
 from __future__ import annotations
 
-import copy
-import json
+import enum
+import importlib
+import importlib.util
 import os
-from pathlib import Path
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from .constants import ACCURACY_TARGETS, BENCHMARKS, HARNESS_TYPES, POWER_SETTINGS, SCENARIOS
+from . import configs as C
+from . import hardware as H
+from .constants import BENCHMARKS
 
 Config = dict[str, Any]
 
@@ -70,90 +85,192 @@ def _hopper() -> dict:
 _h100 = _hopper()
 _h100["resnet50"]["Server"]["server_target_qps"] = 73000
 
-BUILTIN_SYSTEMS: dict[str, dict[str, Any]] = {
-    "H200-SXM-141GBx1": {"gpu": "NVIDIA H200", "count": 1, "configs": _hopper()},
-    "DGX-H100_H100-SXM-80GBx1": {"gpu": "NVIDIA H100 80GB HBM3", "count": 1, "configs": _h100},
-    "L4x1": {
-        "gpu": "NVIDIA L4",
-        "count": 1,
-        "configs": {
-            "resnet50": _rn50(32, 13000, 16, 12200, 850000, 5400000),
-            "retinanet": {"Offline": {"gpu_batch_size": {"retinanet": 2}, "offline_expected_qps": 220}},
-            "bert": {"Offline": {"gpu_batch_size": {"bert": 16}, "offline_expected_qps": 1000}},
-            "3d-unet": {"Offline": {"gpu_batch_size": {"3d-unet": 1}, "offline_expected_qps": 1.3}},
-        },
-    },
-}
+
+@dataclass(frozen=True)
+class Builtin:
+    """A built-in system: KnownSystem name (also its config class name), id, hardware, configs."""
+
+    name: str
+    system_id: str
+    cpu: H.KnownCPU
+    gpu: H.KnownGPU
+    count: int
+    configs: dict
+
+    def configuration(self) -> H.SystemConfiguration:
+        return H.SystemConfiguration(H.CPUConfiguration({self.cpu.value: H.MATCH_ANY}), H.MATCH_ANY,
+                                     H.AcceleratorConfiguration({self.gpu.value: self.count}),
+                                     numa_conf=None, system_id=self.system_id)
 
 
-def _normalise_config(bench_name: str, raw: Config) -> Config:
-    cfg = copy.deepcopy(raw)
-    bs = cfg.get("gpu_batch_size")
-    if isinstance(bs, int):  # convenience in custom definitions: one component
-        cfg["gpu_batch_size"] = {BENCHMARKS[bench_name].components[0]: bs}
-    return cfg
+BUILTIN_SYSTEMS = (
+    Builtin("H200_SXM_141GBx1", "H200-SXM-141GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
+            H.KnownGPU.H200_SXM_141GB, 1, _hopper()),
+    Builtin("H100_SXM_80GBx1", "DGX-H100_H100-SXM-80GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
+            H.KnownGPU.H100_SXM_80GB, 1, _h100),
+    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, {
+        "resnet50": _rn50(32, 13000, 16, 12200, 850000, 5400000),
+        "retinanet": {"Offline": {"gpu_batch_size": {"retinanet": 2}, "offline_expected_qps": 220}},
+        "bert": {"Offline": {"gpu_batch_size": {"bert": 16}, "offline_expected_qps": 1000}},
+        "3d-unet": {"Offline": {"gpu_batch_size": {"3d-unet": 1}, "offline_expected_qps": 1.3}},
+    }),
+)
 
 
-def custom_definition_path() -> Path | None:
-    value = os.environ.get("MLPINF_CUSTOM_DEFINITION_PATH")
-    return Path(value) if value else None
+class _State:
+    """What the process has loaded (the real code does this once, at import)."""
+
+    installed = False
+    system_confs: dict[str, H.SystemConfiguration] | None = None
+    known_system: Any = None
 
 
-def load_custom_systems() -> dict[str, dict[str, Any]]:
-    """Read $MLPINF_CUSTOM_DEFINITION_PATH/custom_systems/custom_list.json (format: README.md)."""
+def _install() -> None:
+    if _State.installed:
+        return
+    H.install({"HarnessType": C.HarnessType, "AccuracyTarget": C.AccuracyTarget,
+               "PowerSetting": C.PowerSetting, "Benchmark": C.Benchmark, "Scenario": C.Scenario})
+    error_names = {e.__name__: e for e in C.ERRORS}
+    H.register_modules({"configs": {}, "configs.error": error_names,
+                        "configs.configuration": _configuration_exports()})
+    _State.installed = True
+
+
+def _configuration_exports() -> dict[str, Any]:
+    return {"ConfigRegistry": C.ConfigRegistry, "BenchmarkConfiguration": C.BenchmarkConfiguration,
+            "HarnessType": C.HarnessType, "AccuracyTarget": C.AccuracyTarget, "PowerSetting": C.PowerSetting,
+            "Benchmark": C.Benchmark, "Scenario": C.Scenario}
+
+
+def custom_definition_path() -> str | None:
+    return os.environ.get("MLPINF_CUSTOM_DEFINITION_PATH")
+
+
+@contextmanager
+def _restricted_import(path: str) -> Iterator[None]:
+    """code.common.fix_sys_path.ScopedRestrictedImport: the definition dir first on sys.path, for a while."""
+    saved = list(sys.path)
+    sys.path[:] = [path, *saved]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def system_confs() -> dict[str, H.SystemConfiguration]:
+    """KnownSystem name -> description: the built-in systems, then custom_systems (system_list.py)."""
+    if _State.system_confs is not None:
+        return _State.system_confs
+    _install()
+    confs = {b.name: b.configuration() for b in BUILTIN_SYSTEMS}
+    root = custom_definition_path()
+    if root is not None:
+        if not os.path.exists(root):
+            raise FileNotFoundError(f"MLPINF_CUSTOM_DEFINITION_PATH {root} does not exist.")
+        with _restricted_import(root):
+            if importlib.util.find_spec("custom_systems.custom_list") is not None:
+                module = importlib.import_module("custom_systems.custom_list")
+                confs.update(module.custom_systems)
+    for key, conf in confs.items():
+        if conf.system_id is None:
+            conf.system_id = key
+    _State.system_confs = confs
+    _State.known_system = enum.Enum("KnownSystem", [(k, v) for k, v in confs.items()])
+    C.ConfigRegistry.known_system_type = _State.known_system
+    return confs
+
+
+def known_system() -> Any:
+    system_confs()
+    return _State.known_system
+
+
+@dataclass(frozen=True)
+class Match:
+    """The matched KnownSystem member."""
+
+    member: Any
+
+    @property
+    def system_id(self) -> str:
+        return self.member.value.system_id
+
+
+def detect_system() -> tuple[Match | None, str]:
+    """(matched system or None, description of the "detected" hardware)."""
+    KnownSystem = known_system()
+    system_id = os.environ.get("EMULATED_SYSTEM_ID", "").strip()
+    if system_id:
+        description = f"System(emulated id={system_id}, cpu=EmulatedCPU, accelerators=EmulatedGPU)"
+        for member in KnownSystem:
+            if system_id in (member.name, member.value.system_id):
+                return Match(member), description
+        return None, description
+    hardware = os.environ.get("EMULATED_HARDWARE", "").strip()
+    if not hardware:
+        return None, "System(emulated id=<unset>, cpu=EmulatedCPU, accelerators=EmulatedGPU)"
+    detected = H.read_hardware(hardware)
+    for member in KnownSystem:  # first match wins: built-in systems come first
+        if H.system_matches(member.value, detected):
+            return Match(member), str(detected)
+    return None, str(detected)
+
+
+def load_configs(bench_name: str, scenario: str, field_names: tuple[str, ...]) -> None:
+    """ConfigRegistry.load_configs: configs.<benchmark>.<Scenario>, then the custom configs."""
+    KnownSystem = known_system()
+    C.ConfigRegistry.field_names = field_names
+    C.ConfigRegistry.default_harness = {name: b.default_harness for name, b in BENCHMARKS.items()}
+    base_module = f"configs.{bench_name}.{scenario}"
+    if base_module not in sys.modules:
+        _build_base_module(bench_name, scenario, KnownSystem)
     root = custom_definition_path()
     if root is None:
-        return {}
-    path = root / "custom_systems" / "custom_list.json"
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text())
-    systems = data.get("systems", {})
-    if not isinstance(systems, dict):
-        raise ValueError(f"{path}: 'systems' must be an object keyed by system id")
-    for system_id, entry in systems.items():
-        for bench_name, per_scenario in entry.get("configs", {}).items():
-            if bench_name not in BENCHMARKS:
-                raise ValueError(f"{path}: {system_id}: unknown benchmark {bench_name!r}")
-            for scenario in per_scenario:
-                if scenario not in SCENARIOS:
-                    raise ValueError(f"{path}: {system_id}: {bench_name}: unknown scenario {scenario!r}")
-    return systems
+        return
+    if not os.path.exists(root):
+        raise FileNotFoundError(f"MLPINF_CUSTOM_DEFINITION_PATH {root} does not exist.")
+    custom_module = f"custom_configs.{bench_name}.{scenario}.custom"
+    try:
+        with _restricted_import(root):
+            if importlib.util.find_spec(custom_module) is not None:
+                importlib.import_module(custom_module)
+    except ModuleNotFoundError:  # as in the real load_configs: no such module, no custom configs
+        return
 
 
-def known_systems() -> dict[str, dict[str, Any]]:
-    systems = dict(BUILTIN_SYSTEMS)
-    systems.update(load_custom_systems())
-    return systems
-
-
-def detect_system() -> tuple[str | None, str]:
-    """(matched system id or None, description of the 'detected' hardware)."""
-    system_id = os.environ.get("EMULATED_SYSTEM_ID", "").strip()
-    description = (f"System(emulated id={system_id or '<unset>'}, "
-                   f"cpu=EmulatedCPU, accelerators=EmulatedGPU)")
-    if system_id and system_id in known_systems():
-        return system_id, description
-    return None, description
-
-
-def get_config(system_id: str, bench_name: str, scenario: str, harness_type: str, accuracy_target: float,
-               power_setting: str) -> Config | None:
-    """ConfigRegistry.get: the config registered for this system and workload setting, or None."""
-    entry = known_systems().get(system_id)
-    if entry is None:
-        return None
-    raw = entry.get("configs", {}).get(bench_name, {}).get(scenario)
-    if raw is None:
-        return None
+def _build_base_module(bench_name: str, scenario: str, KnownSystem: Any) -> None:
+    """configs/<benchmark>/<Scenario>/__init__.py: the scenario's base config and the built-in configs."""
+    benchmark = C.Benchmark(bench_name)
+    base = C.scenario_base_config(benchmark, scenario)
+    module_name = f"configs.{bench_name}.{scenario}"
+    exports = {**_configuration_exports(), "KnownSystem": KnownSystem, base.__name__: base}
+    H.register_modules({f"configs.{bench_name}": {}, module_name: exports})
     bench = BENCHMARKS[bench_name]
-    targets = raw.get("accuracy_targets", [0.99, 0.999] if bench.high_accuracy else [0.99])
-    powers = raw.get("power_settings", ["MaxP"])
-    harness = raw.get("harness_type", bench.default_harness)
-    if harness not in HARNESS_TYPES or any(p not in POWER_SETTINGS for p in powers) \
-            or any(t not in ACCURACY_TARGETS for t in targets):
-        raise ValueError(f"bad workload fields in config for {system_id} {bench_name} {scenario}")
-    if accuracy_target not in targets or power_setting not in powers or harness_type != harness:
+    harness = C.HarnessType(bench.default_harness)
+    for builtin in BUILTIN_SYSTEMS:
+        values = builtin.configs.get(bench_name, {}).get(scenario)
+        if values is None or builtin.name not in KnownSystem.__members__:
+            continue
+        member = KnownSystem[builtin.name]
+        if member.value.system_id != builtin.system_id:
+            continue  # a custom system redefined this name: its own configs apply
+        cls = type(builtin.name, (base,),
+                   {"system": member, "__module__": module_name, **values})
+        C.ConfigRegistry.register(harness, C.AccuracyTarget.k_99, C.PowerSetting.MaxP)(cls)
+        exports[cls.__name__] = cls
+        if bench.high_accuracy:
+            high = type(f"{cls.__name__}_HighAccuracy", (cls,), {"__module__": module_name})
+            C.ConfigRegistry.register(harness, C.AccuracyTarget.k_99_9, C.PowerSetting.MaxP)(high)
+            exports[high.__name__] = high
+    H.register_modules({module_name: exports})
+
+
+def get_config(match: Match, bench_name: str, scenario: str, harness_type: str, accuracy_target: float,
+               power_setting: str) -> Config | None:
+    """ConfigRegistry.get: the fields of the config registered for this system and workload setting."""
+    config = C.ConfigRegistry.get(C.Benchmark(bench_name), C.Scenario(scenario), match.member,
+                                  C.HarnessType(harness_type), C.AccuracyTarget(accuracy_target),
+                                  C.PowerSetting(power_setting))
+    if config is None:
         return None
-    cfg = {k: v for k, v in raw.items() if k not in ("accuracy_targets", "power_settings", "harness_type")}
-    return _normalise_config(bench_name, cfg)
+    return {k: v for k, v in config.as_dict().items() if k not in C.IDENTIFIERS}

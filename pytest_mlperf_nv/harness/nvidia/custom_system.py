@@ -1,0 +1,402 @@
+"""Custom-system definitions for machines NVIDIA's MLPerf code does not know.
+
+NVIDIA's code matches the machine's hardware against its list of known systems and, when none
+matches, logs "Detected system did not match any known systems. Exiting." and does nothing (exit
+status 0). Its way in for other machines is a custom definition: a directory named by the
+environment variable MLPINF_CUSTOM_DEFINITION_PATH holding
+
+- ``custom_systems/custom_list.py``: ``custom_systems = dict()`` and one ``SystemConfiguration`` per
+  system (the key becomes a ``KnownSystem`` member, so it must be a Python identifier);
+- ``custom_configs/<benchmark>/<Scenario>/custom.py``: configs registered with
+  ``@ConfigRegistry.register(harness type, accuracy target, power setting)``.
+
+This module writes such a directory for one case from the machine's facts (NVML or a snapshot) and
+the case's knobs: the system matches any CPU and memory and the machine's GPUs (``KnownGPU.<X>.value``
+for a GPU NVIDIA knows, so that the config may extend NVIDIA's config for that GPU); the config sets
+the knobs as fields. Definitions are content-addressed under ``<code dir>/build/pytest-mlperf-nv/custom/``
+and written atomically (a temporary directory renamed into place), so concurrent sessions and xdist
+workers share them. A stamp keyed by the hardware fingerprint remembers that NVIDIA's code did not
+know the machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import HarnessError
+from .args import BENCHMARKS, BOOL_FLAGS, VALUE_FLAGS
+
+#: values of the suite's ``nvidia.custom_system``
+MODES = ("auto", "always", "never")
+DEFAULT_MODE = "auto"
+#: what NVIDIA's code.main logs when the machine matches none of its systems
+UNKNOWN_SYSTEM = "Detected system did not match any known systems"
+#: where the plugin keeps its stamps and definitions inside NVIDIA's code dir
+STAMPS = Path("build") / "pytest-mlperf-nv"
+CUSTOM_DIR = STAMPS / "custom"
+ENV = "MLPINF_CUSTOM_DEFINITION_PATH"
+
+#: each scenario's mandatory target field (besides gpu_batch_size) in NVIDIA's configs
+SCENARIO_TARGETS = {"Offline": "offline_expected_qps", "Server": "server_target_qps",
+                    "SingleStream": "single_stream_expected_latency_ns",
+                    "MultiStream": "multi_stream_expected_latency_ns"}
+#: knobs written as config fields (every knob NVIDIA's code.main has a flag for)
+CONFIG_KNOBS = ("gpu_batch_size", *VALUE_FLAGS, *BOOL_FLAGS)
+#: benchmarks NVIDIA runs on its LWIS harness; the others on their own ("Custom") harness
+LWIS_BENCHMARKS = ("resnet50", "retinanet")
+#: relative tolerance of NVIDIA's match_float_approximate (known_hardware.py)
+VRAM_TOLERANCE = 0.05
+
+
+class CustomSystemError(HarnessError):
+    """A custom-system definition that cannot be generated; the message says what to add."""
+
+
+@dataclass(frozen=True)
+class KnownGpu:
+    """A GPU of NVIDIA's ``KnownGPU`` enum and the config classes of its single-node systems."""
+
+    member: str  # KnownGPU member
+    names: tuple[str, ...]  # names NVML reports for it
+    vram_gib: float
+    config_prefix: str  # NVIDIA's config classes are <prefix>x<count>
+
+    def matches(self, name: str, memory_mib: int) -> bool:
+        gib = memory_mib / 1024
+        return name in self.names and abs(gib - self.vram_gib) <= VRAM_TOLERANCE * self.vram_gib
+
+
+# code/common/systems/known_hardware.py (KnownGPU) and configs/<benchmark>/<Scenario>/__init__.py
+# (H200_SXM_141GBx1, H100_SXM_80GBx1, L4x1, ...) of inference_results v4.1 / v5.0 closed/NVIDIA.
+KNOWN_GPUS = (
+    KnownGpu("H200_SXM_141GB", ("NVIDIA H200",), 141.0, "H200_SXM_141GB"),
+    KnownGpu("H100_SXM_80GB", ("NVIDIA H100 80GB HBM3",), 80.0, "H100_SXM_80GB"),
+    KnownGpu("L4", ("NVIDIA L4",), 23.0, "L4"),
+)
+
+
+@dataclass(frozen=True)
+class GpuGroup:
+    """Identical GPUs of the machine: one entry of the accelerator layout."""
+
+    name: str
+    memory_mib: int
+    compute_capability: str
+    power_limit_w: float | None
+    count: int
+
+    @property
+    def known(self) -> KnownGpu | None:
+        return next((k for k in KNOWN_GPUS if k.matches(self.name, self.memory_mib)), None)
+
+    @property
+    def compute_sm(self) -> int | None:
+        digits = self.compute_capability.replace(".", "")
+        return int(digits) if digits.isdigit() else None
+
+    def describe(self) -> str:
+        power = f", {self.power_limit_w:g} W" if self.power_limit_w is not None else ""
+        return (f"{self.count}x {self.name} ({self.memory_mib} MiB, compute capability "
+                f"{self.compute_capability}{power})")
+
+
+def gpu_groups(facts: Any) -> list[GpuGroup]:
+    """The machine's GPUs grouped into identical ones, in a stable order."""
+    counts: dict[tuple, int] = {}
+    for gpu in facts.gpus:
+        key = (gpu.name, int(gpu.memory_total_mib), str(gpu.compute_capability), gpu.power_limit_w)
+        counts[key] = counts.get(key, 0) + 1
+    return [GpuGroup(*key, count=n) for key, n in sorted(counts.items(), key=lambda kv: repr(kv[0]))]
+
+
+def short_gpu_name(name: str) -> str:
+    """``NVIDIA H200`` -> ``H200``, ``NVIDIA GeForce RTX 4090`` -> ``GeForce_RTX_4090``."""
+    text = re.sub(r"^NVIDIA\s+", "", name.strip())
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "GPU"
+    return text if text[0].isalpha() else f"GPU_{text}"
+
+
+def system_key(groups: list[GpuGroup]) -> str:
+    """The KnownSystem member name (a Python identifier): ``Custom_H200x1``."""
+    return "Custom_" + "_".join(f"{short_gpu_name(g.name)}x{g.count}" for g in groups)
+
+
+def fingerprint(facts: Any) -> str:
+    """The hardware NVIDIA's code matches on: CPU, memory, GPUs (not the host name or GPU UUIDs)."""
+    data = {"cpu_model": facts.cpu_model, "cpu_count": facts.cpu_count,
+            "memory_total_gib": facts.memory_total_gib,
+            "gpus": [[g.name, g.memory_total_mib, g.compute_capability, g.power_limit_w] for g in facts.gpus]}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One generated definition: a custom system and the config of one benchmark and scenario."""
+
+    key: str
+    system_id: str
+    benchmark: str
+    scenario: str
+    files: tuple[tuple[str, str], ...]  # (path relative to the definition dir, text)
+
+    @property
+    def digest(self) -> str:
+        sha = hashlib.sha256()
+        for path, text in self.files:
+            sha.update(path.encode() + b"\0" + text.encode() + b"\0")
+        return sha.hexdigest()
+
+    def text(self, suffix: str) -> str:
+        return next(text for path, text in self.files if path.endswith(suffix))
+
+
+def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str, Any], *,
+                     case_id: str | None = None, system_id: str | None = None) -> Definition:
+    """The definition that makes NVIDIA's code run ``benchmark`` ``scenario`` on this machine.
+
+    ``knobs`` are the case's resolved knob values; ``system_id`` (the suite's nvidia.system_id)
+    names the system in NVIDIA's logs, else the generated key does.
+    """
+    if benchmark not in BENCHMARKS:
+        raise CustomSystemError(f"{benchmark} is not a benchmark of NVIDIA's code")
+    groups = gpu_groups(facts)
+    if not groups:
+        why = f" ({facts.gpu_error})" if getattr(facts, "gpu_error", None) else ""
+        raise CustomSystemError(
+            f"cannot generate a custom system definition for NVIDIA's code: the plugin sees no NVIDIA GPU on "
+            f"this machine{why}; system facts from {facts.source}")
+    key = system_key(groups)
+    system_id = system_id or key
+    component = BENCHMARKS[benchmark][1]
+    known = groups[0].known if len(groups) == 1 else None
+    if known is None:
+        _require(knobs, benchmark, scenario, case_id or benchmark, groups)
+    summary = "; ".join(g.describe() for g in groups)
+    files = [
+        ("custom_systems/__init__.py", ""),
+        ("custom_systems/custom_list.py", render_custom_list(key, system_id, groups, summary)),
+        ("custom_configs/__init__.py", ""),
+        (f"custom_configs/{component}/__init__.py", ""),
+        (f"custom_configs/{component}/{scenario}/__init__.py", ""),
+        (f"custom_configs/{component}/{scenario}/custom.py",
+         render_custom_config(key, benchmark, scenario, knobs, groups, summary)),
+    ]
+    return Definition(key, system_id, benchmark, scenario, tuple(files))
+
+
+def _require(knobs: dict[str, Any], benchmark: str, scenario: str, case_id: str,
+             groups: list[GpuGroup]) -> None:
+    needed = [k for k in ("gpu_batch_size", SCENARIO_TARGETS[scenario]) if knobs.get(k) is None]
+    if not needed:
+        return
+    gpus = ", ".join(g.name for g in groups)
+    first = needed[0]
+    raise CustomSystemError(
+        f"{benchmark} {scenario}: NVIDIA's code knows no system with this machine's GPU ({gpus}), so the "
+        f"generated config starts from NVIDIA's {scenario}GPUBaseConfig, which needs "
+        f"{' and '.join(needed)}: add {', '.join(needed)} to benchmarks.{case_id}.scenarios.{scenario} "
+        f"in the suite (or --mlperf-set {case_id}.{scenario}.{first}=VALUE)")
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float, str)):
+        return repr(value)
+    raise CustomSystemError(f"cannot write {value!r} into NVIDIA's config")
+
+
+def render_custom_list(key: str, system_id: str, groups: list[GpuGroup], summary: str) -> str:
+    """``custom_systems/custom_list.py`` with the one system ``key``."""
+    imports: dict[str, set[str]] = {
+        "code.common.systems.accelerator": {"AcceleratorConfiguration"},
+        "code.common.systems.base": {"MATCH_ANY"},
+        "code.common.systems.systems": {"SystemConfiguration"},
+    }
+    layout = []
+    for group in groups:
+        known = group.known
+        if known is not None:
+            imports.setdefault("code.common.systems.known_hardware", set()).add("KnownGPU")
+            layout.append(f"            KnownGPU.{known.member}.value: {group.count},")
+            continue
+        imports.setdefault("code.common.constants", set()).update({"AcceleratorType", "ByteSuffix", "Memory"})
+        imports["code.common.systems.accelerator"].add("GPU")
+        imports.setdefault("code.common.systems.known_hardware", set()).add("match_float_approximate")
+        gib = round(group.memory_mib / 1024, 1)
+        power = "MATCH_ANY" if group.power_limit_w is None else _literal(float(group.power_limit_w))
+        sm = "MATCH_ANY" if group.compute_sm is None else str(group.compute_sm)
+        layout += [
+            "            GPU(",
+            f"                name={_literal(group.name)},",
+            "                accelerator_type=AcceleratorType.Discrete,",
+            "                vram=match_float_approximate(",
+            f"                    Memory(quantity={gib!r}, byte_suffix=ByteSuffix.GiB)),",
+            f"                max_power_limit={power},",
+            "                pci_id=MATCH_ANY,",
+            f"                compute_sm={sm},",
+            f"            ): {group.count},",
+        ]
+    lines = [
+        "# Generated by pytest-mlperf-nv: a custom system for NVIDIA's MLPerf Inference code",
+        f"# (loaded through {ENV}).",
+        f"# GPUs: {summary}.",
+        "# Any CPU and host memory match; the GPUs must match by name, memory and count.",
+        "",
+    ]
+    lines += [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(imports.items())]
+    lines += [
+        "",
+        "custom_systems = dict()",
+        "",
+        f"custom_systems[{key!r}] = SystemConfiguration(",
+        "    host_cpu_conf=MATCH_ANY,",
+        "    host_mem_conf=MATCH_ANY,",
+        "    accelerator_conf=AcceleratorConfiguration(",
+        "        layout={",
+        *layout,
+        "        }",
+        "    ),",
+        "    numa_conf=None,",
+        f"    system_id={system_id!r},",
+        ")",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def workload(benchmark: str) -> tuple[str, str, str]:
+    """(HarnessType, AccuracyTarget, PowerSetting) member names of the case's workload setting."""
+    harness = "LWIS" if benchmark in LWIS_BENCHMARKS else "Custom"
+    accuracy = "k_99_9" if benchmark.endswith("-99.9") else "k_99"
+    return harness, accuracy, "MaxP"
+
+
+def parent_candidates(benchmark: str, groups: list[GpuGroup]) -> tuple[str, ...]:
+    """NVIDIA's config classes the generated config may extend, best first."""
+    if len(groups) != 1 or groups[0].known is None:
+        return ()
+    prefix, count = groups[0].known.config_prefix, groups[0].count
+    counts = (count,) if count == 1 else (count, 1)
+    high = benchmark.endswith("-99.9")
+    names = []
+    for n in counts:
+        if high:
+            names.append(f"{prefix}x{n}_HighAccuracy")
+        names.append(f"{prefix}x{n}")
+    return tuple(names)
+
+
+def _module_import(module: str) -> list[str]:
+    if all(part.isidentifier() for part in module.split(".")):
+        return [f"from {module} import *  # noqa: F403  (NVIDIA's configs of this benchmark and scenario)"]
+    # A benchmark whose name is no identifier (3d-unet, dlrm-v2, llama2-70b): the same, spelled out.
+    return ["import importlib", "",
+            "# NVIDIA's configs of this benchmark and scenario (as 'from ... import *' would bring them)",
+            f"_BASE = importlib.import_module({module!r})",
+            "globals().update({name: value for name, value in vars(_BASE).items()",
+            "                 if not name.startswith('_')})"]
+
+
+def render_custom_config(key: str, benchmark: str, scenario: str, knobs: dict[str, Any],
+                         groups: list[GpuGroup], summary: str) -> str:
+    """``custom_configs/<benchmark>/<Scenario>/custom.py``: the config of ``key`` with the case's knobs."""
+    component = BENCHMARKS[benchmark][1]
+    harness, accuracy, power = workload(benchmark)
+    base = f"{scenario}GPUBaseConfig"
+    candidates = parent_candidates(benchmark, groups)
+    class_name = key + ("_HighAccuracy" if accuracy == "k_99_9" else "")
+    lines = [
+        f"# Generated by pytest-mlperf-nv: the {benchmark} {scenario} config of the custom system {key}",
+        f"# ({summary}), with the suite's knobs as fields.",
+        "",
+        *_module_import(f"configs.{component}.{scenario}"),
+        "",
+    ]
+    if candidates:
+        known = groups[0].known
+        lines += [
+            f"# NVIDIA's config for its own {known.config_prefix} system where this benchmark and scenario",
+            f"# have one (the custom system's GPU is KnownGPU.{known.member}, so NVIDIA's registry accepts",
+            "# the inheritance), else the scenario's base config.",
+            f"_PARENT = next((globals()[name] for name in {candidates!r} if name in globals()), {base})",
+        ]
+        parent = "_PARENT"
+    else:
+        parent = base
+    fields = [f"    system = KnownSystem.{key}"]
+    for name in sorted(k for k in knobs if k in CONFIG_KNOBS and knobs[k] is not None):
+        value = knobs[name]
+        if name == "gpu_batch_size":
+            fields.append(f"    gpu_batch_size = {{{component!r}: {int(value)}}}")
+        else:
+            fields.append(f"    {name} = {_literal(value)}")
+    lines += [
+        "",
+        "",
+        f"@ConfigRegistry.register(HarnessType.{harness}, AccuracyTarget.{accuracy}, PowerSetting.{power})",
+        f"class {class_name}({parent}):",
+        *fields,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_definition(code_dir: Path, definition: Definition) -> Path:
+    """The definition's directory under ``<code dir>/build/pytest-mlperf-nv/custom/<hash>``, written once.
+
+    A temporary directory is filled and renamed into place, so a reader never sees half a definition;
+    when two writers race, the loser's copy is discarded (the content is the same).
+    """
+    root = Path(code_dir) / CUSTOM_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / definition.digest[:16]
+    if _complete(final, definition):
+        return final
+    tmp = root / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for rel, text in definition.files:
+        path = tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    if final.exists() and not _complete(final, definition):
+        # Changed by hand or damaged: move it aside instead of trusting it.
+        final.rename(root / f".stale-{final.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.rename(final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _complete(final, definition):
+            raise
+    return final
+
+
+def _complete(path: Path, definition: Definition) -> bool:
+    try:
+        return all((path / rel).read_text() == text for rel, text in definition.files)
+    except OSError:
+        return False
+
+
+def unknown_stamp(code_dir: Path, facts: Any) -> Path:
+    """The stamp that says NVIDIA's code in ``code_dir`` did not know this hardware."""
+    return Path(code_dir) / STAMPS / f"unknown-system-{fingerprint(facts)}.json"
+
+
+def mark_unknown(code_dir: Path, facts: Any, evidence: str) -> Path:
+    """Remember that NVIDIA's code did not match this machine (written atomically)."""
+    stamp = unknown_stamp(code_dir, facts)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    record = {"fingerprint": fingerprint(facts), "evidence": evidence, "facts_source": facts.source,
+              "cpu_model": facts.cpu_model, "gpus": [g.describe() for g in gpu_groups(facts)]}
+    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(stamp)
+    return stamp
