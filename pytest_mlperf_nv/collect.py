@@ -52,6 +52,9 @@ def prepared_suite(session: Any, path: Path) -> Suite:
     apply_profile(suite, session.system)
     session.used_overrides |= apply_overrides(suite, session.overrides)
     check_profile_rules(suite, session.settings.sourced("profile", suite.profile))
+    from .harness.nvidia.args import check_suite
+
+    check_suite(suite)
     return suite
 
 

@@ -68,7 +68,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
     if case.suite.harness == "nvidia":
         from .execute_nvidia import run_on_nvidia
 
-        return run_on_nvidia(session, case, model)
+        return run_on_nvidia(session, case, model, nodeid)
     registry = session.get_registry()
     definition = case.definition
     if definition is None:
@@ -273,7 +273,8 @@ def _provisioned(artifact: Provisioned) -> dict[str, Any]:
 def _not_submittable(profile: str, case: Case, score: dict[str, Any] | None, model: Provisioned,
                      child: ChildOutcome) -> list[str]:
     reasons = []
-    definition = case.definition
+    # NVIDIA's harness runs NVIDIA's model and data: the built-in definition's choices do not apply.
+    definition = case.definition if case.suite.harness != "nvidia" else None
     if profile != "official":
         reasons.append(f"profile {profile}: shortened LoadGen settings")
     if definition and case.dataset and definition.is_synthetic(case.dataset):

@@ -89,9 +89,10 @@ def _reference(session: MlperfSession, case: Case, mode: str, nodeid: str | None
     return (Path(nvidia_logs) if nvidia_logs else run_dir), record, None
 
 
-def verify_audit(session: MlperfSession, case: Case, run_dir: Path, result: Any, nodeid: str | None
-                 ) -> tuple[Verdict, dict[str, Any]]:
-    """Verify a finished audit run; writes verify_*.txt into the run dir."""
+def verify_audit(session: MlperfSession, case: Case, run_dir: Path, result: Any, nodeid: str | None,
+                 log_dir: Path | None = None) -> tuple[Verdict, dict[str, Any]]:
+    """Verify a finished audit run (its LoadGen logs in ``log_dir``, default the run dir); writes
+    verify_*.txt into the run dir."""
     from .submission import audit
 
     record: dict[str, Any] = {"test": case.audit, "references": {}}
@@ -106,7 +107,7 @@ def verify_audit(session: MlperfSession, case: Case, run_dir: Path, result: Any,
     if problem:
         return Verdict(False, f"{case.audit} not verified", [*reasons, problem]), record
     try:
-        outcome = _verify(case, run_dir, perf_dir, nodeid, session, record)
+        outcome = _verify(case, run_dir, log_dir or run_dir, perf_dir, nodeid, session, record)
     except audit.AuditError as exc:
         return Verdict(False, f"{case.audit} not verified", [*reasons, str(exc)]), record
     if isinstance(outcome, str):
@@ -117,8 +118,8 @@ def verify_audit(session: MlperfSession, case: Case, run_dir: Path, result: Any,
     return Verdict(not reasons, headline, reasons), record
 
 
-def _verify(case: Case, run_dir: Path, perf_dir: Path, nodeid: str | None, session: MlperfSession,
-            record: dict[str, Any]) -> Any:
+def _verify(case: Case, run_dir: Path, log_dir: Path, perf_dir: Path, nodeid: str | None,
+            session: MlperfSession, record: dict[str, Any]) -> Any:
     """The audit's verification result, or why it cannot be verified."""
     from .submission import audit
 
@@ -128,8 +129,8 @@ def _verify(case: Case, run_dir: Path, perf_dir: Path, nodeid: str | None, sessi
         if problem:
             return problem
         dtype = case.definition.response_dtype if case.definition else "int32"
-        return audit.verify_test01(acc_dir, run_dir, run_dir, _OFFICIAL_DTYPES.get(dtype, dtype),
+        return audit.verify_test01(acc_dir, log_dir, run_dir, _OFFICIAL_DTYPES.get(dtype, dtype),
                                    reference_perf_dir=perf_dir)
     if case.audit == "TEST04":
-        return audit.verify_test04(perf_dir, run_dir, run_dir)
+        return audit.verify_test04(perf_dir, log_dir, run_dir)
     return f"{case.audit} cannot be verified by the plugin (TEST01 and TEST04 can)"

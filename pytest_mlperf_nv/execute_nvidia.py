@@ -33,12 +33,18 @@ from .suite.model import Case
 from .verdict import Verdict, judge_performance
 
 
-def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned) -> CaseOutcome:
+def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid: str | None = None
+                  ) -> CaseOutcome:
     """The same case through NVIDIA's code.main; verdicts from the LoadGen logs it writes."""
     from .accuracy.log import dedupe, read_accuracy_log
     from .harness.nvidia import run as nvidia
     from .harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
-    from .harness.nvidia.args import ArgumentError, generate_engines_args, run_harness_args
+    from .harness.nvidia.args import (
+        ArgumentError,
+        audit_harness_args,
+        generate_engines_args,
+        run_harness_args,
+    )
 
     code = session.settings.sourced("nvidia_code_dir", case.suite.nvidia.get("code_dir"))
     code_dir = Path(code.value) if code.value else None
@@ -60,6 +66,8 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned) -> Cas
     try:
         invocation = run_harness_args(case.benchmark, case.scenario, case.mode, knobs, version=version,
                                       profile=profile.value, quick_duration_ms=1000, custom_config=in_config)
+        if case.mode == "compliance":
+            invocation = audit_harness_args(invocation, str(case.audit))
     except ArgumentError as exc:
         raise HarnessError(f"{case.benchmark} {case.scenario}: {exc}") from None
     run_dir = run_dir_for(session, case)
@@ -93,7 +101,7 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned) -> Cas
             continue
         outcome = nvidia.run(invocation, code_dir=code_dir, run_dir=run_dir, benchmark=case.benchmark,
                              scenario=case.scenario, timeout_s=float(timeout.value), system_id=system_id,
-                             definition=custom.path)
+                             definition=custom.path, audit=case.audit)
         if retry and outcome.unknown_system:
             custom.learn_unknown("run_harness")
             nvidia.set_aside(run_dir, "unknown-system")
@@ -111,8 +119,14 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned) -> Cas
             log_problem = str(exc)
     score = None
     verdict = None
+    audit_record = None
     if result is not None and result.complete:
-        if case.mode == "performance":
+        if case.mode == "compliance":
+            from .execute_audit import verify_audit
+
+            verdict, audit_record = verify_audit(session, case, run_dir, result, nodeid,
+                                                 log_dir=outcome.result_dir)
+        elif case.mode == "performance":
             verdict = judge_performance(result, _values(case.expect))
         else:
             score, problem = nvidia.accuracy_from_metadata(outcome.metadata)
@@ -153,6 +167,8 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned) -> Cas
                                          "build_seconds": engine_child.wall_s if engine_child else None,
                                          "source": "nvidia generate_engines", "seconds": 0.0}}
     record["nvidia"]["stages"] = stages
+    if audit_record is not None:
+        record["audit"] = audit_record
     # result.json whole or not at all: write a temporary file, then rename it into place.
     tmp = run_dir / (RESULT_FILE + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str))

@@ -67,9 +67,14 @@ def _explain_nvidia(case: Case, session: MlperfSession) -> list[str]:
         args = run_harness_args(case.benchmark, case.scenario, case.mode,
                                 {k: v.value for k, v in case.knobs.items()},
                                 version=version.value or "v4.1", profile=profile.value,
-                                quick_duration_ms=1000)
+                                quick_duration_ms=1000, custom_config=_always_custom(case))
         lines.append("  code.main arguments:")
         lines.append("    python3 -m code.main " + " ".join(args.args))
     except ArgumentError as exc:
         lines.append(f"  cannot pass to NVIDIA's code: {exc}")
     return lines
+
+
+def _always_custom(case: Case) -> bool:
+    mode = case.suite.nvidia.get("custom_system")
+    return mode is not None and mode.value == "always"

@@ -50,17 +50,14 @@ def mlperf_name(suite: Suite, bench_name: str, bench_id: str | None = None) -> s
 def audits_for(suite: Suite, bench_id: str, bench_name: str) -> tuple[str, ...]:
     """The compliance tests of the benchmark in the suite's round.
 
-    Where the registry does not know a round's list, the newest earlier round that does is used;
-    a benchmark that is not an MLPerf one (and not mapped to one) gets TEST01 and TEST04.
+    Where the registry does not know a round's list, the round it keeps the rules of is used
+    (submission/rules.py); a benchmark that is not an MLPerf one (and not mapped to one) gets
+    TEST01 and TEST04.
     """
+    from .rules import compliance_tests
+
     name = mlperf_name(suite, bench_name, bench_id)
     if name is None:
         return GENERIC_AUDITS
-    bench = MLPERF_BENCHMARKS[name]
-    round_ = suite_round(suite)
-    order = list(TREE_ROUNDS)
-    for candidate in order[order.index(round_):]:
-        info = bench.rounds.get(candidate)
-        if info is not None and info.compliance_tests is not None:
-            return info.compliance_tests or ()
-    return GENERIC_AUDITS
+    tests, _ = compliance_tests(MLPERF_BENCHMARKS[name], suite_round(suite))
+    return GENERIC_AUDITS if tests is None else tuple(tests)

@@ -254,13 +254,16 @@ def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_ty
     if own_model and division == "closed":
         return (f"{case.benchmark} is entered as {name} through model_mapping, which only the open division "
                 "allows: set submission.division: open"), case.id, bench
-    if division == "closed" and info is not None:
-        required = info.required_scenarios.get(system_type)
-        optional = info.optional_scenarios.get(system_type)
+    if division == "closed":
+        from .rules import scenario_rules
+
+        required, optional, source = scenario_rules(bench, round_, system_type)
         allowed = set(required or ()) | set(optional or ())
         if required is not None and case.scenario not in allowed:
+            table = f"; the {source} table" if source != round_ else ""
             return (f"{case.scenario} is not a scenario of {name} for a {system_type} system in {round_} "
-                    f"(it has {', '.join(sorted(allowed)) or 'none'})"), bench.checker_name, bench
+                    f"(it has {', '.join(sorted(allowed)) or 'none'}{table}; set "
+                    "submission.system.system_type if the system is another type)"), bench.checker_name, bench
     return None, (case.id if own_model else bench.checker_name), bench
 
 

@@ -418,8 +418,6 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                               f"Choose one of: {', '.join(_real_choices(definition))}")
                 if reason is None and audit is not None and audit not in ("TEST01", "TEST04"):
                     reason = f"{audit} is not implemented yet (TEST01 and TEST04 are)"
-                if reason is None and audit is not None and suite.harness == "nvidia":
-                    reason = "compliance audits on harness nvidia are not implemented yet"
                 cases.append(Case(suite=suite, id=bench_id, benchmark=name, scenario=scenario, mode=mode,
                                   knobs=knobs, expect=expect, location=scen_loc, dataset=dataset,
                                   accuracy_samples=accuracy_samples, skip_reason=reason,

@@ -223,12 +223,14 @@ def test_a_false_boolean_reaches_nvidias_code_through_a_generated_config(
     _unknown_machine(monkeypatch)
     server = "      Server: {server_target_qps: 3000, min_duration: 500, use_graphs: false}\n"
     suite = _suite(code_dir, server)
-    # Without a generated definition a false boolean cannot reach NVIDIA's code: an error naming the way out.
+    # Without a generated definition a false boolean cannot reach NVIDIA's code: a collection error at
+    # the knob, naming the way out.
     write_suite(mlperf_env, suite, "h200.yaml")
     result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*use_graphs: false cannot be passed to NVIDIA's code*"
-                                 "set 'nvidia.custom_system: always' in the suite*"])
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*h200.yaml:*:*: use_graphs: false cannot be passed to NVIDIA's "
+                                 "code*set 'nvidia.custom_system: always' in the suite*"])
+    assert "Traceback" not in result.stdout.str()
     always = suite.replace(f"nvidia: {{code_dir: {code_dir}}}",
                            f"nvidia: {{code_dir: {code_dir}, custom_system: always}}")
     write_suite(mlperf_env, always, "h200.yaml")
@@ -321,3 +323,44 @@ def test_edge_scenarios_run_with_the_suite_settings(mlperf_env: Path, pytester: 
     assert Path(unet["nvidia"]["log_dir"]).parts[-2:] == ("3d-unet-99", "SingleStream")
     detail = _effective(unet)
     assert detail["effective_target_qps"] == 1e9 / 1000 and detail["effective_min_duration_ms"] == 50
+
+
+def test_compliance_audits_and_the_submission_tree_come_from_nvidias_logs(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_mlperf_nv.submission.check import check_tree
+
+    # A steady emulated device (50,000 samples/s): the audits compare throughputs within 10 %.
+    monkeypatch.setenv("EMULATED_SAMPLE_US", "20")
+    offline = "      Offline: {offline_expected_qps: 50000, min_duration: 300, gpu_batch_size: 2048}\n"
+    suite = _suite(code_dir, offline, modes="[performance, accuracy, compliance]").replace(
+        "profile: quick\n", "profile: quick\nsubmission: {submitter: ACME, system: {system_type: edge}}\n")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["suites/h200.yaml::resnet50::Offline::TEST01 *PASS*VALID*",
+                                 "suites/h200.yaml::resnet50::Offline::TEST04 *PASS*VALID*"])
+    test01 = _record(mlperf_env, "Offline", "TEST01")
+    assert "--action=run_audit_harness" in test01["nvidia"]["arguments"]
+    assert "--audit_test=TEST01" in test01["nvidia"]["arguments"]
+    assert "/TEST01/" in test01["nvidia"]["log_dir"] and test01["audit"]["verification"]
+    # NVIDIA's compliance_logs were moved into the item's run dir: nothing is left to be overwritten.
+    assert not list((code_dir / "build" / "compliance_logs").rglob("mlperf_log_detail.txt"))
+
+    base = mlperf_env / "mlperf-results" / "submission" / "closed" / "ACME"
+    result_dir = base / "results" / "h200" / "resnet" / "Offline"
+    system = json.loads((base / "systems" / "h200.json").read_text())
+    assert system["accelerator_model_name"] == "NVIDIA H200" and system["accelerators_per_node"] == 1
+    assert system["framework"].startswith("TensorRT ")
+    assert (result_dir / "accuracy" / "accuracy.txt").read_text().startswith("accuracy=76.460%")
+    assert "resnet50.Offline.target_qps = 50000" in (result_dir / "user.conf").read_text()
+    assert "TEST PASS" in (result_dir / "TEST01" / "verify_accuracy.txt").read_text()
+    assert "TEST PASS" in (result_dir / "TEST04" / "verify_performance.txt").read_text()
+    readme = (result_dir / "README.md").read_text()
+    assert "harness `nvidia`" in readme and 'pytest suites/h200.yaml -k "resnet50 and Offline"' in readme
+    # The plugin's own check: besides what a short run cannot avoid, only that a closed edge system
+    # also needs SingleStream and MultiStream results for resnet.
+    check = check_tree(mlperf_env / "mlperf-results" / "submission")
+    avoidable = check.avoidable()
+    assert {f.kind for f in avoidable} == {"missing-scenario"}, check.text()
+    assert sorted(f.message.rsplit("; ", 1)[1] for f in avoidable) == [
+        "MultiStream is missing", "SingleStream is missing"]

@@ -31,7 +31,7 @@ BENCHMARKS = {
 #: benchmarks a version's code does not have (inference_results_v5.0 NVIDIA datacenter: no BERT)
 ABSENT = {"v5.0": ("bert-99", "bert-99.9")}
 
-MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly", "compliance": "PerformanceOnly"}
 
 #: knobs passed through as --<name>=<value> (the suite's names are NVIDIA's flags)
 VALUE_FLAGS = ("offline_expected_qps", "server_target_qps", "server_target_latency_ns",
@@ -92,6 +92,19 @@ def run_harness_args(benchmark: str, scenario: str, mode: str, knobs: dict[str, 
     return Invocation("run_harness", tuple(args))
 
 
+def audit_harness_args(harness: Invocation, test: str) -> Invocation:
+    """``--action=run_audit_harness`` for an audit, from the case's run_harness invocation.
+
+    NVIDIA's own verification is skipped (``--no_audit_verify``): it needs MLCommons' scripts
+    in build/inference; the plugin verifies the audit itself, from the logs.
+    """
+    if test not in ("TEST01", "TEST04", "TEST05", "TEST06"):
+        raise ArgumentError(f"not an audit NVIDIA's code runs: {test!r}")
+    args = [a for a in harness.args if a != "--action=run_harness"]
+    args += [f"--audit_test={test}", "--no_audit_verify", "--action=run_audit_harness"]
+    return Invocation("run_audit_harness", tuple(args))
+
+
 #: knobs that shape the engine (the rest only reach LoadGen or the harness at run time)
 ENGINE_KNOBS = ("gpu_batch_size", "gpu_copy_streams", "gpu_inference_streams", "workspace_size",
                 "use_graphs", "use_small_tile_gemm_plugin", "end_on_device", "start_from_device")
@@ -141,3 +154,34 @@ def _knob_args(benchmark: str, knobs: dict[str, Any], version: str, custom_confi
 
 def log_dir_name(benchmark: str) -> str:
     return BENCHMARKS[benchmark][2]
+
+
+def check_suite(suite: Any) -> None:
+    """Collection-time check of every case's knobs for NVIDIA's code (harness nvidia).
+
+    A knob NVIDIA's code would ignore or misread is a SuiteError at the knob's line (a
+    --mlperf-set value: a SettingsError naming it). A false boolean that comes from a GPU
+    profile default is dropped instead: NVIDIA's config value applies, as the profile intends
+    (e.g. t4's use_small_tile_gemm_plugin: false for bert Server).
+    """
+    from ...errors import SettingsError, SuiteError
+
+    if suite.harness != "nvidia":
+        return
+    mode = suite.nvidia.get("custom_system")
+    custom = mode is not None and mode.value == "always"
+    for case in suite.cases:
+        if case.skip_reason or case.benchmark not in BENCHMARKS:
+            continue
+        if not custom:
+            case.knobs = {name: sourced for name, sourced in case.knobs.items()
+                          if not (name in BOOL_FLAGS and sourced.value is False
+                                  and str(sourced.source).startswith("GPU profile"))}
+        for name, sourced in sorted(case.knobs.items()):
+            try:
+                _knob_args(case.benchmark, {name: sourced.value}, "v4.1", custom)
+            except ArgumentError as exc:
+                message = str(exc).removeprefix(f"{name}: ")
+                if sourced.location is not None:
+                    raise SuiteError(message, sourced.location, key=name) from None
+                raise SettingsError(f"{sourced.source}: {message}") from None

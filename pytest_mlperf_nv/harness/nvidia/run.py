@@ -10,7 +10,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,14 +158,37 @@ def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: 
         return True, child
 
 
+def _audit_logs(code_dir: Path, test: str, benchmark: str, scenario: str) -> list[Path]:
+    """NVIDIA's compliance log dirs of one audit: build/compliance_logs/<TEST>/<system>/<bench>/<Scenario>."""
+    root = Path(code_dir) / "build" / "compliance_logs" / test
+    return sorted(p.parent for p in root.glob(f"*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
+
+
+def _keep_user_conf(code_dir: Path, benchmark: str, scenario: str, run_dir: Path, since: float) -> None:
+    """Copy the user.conf NVIDIA's code generated for this run (build/loadgen-configs/<system>/
+    <benchmark>/<Scenario>/user.conf, shared by every run of that pair) into the run dir."""
+    root = Path(code_dir) / "build" / "loadgen-configs"
+    fresh = [p for p in root.glob(f"*/{log_dir_name(benchmark)}/{scenario}/user.conf")
+             if p.stat().st_mtime >= since - 1]
+    if fresh:
+        shutil.copyfile(max(fresh, key=lambda p: p.stat().st_mtime), run_dir / "user.conf")
+
+
 def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str, scenario: str,
-        timeout_s: float, system_id: str | None, definition: Path | None = None) -> NvidiaRun:
+        timeout_s: float, system_id: str | None, definition: Path | None = None,
+        audit: str | None = None) -> NvidiaRun:
     """Run ``invocation`` in ``code_dir`` with LOG_DIR inside ``run_dir``; find what it wrote.
 
     ``definition``: a custom-system definition directory, handed over as MLPINF_CUSTOM_DEFINITION_PATH.
+    ``audit``: a run_audit_harness run; NVIDIA writes its logs under the code dir's
+    build/compliance_logs/<TEST>/, from where they are moved into the run dir (so the next
+    audit of that benchmark cannot overwrite them).
     """
     log_dir = run_dir / LOG_SUBDIR
     log_dir.mkdir()
+    if audit is not None:
+        for stale in _audit_logs(code_dir, audit, benchmark, scenario):
+            shutil.rmtree(stale)
     env = _env(definition)
     # Each item its own LOG_DIR: two items starting in the same second never mix their logs.
     env["LOG_DIR"] = str(log_dir)
@@ -172,8 +197,16 @@ def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str
         args.insert(-1, f"--system_name={system_id}")
     command = [sys.executable, "-m", "code.main", *args]
     (run_dir / "nvidia_command.txt").write_text(" ".join(command) + "\n")
+    started = time.time()
     child = run_process(command, cwd=code_dir, run_dir=run_dir, timeout_s=timeout_s, env=env)
-    found = sorted(log_dir.glob(f"*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
+    _keep_user_conf(code_dir, benchmark, scenario, run_dir, started)
+    if audit is not None:
+        for written in _audit_logs(code_dir, audit, benchmark, scenario):
+            target = log_dir / audit / written.relative_to(written.parents[2])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(written), str(target))
+    prefix = f"{audit}/" if audit else ""
+    found = sorted(log_dir.glob(f"{prefix}*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
     outcome = NvidiaRun(child, invocation, found[0].parent if found else None)
     output = _output(run_dir)
     outcome.unknown_system = UNKNOWN_SYSTEM in output

@@ -459,8 +459,8 @@ def write_metadata(work: Workload, log_dir: Path, test_mode: str, failure: str |
 _AUDIT_CONFIGS = {
     "TEST01": ("*.*.mode = 2\n*.*.accuracy_log_rng_seed = 720381539243781796\n"
                "*.*.accuracy_log_sampling_target = 64\n"),
-    "TEST04": "*.*.performance_issue_same = 1\n*.*.performance_issue_same_index = 3\n"
-              "*.*.performance_sample_count_override = 1\n",
+    "TEST04": "*.*.mode = 2\n*.*.performance_issue_unique = 0\n*.*.performance_issue_same = 1\n"
+              "*.*.performance_issue_same_index = 3\n",
     "TEST05": "*.*.test05 = 1\n*.*.test05_qsl_rng_seed = 7975553102935885558\n"
               "*.*.test05_sample_index_rng_seed = 11403566307062068064\n"
               "*.*.test05_schedule_rng_seed = 15816800565822761601\n",

@@ -14,6 +14,7 @@ import array
 import json
 import os
 import sys
+import time
 
 import mlperf_loadgen as lg
 
@@ -75,10 +76,15 @@ def run(spec: dict) -> int:
     size = payload.itemsize * tokens
 
     crash = os.environ.get("NVEMU_CRASH") == "1"
+    # EMULATED_SAMPLE_US: a steady device, busy that many microseconds per sample (default: instant,
+    # which makes throughput depend on LoadGen's own overhead and vary run to run).
+    sample_s = float(os.environ.get("EMULATED_SAMPLE_US") or 0) / 1e6
 
     def issue(samples):
         if crash:
             raise RuntimeError("emulated harness crash (EMULATED_FAILURE=harness_crash)")
+        if sample_s:
+            time.sleep(sample_s * len(samples))
         if token_latencies:
             lg.FirstTokenComplete([lg.QuerySampleResponse(s.id, ptr, size) for s in samples])
             responses = [lg.QuerySampleResponse(s.id, ptr, size, tokens) for s in samples]
