@@ -364,3 +364,14 @@ def test_compliance_audits_and_the_submission_tree_come_from_nvidias_logs(
     assert {f.kind for f in avoidable} == {"missing-scenario"}, check.text()
     assert sorted(f.message.rsplit("; ", 1)[1] for f in avoidable) == [
         "MultiStream is missing", "SingleStream is missing"]
+
+
+def test_a_false_default_from_a_gpu_profile_is_left_to_nvidias_config(mlperf_env: Path,
+                                                                       pytester: pytest.Pytester) -> None:
+    # t4's profile says use_small_tile_gemm_plugin: false for bert Server (the seed's "no"); NVIDIA's
+    # flags cannot say false, so the knob is left out and NVIDIA's T4 config applies.
+    write_suite(mlperf_env, "mlperf_suite: 1\nextends: t4.yaml\n", "my-t4.yaml")
+    result = pytester.runpytest("--mlperf-explain", "-k", "bert-99 and Server and performance")
+    result.stdout.fnmatch_lines(["*python3 -m code.main --benchmarks=bert-99 --scenarios=server*"])
+    assert "use_small_tile_gemm_plugin" not in result.stdout.str()
+    assert "cannot pass" not in result.stdout.str()
