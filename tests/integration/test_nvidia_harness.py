@@ -375,3 +375,52 @@ def test_a_false_default_from_a_gpu_profile_is_left_to_nvidias_config(mlperf_env
     result.stdout.fnmatch_lines(["*python3 -m code.main --benchmarks=bert-99 --scenarios=server*"])
     assert "use_small_tile_gemm_plugin" not in result.stdout.str()
     assert "cannot pass" not in result.stdout.str()
+
+
+def _era_loadgen(version: str) -> Path:
+    """mlcommons-loadgen ``version`` pip-installed once into a per-user test cache (skip without PyPI)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    # Not under HOME: pytester points HOME at each test's own directory.
+    target = Path(tempfile.gettempdir()) / f"pytest-mlperf-nv-tests-{os.getuid()}" / f"loadgen-{version}"
+    if not (target / ".complete").is_file():
+        staging = target.with_name(target.name + ".staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                               "--only-binary=:all:", "--target", str(staging),
+                               f"mlcommons-loadgen=={version}"], capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            pytest.skip(f"mlcommons-loadgen=={version} cannot be installed here (no PyPI?): "
+                        f"{proc.stderr.strip()[-300:]}")
+        staging.mkdir(parents=True, exist_ok=True)
+        (staging / ".complete").write_text(version)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+def test_v50_code_with_its_eras_loadgen_gives_a_v50_tree(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NVIDIA's v5.0 code with LoadGen 5.0.21 (v5.0 seeds): the round is v5.0 and so is the tree."""
+    from pytest_mlperf_nv.submission.check import check_tree
+
+    monkeypatch.setenv("EMULATED_LOADGEN_PATH", str(_era_loadgen("5.0.21")))
+    v50 = code_dir.parent / "v5.0"
+    suite = _suite(v50, OFFLINE, modes="[performance, accuracy]").replace(
+        "profile: quick\n", "profile: quick\nsubmission: {round: v5.0, submitter: ACME, "
+                            "system: {system_type: datacenter}}\n")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(passed=2)
+    record = _record(mlperf_env, "Offline", "performance")
+    assert record["versions"]["loadgen"].startswith("5.0.21")
+    assert record["round"] == "v5.0"
+    base = mlperf_env / "mlperf-results" / "submission" / "closed" / "ACME"
+    assert (base / "results" / "h200" / "resnet" / "Offline" / "performance" / "run_1").is_dir()
+    assert list((base / "measurements" / "h200" / "resnet" / "Offline").glob("h200_*_Offline.json"))
+    check = check_tree(mlperf_env / "mlperf-results" / "submission")
+    assert check.round == "v5.0"
+    assert "wrong-seeds" not in check.kinds(), check.text()
