@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +95,10 @@ class MlperfSession:
 
     @property
     def worker(self) -> str:
-        return os.environ.get("PYTEST_XDIST_WORKER", "main")
+        """The xdist worker id of this process's session ("main" without xdist). From the session's
+        own config, not the environment: an in-process session started by a worker is not one."""
+        workerinput = getattr(self.config, "workerinput", None)
+        return str(workerinput.get("workerid", "main")) if workerinput else "main"
 
 
 def _now() -> str:

@@ -76,7 +76,10 @@ def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: lis
     desc: dict[str, Any] = {field: "" for field in SYSTEM_FIELDS}
     sockets, cores = _cpuinfo()
     loadgen = next(((r.record.get("versions") or {}).get("loadgen") for r in runs), None)
-    gpus = tuple(getattr(facts, "gpus", ()) or ())
+    # The accelerators the suite runs on: none for a CPU suite, even on a host with GPUs; at most
+    # system.count of the host's GPUs otherwise.
+    gpus = tuple(getattr(facts, "gpus", ()) or ()) if suite.system.get("gpu", "none") != "none" else ()
+    gpus = gpus[: int(suite.system.get("count") or len(gpus))]
     desc.update({
         "division": layout.division, "submitter": layout.submitter, "system_name": layout.system,
         "status": sub.get("status", "available"), "system_type": system_type_, "number_of_nodes": 1,

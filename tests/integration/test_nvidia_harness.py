@@ -90,7 +90,7 @@ def test_make_stages_and_engines_are_built_once_and_reused(mlperf_env: Path, pyt
     assert _record(mlperf_env, "Offline", "performance")["provisioning"]["engine"]["cache_hit"] is True
 
 
-@pytest.mark.parametrize(("env", "benchmark", "expected"), [
+@pytest.mark.parametrize(("env", "bench", "expected"), [
     ({"EMULATED_FAILURE": "invalid"}, "resnet50", ["*LoadGen result INVALID*", "*min duration not met*"]),
     ({"EMULATED_FAILURE": "engine_build"}, "resnet50",
      ["*engine build failed*", "*NVIDIA's generate_engines failed: the child process exited with status*"]),
@@ -100,13 +100,13 @@ def test_make_stages_and_engines_are_built_once_and_reused(mlperf_env: Path, pyt
 ])
 def test_failures_of_nvidia_code_fail_the_item_with_the_cause(
         mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
-        env: dict[str, str], benchmark: str, expected: list[str]) -> None:
+        env: dict[str, str], bench: str, expected: list[str]) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("EMULATED_SYSTEM_ID", env.get("EMULATED_SYSTEM_ID", "L4x1" if benchmark != "resnet50"
+    monkeypatch.setenv("EMULATED_SYSTEM_ID", env.get("EMULATED_SYSTEM_ID", "L4x1" if bench != "resnet50"
                                                      else "H200-SXM-141GBx1"))
     write_suite(mlperf_env, _suite(code_dir, OFFLINE.replace(", gpu_batch_size: 2048", ""),
-                                   benchmark=benchmark), "h200.yaml")
+                                   benchmark=bench), "h200.yaml")
     result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
     result.assert_outcomes(failed=1)
     for pattern in expected:

@@ -327,9 +327,15 @@ def test_official_description_lists_the_fields_still_missing(cpu: Path) -> None:
     from pytest_mlperf_nv.submission.layout import Layout
     from pytest_mlperf_nv.systems.snapshot import read_snapshot
 
-    suite = _suite_and_registry(cpu / "suites" / "cpu.yaml")
     facts = read_snapshot(Path(__file__).parents[1] / "data" / "systems" / "h200x1.json")
     layout = Layout("v6.1", "open", "ACME", "cpu", "impl")
+    # A CPU suite on a GPU host: the GPU is not part of the system under test.
+    cpu_suite = _suite_and_registry(cpu / "suites" / "cpu.yaml")
+    desc, _ = systemdesc.describe(cpu_suite, facts, layout, "datacenter", [], official=True)
+    assert desc["accelerators_per_node"] == 0 and desc["accelerator_model_name"] == "N/A"
+    path = write_suite(cpu, digits_suite("      Offline: {offline_expected_qps: 1000}\n",
+                                         extra="system: {gpu: h200, count: 1}\n"), "gpu.yaml")
+    suite = _suite_and_registry(path)
     desc, missing = systemdesc.describe(suite, facts, layout, "datacenter", [], official=True)
     assert missing == ["host_memory_configuration", "host_storage_capacity", "host_storage_type",
                        "host_networking", "host_networking_topology", "accelerator_host_interconnect",

@@ -220,7 +220,7 @@ def detail(log_dir: Path) -> dict:
     return read_detail(log_dir / "mlperf_log_detail.txt")[0]
 
 
-@pytest.mark.parametrize(("snapshot", "benchmark", "scenario", "knobs", "logs"), [
+@pytest.mark.parametrize(("snapshot", "bench", "scenario", "knobs", "logs"), [
     ("h200", "resnet50", "Offline", {**OFFLINE, "use_graphs": False}, "Custom_H200x1_TRT/resnet50/Offline"),
     ("h200", "bert-99.9", "Server", {"server_target_qps": 300, "min_duration": 100},
      "Custom_H200x1_TRT/bert-99.9/Server"),
@@ -228,17 +228,17 @@ def detail(log_dir: Path) -> dict:
      {"gpu_batch_size": 1, "single_stream_expected_latency_ns": 2_000_000, "min_duration": 100},
      "Custom_GeForce_RTX_4090x1_TRT/3d-unet-99/SingleStream"),
 ])
-def test_generated_definitions_run_on_nvidias_flow(code: Path, tmp_path: Path, snapshot: str, benchmark: str,
+def test_generated_definitions_run_on_nvidias_flow(code: Path, tmp_path: Path, snapshot: str, bench: str,
                                                    scenario: str, knobs: dict, logs: str) -> None:
     machine = facts() if snapshot == "h200" else rtx4090()
     hardware = tmp_path / "hardware.json"
     from pytest_mlperf_nv.systems.snapshot import write_snapshot
 
     write_snapshot(machine, hardware)
-    d = build_definition(machine, benchmark, scenario, knobs)
+    d = build_definition(machine, bench, scenario, knobs)
     where = write_definition(tmp_path, d)
-    accuracy = "--accuracy_target=0.999" if benchmark.endswith("-99.9") else "--accuracy_target=0.99"
-    short = {"bert-99.9": "bert", "3d-unet-99": "3d-unet"}.get(benchmark, benchmark)
+    accuracy = "--accuracy_target=0.999" if bench.endswith("-99.9") else "--accuracy_target=0.99"
+    short = {"bert-99.9": "bert", "3d-unet-99": "3d-unet"}.get(bench, bench)
     workload = [f"--benchmarks={short}", f"--scenarios={scenario}", accuracy]
     proc = nvidia(code, where, hardware, *workload, "--action=generate_engines")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -39,12 +39,12 @@ def rewrite(path: Path, old: str, new: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("benchmark", "target"), [
+@pytest.mark.parametrize(("bench", "target"), [
     ("resnet50", 4096), ("resnet", 4096), ("bert-99.9", 4096), ("dlrm-v2-99", 4096), ("gptj-99", 4096),
     ("rnnt", 4096), ("retinanet", 256), ("3d-unet-99", 64), ("digits", 64), ("my-own-net", 64),
 ])
-def test_test01_config_per_benchmark(benchmark: str, target: int) -> None:
-    text = audit.audit_config_text("TEST01", benchmark)
+def test_test01_config_per_benchmark(bench: str, target: int) -> None:
+    text = audit.audit_config_text("TEST01", bench)
     keys = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert keys == ["*.*.mode = 2", "*.*.accuracy_log_rng_seed = 720381539243781796",
                     f"*.*.accuracy_log_sampling_target = {target}"]
