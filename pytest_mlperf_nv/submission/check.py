@@ -451,10 +451,13 @@ class _Checker:
             if key not in desc:
                 self.add(ctx, ERROR, "system-field-missing", path, f"{path.name}: field {key} is missing",
                          fix_field)
-            elif key in rules.SYSTEM_NON_EMPTY_FIELDS and desc[key] in ("", None, [], {}):
+            elif key in rules.SYSTEM_NON_EMPTY_FIELDS and not desc[key]:
+                # The official checker tests `not value`: a JSON 0 or false is as empty as "".
+                zero = desc[key] == 0 and not isinstance(desc[key], bool) and desc[key] is not None
                 self.add(ctx, ERROR, "system-field-empty", path,
-                         f"{path.name}: field {key} is empty; the checker requires a meaningful value",
-                         fix_field)
+                         f"{path.name}: field {key} is {desc[key]!r}; the checker requires a meaningful value"
+                         + (" and reads a number 0 as empty" if zero else ""),
+                         'write the count as the string "0"' if zero else fix_field)
         for key in rules.SYSTEM_INT_FIELDS:
             if key in desc and desc[key] not in ("", None):
                 value = desc[key]
@@ -481,7 +484,14 @@ class _Checker:
                 self.add(ctx, ERROR, "system-field-type", path,
                          f"{path.name}: is_network is {value!r}; the checker needs the string \"true\" or "
                          "\"false\"",
-                         'write "is_network": "false" (a JSON string)')
+                         'leave is_network out (not a network submission), or write "is_network": "true"')
+            elif value.lower() == "false":
+                # system_check: `if is_network:` — any non-empty string, "false" too, switches the
+                # network-mode fields on (measured: 12 "field network_* is missing" errors).
+                self.add(ctx, ERROR, "system-field-value", path,
+                         f'{path.name}: "is_network": "false" makes the official checker require the 12 '
+                         "network-mode fields (it tests the string's truth, not its value)",
+                         "leave is_network out of the description")
         network = str(desc.get(rules.IS_NETWORK, "false")).lower() == "true"
         expected = _DIVISION_NETWORK.get(ctx.division)
         if expected is not None and network != expected:
@@ -1103,7 +1113,12 @@ OFFICIAL_MESSAGES: tuple[tuple[str, str, str], ...] = (
     (r"accuracy not met", "accuracy-below-target", "the closed division needs the benchmark's accuracy "
                                                    "target"),
     (r"requires a meaningful response but is empty", "system-field-empty",
-     "fill the field in systems/<system>.json (suite: submission.system)"),
+     "fill the field in systems/<system>.json (suite: submission.system); a count of 0 must be the "
+     "string \"0\""),
+    (r"field network_\w+ is missing|field (nic|number_nic|net_software_stack)_\w+ is missing|"
+     r"field (number_connections|network_topology) is missing", "system-field-value",
+     "is_network is set: leave it out of systems/<system>.json unless this is a network-division "
+     "submission (\"false\" counts as set)"),
     (r"field \S+ is missing meaningful value", "measurements-field-missing",
      "fill the field in the measurements json (suite: submission.measurements)"),
     (r"measurements.*field \S+ is missing|_\w+\.json, field \S+ is missing", "measurements-field-missing",
@@ -1279,7 +1294,27 @@ def run_official_checker(root: Path, checkout: Path, round: str,  # noqa: A002 -
                               "run it by hand to see where it hangs", "", "official")
             return OfficialResult(-1, out, [finding])
     output = proc.stdout + proc.stderr
-    return OfficialResult(proc.returncode, output, parse_official_output(output, root=root))
+    findings = parse_official_output(output, root=root)
+    if proc.returncode and not findings:
+        findings.append(_unparsed_failure(output, proc.returncode, round, root))
+    return OfficialResult(proc.returncode, output, findings)
+
+
+_USAGE_ROUND = re.compile(r"argument --version: invalid choice: '([^']+)'")
+
+
+def _unparsed_failure(output: str, returncode: int, round: str, root: Path) -> Finding:  # noqa: A002
+    """A failing official run whose output has no checker lines: usually its command line was refused."""
+    match = _USAGE_ROUND.search(output)
+    if match:
+        return Finding(ERROR, "checker-crashed", root,
+                       f"this checkout's checker does not know round {match.group(1)}",
+                       "update the checkout of mlcommons/inference, or check with --round of a round it "
+                       "knows (the seeds of another round then show as wrong-seeds)", "", "official")
+    last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "no output")
+    return Finding(ERROR, "checker-crashed", root,
+                   f"the official checker failed (exit status {returncode}) without a finding: {last}",
+                   "run it by hand from <checkout>/tools/submission to see why", "", "official")
 
 
 __all__ = [

@@ -210,8 +210,10 @@ SYSTEM_INT_FIELDS = ("number_of_nodes", "accelerators_per_node")
 SYSTEM_STATUSES = ("available", "preview", "rdi")
 #: system_type values ([chk] system_check.system_type_check)
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
-#: optional key that must be the string "true"/"false"; closed = false, network = true
-#: ([c] SYSTEM_DESC_IS_NETWORK_MODE; [chk] system_check.network_check calls .lower() on it)
+#: optional key; network division only, as the string "true". Elsewhere leave it out: network_check
+#: calls .lower() on it (so not a JSON bool), and system_check's `if is_network:` turns the network
+#: fields on for any non-empty string, "false" included (measured with the official checker)
+#: ([c] SYSTEM_DESC_IS_NETWORK_MODE; [chk] system_check.network_check, required-fields check)
 IS_NETWORK = "is_network"
 NETWORK_BY_DIVISION = {"closed": False, "network": True}  # [chk] network_check
 

@@ -89,7 +89,6 @@ def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: lis
         "accelerators_per_node": len(gpus),
         "framework": _framework(suite, runs),
         "operating_system": getattr(facts, "os", None) or platform.platform(),
-        "is_network": "false",
     })
     memory = getattr(facts, "memory_total_gib", None)
     if memory:
@@ -114,11 +113,21 @@ def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: lis
             desc[field] = "N/A"
     desc["other_software_stack"] = ", ".join(stack)
     for key, value in sub.get("system", {}).items():
-        desc[key] = ("true" if value else "false") if key == "is_network" else value
+        if key == "is_network":
+            # Only a network submission says so; any non-empty value, "false" too, switches the
+            # official checker's network-mode fields on.
+            if value:
+                desc[key] = "true"
+            continue
+        desc[key] = value
     missing = [f for f in REQUIRED_NON_EMPTY if desc.get(f) in ("", None)]
     if not official:
         for field in missing:
             desc[field] = 0 if field in SYSTEM_COUNT_FIELDS else f"unknown (set submission.system.{field})"
+    for field in REQUIRED_NON_EMPTY:
+        # The checker tests `not value`: a count of 0 must be the string "0" to read as given.
+        if desc.get(field) == 0 and not isinstance(desc.get(field), bool):
+            desc[field] = "0"
     return desc, missing
 
 

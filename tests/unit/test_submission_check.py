@@ -183,6 +183,8 @@ def test_missing_and_empty_system_fields(tmp_path: Path, tree: TreeBuilder) -> N
     ({"accelerators_per_node": "2 GPUs"}, "system-field-type", "accelerators_per_node"),
     ({"is_network": False}, "system-field-type", 'the string "true" or "false"'),
     ({"is_network": "true"}, "system-field-value", "does not fit the closed division"),
+    ({"is_network": "false"}, "system-field-value", "require the 12 network-mode fields"),
+    ({"accelerators_per_node": 0}, "system-field-empty", "reads a number 0 as empty"),
     ({"status": "Avaliable"}, "system-field-value", "did you mean 'available'"),
     ({"system_type": "egde"}, "system-field-value", "did you mean 'edge'"),
     ({"submitter": "Other"}, "system-field-value", "the directory says 'Org'"),
@@ -195,7 +197,7 @@ def test_system_field_values(tree: TreeBuilder, change: dict, kind: str, words: 
 
 
 def test_numbers_as_json_numbers_are_fine(tree: TreeBuilder) -> None:
-    tree.system_json(number_of_nodes=1, accelerators_per_node=0, is_network="false")
+    tree.system_json(number_of_nodes=1, accelerators_per_node="0")
     assert check_tree(tree.root).ok_for_short_run
 
 
@@ -497,6 +499,36 @@ def test_run_official_checker_plumbing_with_a_stand_in(tmp_path: Path, tree: Tre
     assert result.findings[0].path == tree.root / R / "performance/run_1/mlperf_log_detail.txt"
     with pytest.raises(FileNotFoundError, match="not a checkout"):
         chk.run_official_checker(tree.sub, tmp_path / "nowhere", "v6.1")
+
+
+def test_a_checker_that_does_not_know_the_round_says_so(tmp_path: Path, tree: TreeBuilder) -> None:
+    """The checker refuses --version v6.1 (a checkout older than the round): a finding, not silence."""
+    package = tmp_path / "inference" / "tools" / "submission" / "submission_checker"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "main.py").write_text(textwrap.dedent("""\
+        import sys
+        sys.stderr.write("usage: main.py [-h] --input INPUT\\n")
+        sys.stderr.write("main.py: error: argument --version: invalid choice: 'v6.1' "
+                         "(choose from 'v6.0', 'v5.0', 'v5.1')\\n")
+        sys.exit(2)
+        """))
+    result = chk.run_official_checker(tree.sub, tmp_path / "inference", "v6.1")
+    assert result.returncode == 2
+    [finding] = result.findings
+    assert finding.kind == "checker-crashed" and "does not know round v6.1" in finding.message
+    assert "update the checkout" in finding.fix
+
+
+@pytest.mark.parametrize(("line", "kind", "hint"), [
+    ("closed/Org/systems/sys1.json, field network_type is missing", "system-field-value",
+     "leave it out"),
+    ("field accelerators_per_node requires a meaningful response but is empty", "system-field-empty",
+     'the string "0"'),
+])
+def test_hints_for_what_the_official_checker_reads_differently(line: str, kind: str, hint: str) -> None:
+    [finding] = chk.parse_official_output(f"[t system_check.py:160 ERROR] {line}\n")
+    assert finding.kind == kind and hint in finding.fix
 
 
 @pytest.mark.skipif(not os.environ.get("MLPERF_NV_OFFICIAL_CHECKER"),
