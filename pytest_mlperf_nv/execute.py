@@ -317,6 +317,12 @@ def _properties(record: dict[str, Any]) -> list[tuple[str, Any]]:
             props.append(("mlperf_accuracy_subset", f"{score['expected']}/{score['dataset_size']}"))
     if record.get("round"):
         props.append(("mlperf_round", record["round"]))
+    audit = record.get("audit")
+    if audit:
+        props.append(("mlperf_audit", audit.get("test")))
+        verification = audit.get("verification") or {}
+        if "passed" in verification:
+            props.append(("mlperf_audit_verdict", "PASS" if verification["passed"] else "FAIL"))
     if record.get("ignored_knobs"):
         props.append(("mlperf_ignored_knobs", ", ".join(record["ignored_knobs"])))
     props.append(("mlperf_run_dir", record["run_dir"]))

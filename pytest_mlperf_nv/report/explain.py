@@ -46,6 +46,22 @@ def explain_case(nodeid: str, case: Case, session: MlperfSession) -> list[str]:
     lines.append("  user.conf:")
     conf = render_user_conf(definition.loadgen_name, case.scenario, settings)
     lines += [f"    {line}" for line in conf.splitlines()]
+    lines += _explain_audit(case)
+    return lines
+
+
+def _explain_audit(case: Case) -> list[str]:
+    """A compliance item: its audit.config and what it is verified against."""
+    if case.mode != "compliance" or not case.audit:
+        return []
+    from ..submission.audit import audit_config_text
+    from ..submission.rounds import mlperf_name
+
+    against = "the accuracy and performance items" if case.audit == "TEST01" else "the performance item"
+    lines = [f"  audit {case.audit}: a performance run under this audit.config, verified against "
+             f"{against} of {case.id} {case.scenario}:"]
+    text = audit_config_text(case.audit, mlperf_name(case.suite, case.benchmark, case.id) or case.benchmark)
+    lines += [f"    {line}" for line in text.splitlines() if line and not line.startswith("#")]
     return lines
 
 
@@ -68,6 +84,10 @@ def _explain_nvidia(case: Case, session: MlperfSession) -> list[str]:
                                 {k: v.value for k, v in case.knobs.items()},
                                 version=version.value or "v4.1", profile=profile.value,
                                 quick_duration_ms=1000, custom_config=_always_custom(case))
+        if case.mode == "compliance" and case.audit:
+            from ..harness.nvidia.args import audit_harness_args
+
+            args = audit_harness_args(args, case.audit)
         lines.append("  code.main arguments:")
         lines.append("    python3 -m code.main " + " ".join(args.args))
     except ArgumentError as exc:

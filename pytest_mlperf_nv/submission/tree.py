@@ -352,9 +352,11 @@ def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: 
         if test in ("TEST01", "TEST06"):
             _copy(run.log_dir / ACCURACY_LOG, target / "accuracy" / ACCURACY_LOG)
             verification = (run.record.get("audit") or {}).get("verification") or {}
+            accuracy = verification.get("accuracy") or {}
+            mismatches = accuracy.get("num_perf_log_data_mismatch", "unknown")
             (target / "accuracy" / "accuracy.txt").write_text(
-                f"{test} sampled accuracy log ({verification.get('accuracy', 'verified')}); "
-                "see ../verify_accuracy.txt\n")
+                f"{test}: responses LoadGen sampled during the audit run, compared with the accuracy run "
+                f"(mismatches: {mismatches}); see ../verify_accuracy.txt\n")
             hash_and_truncate(target / "accuracy")
             originals[target / "accuracy" / ACCURACY_LOG] = run.log_dir / ACCURACY_LOG
     return originals

@@ -424,3 +424,12 @@ def test_v50_code_with_its_eras_loadgen_gives_a_v50_tree(
     check = check_tree(mlperf_env / "mlperf-results" / "submission")
     assert check.round == "v5.0"
     assert "wrong-seeds" not in check.kinds(), check.text()
+
+
+def test_explain_shows_the_audit_action_for_a_compliance_item(mlperf_env: Path, pytester: pytest.Pytester,
+                                                               code_dir: Path) -> None:
+    write_suite(mlperf_env, _suite(code_dir, OFFLINE, modes="[performance, compliance]"), "h200.yaml")
+    result = pytester.runpytest("--mlperf-explain", "-k", "TEST04")
+    result.stdout.fnmatch_lines(["*h200.yaml::resnet50::Offline::TEST04",
+                                 "*python3 -m code.main *--audit_test=TEST04 --no_audit_verify "
+                                 "--action=run_audit_harness"])

@@ -208,6 +208,11 @@ def test_compliance_items_run_last_and_pass_and_land_in_the_tree(mlperf_env: Pat
     assert "accuracy_log_sampling_target" in (audit / "audit.config").read_text()
     record = json.loads((audit / "result.json").read_text())
     assert record["case"]["audit"] == "TEST01" and record["verdict"] == "PASS"
+    assert "mismatches: 0" in (result_dir / "TEST01" / "accuracy" / "accuracy.txt").read_text()
+    explained = pytester.runpytest("-p", "no:cacheprovider", "--mlperf-explain", "-k", "TEST01")
+    explained.stdout.fnmatch_lines(["*audit TEST01: a performance run under this audit.config, verified "
+                                    "against the accuracy and performance items of digits Offline:",
+                                    "*[*].[*].accuracy_log_rng_seed = 720381539243781796"])
 
 
 def test_compliance_under_xdist_waits_for_its_references(mlperf_env: Path, pytester: pytest.Pytester) -> None:
