@@ -89,7 +89,24 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
         custom.use("nvidia.custom_system is always")
     elif mode == "auto" and (stamp := custom.known_unknown()) is not None:
         custom.use(f"NVIDIA's code did not know this machine on an earlier run (stamp {stamp})")
+    calibrate = case.suite.nvidia.get("calibrate")
     while True:
+        if calibrate is not None and calibrate.value:
+            # NVIDIA's INT8 calibration cache, before the engines that read it (once per stamp).
+            from .harness.nvidia.args import calibrate_args
+
+            calibrated, cal_child = nvidia.ensure_engines(
+                calibrate_args(case.benchmark, case.scenario), code_dir=code_dir, run_dir=run_dir,
+                timeout_s=long_s, system_id=system_id, version=version, definition=custom.path,
+                stage="calibrate")
+            stages["calibrate"] = {"cache_hit": not calibrated,
+                                   "wall_s": cal_child.wall_s if cal_child else None}
+            if cal_child is not None and (cal_child.returncode or cal_child.timed_out):
+                return _stage_failed(case, run_dir, "calibrate", cal_child, cal_child.run_dir)
+            if mode == "auto" and custom.path is None and cal_child is not None \
+                    and nvidia.says_unknown_system(cal_child):
+                custom.learn_unknown("calibrate")
+                continue
         built, engine_child = nvidia.ensure_engines(engines, code_dir=code_dir, run_dir=run_dir,
                                                     timeout_s=long_s, system_id=system_id, version=version,
                                                     definition=custom.path)

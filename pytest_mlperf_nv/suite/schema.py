@@ -25,7 +25,7 @@ from .yamlload import YList, YMap, load_yaml
 
 SUITE_VERSIONS = (1,)
 HARNESSES = ("loadgen", "nvidia")
-NVIDIA_KEYS = ("code_dir", "version", "system_id", "custom_system")
+NVIDIA_KEYS = ("code_dir", "version", "system_id", "custom_system", "calibrate")
 #: nvidia.custom_system (harness/nvidia/custom_system.py MODES)
 NVIDIA_CUSTOM_SYSTEM = ("auto", "always", "never")
 PROFILES = ("quick", "official")
@@ -262,6 +262,11 @@ def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
     for key in block:
         if key == "custom_system":
             value = doc.choice(block, key, f"nvidia.{key}", NVIDIA_CUSTOM_SYSTEM)
+        elif key == "calibrate":
+            value = block[key]
+            if not isinstance(value, bool):
+                raise SuiteError(f"expected true or false, got {_kind(value)}", doc.value_loc(block, key),
+                                 key="nvidia.calibrate")
         else:
             value = doc.string(block, key, f"nvidia.{key}")
         loc = doc.value_loc(block, key)

@@ -433,3 +433,28 @@ def test_explain_shows_the_audit_action_for_a_compliance_item(mlperf_env: Path, 
     result.stdout.fnmatch_lines(["*h200.yaml::resnet50::Offline::TEST04",
                                  "*python3 -m code.main *--audit_test=TEST04 --no_audit_verify "
                                  "--action=run_audit_harness"])
+
+
+def test_calibrate_runs_once_before_the_engines_when_asked(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    suite = _suite(code_dir, OFFLINE).replace(f"code_dir: {code_dir}}}",
+                                              f"code_dir: {code_dir}, calibrate: true}}")
+    write_suite(mlperf_env, suite, "h200.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(passed=1)
+    assert (code_dir / "build" / "calibration" / "resnet50" / "calibrator.cache").is_file()
+    stages = _record(mlperf_env, "Offline", "performance")["nvidia"]["stages"]
+    assert stages["calibrate"]["cache_hit"] is False
+    pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={H200}").assert_outcomes(passed=1)
+    assert _record(mlperf_env, "Offline", "performance")["nvidia"]["stages"]["calibrate"]["cache_hit"] is True
+    # A failing calibration fails the item with NVIDIA's error, and builds no engine.
+    monkeypatch.setenv("EMULATED_FAILURE", "engine_build")
+    write_suite(mlperf_env, suite.replace("resnet50", "retinanet").replace(", gpu_batch_size: 2048", ""),
+                "h200.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={H200}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NVIDIA's calibrate failed*"])
+    bad = suite.replace("calibrate: true", "calibrate: yes please")
+    write_suite(mlperf_env, bad, "h200.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--co")
+    result.stdout.fnmatch_lines(["*h200.yaml:*: nvidia.calibrate: expected true or false, got a string*"])

@@ -119,6 +119,11 @@ def generate_engines_args(benchmark: str, scenario: str, knobs: dict[str, Any], 
     return Invocation("generate_engines", tuple(args))
 
 
+def calibrate_args(benchmark: str, scenario: str) -> Invocation:
+    """``--action=calibrate``: NVIDIA's INT8 calibration cache for the benchmark (build/calibration/)."""
+    return Invocation("calibrate", (*_workload(benchmark, scenario), "--action=calibrate"))
+
+
 def _workload(benchmark: str, scenario: str) -> list[str]:
     name = BENCHMARKS[benchmark][0]
     args = [f"--benchmarks={name}", f"--scenarios={scenario.lower()}"]

@@ -78,8 +78,8 @@ def _env(definition: Path | None) -> dict[str, str]:
 
 
 def ensure_engines(invocation: Invocation, *, code_dir: Path, run_dir: Path, timeout_s: float,
-                   system_id: str | None, version: str, definition: Path | None = None
-                   ) -> tuple[bool, ChildOutcome | None]:
+                   system_id: str | None, version: str, definition: Path | None = None,
+                   stage: str = "generate_engines") -> tuple[bool, ChildOutcome | None]:
     """Run NVIDIA's generate_engines for ``invocation`` unless a stamp says it was built.
 
     NVIDIA keeps engines where it keeps them (build/engines/...); a stamp keyed by every
@@ -95,8 +95,9 @@ def ensure_engines(invocation: Invocation, *, code_dir: Path, run_dir: Path, tim
     custom = definition.name if definition is not None else None
     parts: list[Any] = [args, system_id, version] + ([custom] if custom else [])
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
-    work = run_dir / ("generate_engines" if definition is None else "generate_engines-custom")
-    return _once(code_dir, f"engine-{key}", work, [sys.executable, "-m", "code.main", *args], timeout_s,
+    work = run_dir / (stage if definition is None else f"{stage}-custom")
+    prefix = "engine" if stage == "generate_engines" else stage  # ("engine-": stamps of earlier versions)
+    return _once(code_dir, f"{prefix}-{key}", work, [sys.executable, "-m", "code.main", *args], timeout_s,
                  {"arguments": args, "system_id": system_id, "version": version, "custom_definition": custom},
                  env=_env(definition), succeeded=lambda child: not says_unknown_system(child))
 
