@@ -236,6 +236,7 @@ def _record(session: MlperfSession, case: Case, profile: str, settings: dict[str
                  "mode": case.mode, "audit": case.audit, "harness": case.suite.harness,
                  "backend": case.suite.backend},
         "profile": profile,
+        "overrides": [o.text for o in session.overrides],
         "harness": case.suite.harness,
         "ignored_knobs": list(case.suite.ignored_knobs),
         "submittable": False if profile != "official" else None,

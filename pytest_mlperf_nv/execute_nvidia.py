@@ -72,7 +72,11 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
         raise HarnessError(f"{case.benchmark} {case.scenario}: {exc}") from None
     run_dir = run_dir_for(session, case)
     started = _now()
-    fresh_run_dir(run_dir)
+    try:
+        fresh_run_dir(run_dir)
+    except OSError as exc:
+        raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
+                           "choose a writable output directory with --mlperf-out") from None
     stages: dict[str, Any] = {}
     long_s = float(timeout.value) + 3600
     component = NVIDIA_BENCHMARKS[case.benchmark][1]

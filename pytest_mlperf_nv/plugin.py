@@ -107,8 +107,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             terminal.write_line(f"mlperf: cache cleared: {removed} entries removed from {state.cache.root}")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash[SESSION_KEY]
+    _order_compliance_last(session, state)
     unused = [o.text for o in state.overrides if o not in state.used_overrides]
     if unused and not hasattr(session.config, "workerinput"):
         session.config.issue_config_time_warning(
@@ -116,19 +118,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             stacklevel=2)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-                                  ) -> None:
-    """Compliance items run after every other item (they verify against those runs)."""
+def _order_compliance_last(session: pytest.Session, state: MlperfSession) -> None:
+    """Compliance items run after every other item (they verify against those runs).
+
+    Done on the final item list, after every plugin's selection and reordering (-k, -m, --lf,
+    --ff), and before xdist's worker reports its collection: the order holds on every worker.
+    """
     from .collect import CASE_KEY
 
-    state = config.stash[SESSION_KEY]
-    cases = [(item, item.stash.get(CASE_KEY, None)) for item in items]
-    if any(case is not None and case.mode == "compliance" for _, case in cases):
-        items[:] = [i for i, c in cases if c is None or c.mode != "compliance"] + \
-                   [i for i, c in cases if c is not None and c.mode == "compliance"]
-    state.selected = {item.nodeid for item, case in cases if case is not None}
+    cases = [(item, item.stash.get(CASE_KEY, None)) for item in session.items]
     state.has_compliance = any(c is not None and c.mode == "compliance" for _, c in cases)
+    if state.has_compliance:
+        session.items[:] = [i for i, c in cases if c is None or c.mode != "compliance"] + \
+                           [i for i, c in cases if c is not None and c.mode == "compliance"]
+    state.selected = {item.nodeid for item, case in cases if case is not None}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -139,8 +142,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         import shutil
 
         shutil.rmtree(state.marker_dir(), ignore_errors=True)
-        if not any(state.marker_dir().parent.iterdir()):
-            state.marker_dir().parent.rmdir()
+        try:
+            state.marker_dir().parent.rmdir()  # only when no other session is using it
+        except OSError:
+            pass
     if state.settings.get("prefetch_only") or not state.rows:
         return
     from .report.submission import write_submission
@@ -192,6 +197,11 @@ class _Reporter:
         self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "???" and "::" in report.nodeid:
+            from .execute_audit import mark_done
+
+            # xdist's report for an item whose worker died: a compliance item waiting on it stops.
+            mark_done(self.session, report.nodeid)
         if not report.keywords.get("mlperf"):
             return
         if report.when == "teardown" and self.session.has_compliance:

@@ -35,8 +35,6 @@ class MlperfSession:
     selected: set[str] = field(default_factory=set)
     #: compliance items are selected: items record when they end (compliance items wait on that)
     has_compliance: bool = False
-    #: suites whose items were selected (the submission tree is written for these)
-    suites: dict[Path, Any] = field(default_factory=dict)
     #: what the session wrote into the submission tree (controller)
     tree_reports: list[Any] = field(default_factory=list)
     tree_error: str | None = None

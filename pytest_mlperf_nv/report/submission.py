@@ -46,6 +46,7 @@ def write_submission(state: Any, config: pytest.Config) -> tuple[list[Any], bool
     write_report(out, reports)
     failed = any(r.profile == "official" and (r.errors or any(f["severity"] == "error" for f in r.findings))
                  for r in reports)
+    # A broken suite fails the session only where the tree was meant to be submitted.
     return reports, failed
 
 
@@ -56,7 +57,14 @@ def _check(reports: list[Any]) -> None:
         if report.root is None:
             continue
         result = check_tree(report.root, report.round, originals=report.originals)
-        report.findings = [f.as_dict() for f in result.findings]
+        # The submitter dir may hold other suites' systems: keep this system's findings (and the
+        # submitter-wide ones, e.g. src/).
+        report.findings = [f.as_dict() for f in result.findings if _belongs(f.result, report.system)]
+
+
+def _belongs(label: str, system: str) -> bool:
+    parts = str(label or "").split("/")  # <division>/<submitter>/<system>/<benchmark>/<Scenario>
+    return len(parts) < 3 or parts[2] == system
 
 
 def write_tree_summary(terminal: Any, reports: list[Any]) -> None:

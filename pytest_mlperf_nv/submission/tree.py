@@ -14,7 +14,7 @@ import os
 import platform
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -91,23 +91,51 @@ def _load_runs(run_root: Path, bench_id: str, scenario: str, names: list[str]) -
 
 def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, *, overrides: list[str] = ()
                 ) -> list[TreeReport]:
-    """Write the tree for ``suites`` ((suite, profile) pairs) under ``out``/submission, atomically."""
+    """Write the tree for ``suites`` ((suite, profile) pairs) under ``out``/submission, atomically.
+
+    One session at a time per output dir (a file lock); a suite whose results cannot be written
+    is reported with the error and the other suites' results are still swapped in.
+    """
+    from filelock import FileLock
+
     wanted = [(s, p) for s, p in suites if s.submission.get("tree", True)]
     if not wanted:
         return []
+    out.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out / f".{TREE_DIR}.lock")):
+        return _build_locked(out, wanted, facts, overrides)
+
+
+def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overrides: list[str]
+                  ) -> list[TreeReport]:
     tree = out / TREE_DIR
     stage = out / f".{TREE_DIR}.new-{os.getpid()}"
-    if stage.exists():
-        shutil.rmtree(stage)
     recover(out)
     if tree.is_dir():
         shutil.copytree(tree, stage, symlinks=True)
     else:
         stage.mkdir(parents=True)
-    reports = []
+    reports: list[TreeReport] = []
+    systems: dict[tuple[str, str, str], str] = {}
     try:
         for suite, profile in wanted:
-            reports.append(_build_suite(stage, out, suite, profile, facts, overrides))
+            sub = suite.submission
+            key = (sub.get("division", "closed"), sub.get("submitter", DEFAULT_SUBMITTER),
+                   sub.get("system_name", suite.name))
+            if key in systems:
+                report = TreeReport(suite.name, None, suite_round(suite), *key, profile)
+                report.errors.append(f"{systems[key]} already wrote system {key[2]} under "
+                                     f"{key[0]}/{key[1]} in this session; give {suite.path.name} its own "
+                                     "submission.system_name")
+                reports.append(report)
+                continue
+            systems[key] = suite.path.name
+            try:
+                reports.append(_build_suite(stage, out, suite, profile, facts, overrides))
+            except Exception as exc:  # noqa: BLE001 - one suite's bad input must not cost the others
+                report = TreeReport(suite.name, None, suite_round(suite), *key, profile)
+                report.errors.append(f"its results could not be written: {type(exc).__name__}: {exc}")
+                reports.append(report)
         _swap(stage, tree)
     finally:
         if stage.exists():
@@ -135,7 +163,7 @@ def recover(out: Path) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
     for new in out.glob(f".{TREE_DIR}.new-*"):
-        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(new, ignore_errors=True)  # callers hold the output dir's lock: no one builds there
 
 
 def _swap(stage: Path, tree: Path) -> None:
@@ -157,7 +185,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     implementation = "nvidia-tensorrt" if suite.harness == "nvidia" else f"pytest-mlperf-nv-{suite.backend}"
     layout = Layout(round_, division, submitter, system, implementation)
     report = TreeReport(suite.name, None, round_, division, submitter, system, profile)
-    official = profile == "official"
+    profiles_seen: set[str] = set()
     for part in layout.system_parts():
         target = stage / part
         if target.is_dir():
@@ -197,10 +225,19 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
             report.left_out.append((label, f"runs carry other seeds than {round_} ({', '.join(seeds)}; "
                                            f"LoadGen {loadgen}): {install_hint(round_)} and rerun"))
             continue
-        unusable = _unusable(runs)
+        unusable = _unusable({k: r for k, r in runs.items() if k in ("performance", "accuracy")})
         if unusable:
             report.left_out.append((label, unusable))
             continue
+        for name in [k for k in runs if k not in ("performance", "accuracy")]:
+            problem = _unusable({name: runs[name]})
+            if problem:  # a failed audit: the result goes in without it, marked
+                del runs[name]
+                why_not.append(f"{name} did not pass: {problem}")
+        # What the runs were made under, not what this session says (a -k rerun keeps the others).
+        run_profile = (runs.get("performance") or next(iter(runs.values()))).record.get("profile") or profile
+        official = run_profile == "official"
+        profiles_seen.add(run_profile)
         if official and why_not:
             report.left_out.append((label, "not submittable under the official profile: "
                                            + "; ".join(why_not)))
@@ -209,14 +246,18 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
         if "performance" not in runs:
             report.left_out.append((label, "no performance run (a result needs one)"))
             continue
-        report.originals.update(_write_result(stage, layout, model, scenario, runs, suite, cases[0], profile,
-                                              why_not, overrides))
+        perf_record = runs["performance"].record
+        report.originals.update(_write_result(stage, layout, model, scenario, runs, suite, cases[0],
+                                              run_profile, why_not, perf_record.get("overrides", overrides)))
         if mlperf is not None and model != mlperf.checker_name:
             mapping[model] = mlperf.checker_name
         written.append({"runs": runs, "case": cases[0], "model": model})
         report.included.append(label)
         if why_not:
             report.not_submittable[label] = why_not
+    if profiles_seen:
+        report.profile = ",".join(sorted(profiles_seen))
+    official = report.profile == "official"
     if not written:
         report.errors.append("no result could be entered in the tree")
         return report
@@ -414,4 +455,4 @@ def _write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[s
                                         f"Suite: `{suite.path.stem}.suite.yaml`.\n")
 
 
-__all__ = ["REPORT_FILE", "TREE_DIR", "TreeReport", "build_trees", "recover", "PurePosixPath"]
+__all__ = ["REPORT_FILE", "TREE_DIR", "TreeReport", "build_trees", "recover", "write_report"]

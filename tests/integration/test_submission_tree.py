@@ -92,7 +92,7 @@ def test_rerun_of_a_subset_updates_those_results_and_keeps_the_others(cpu: Path,
         assert after[scenario] == before[scenario]
     assert sorted(p.name for p in results.iterdir()) == sorted(SCENARIOS)
     leftovers = [p.name for p in (cpu / "mlperf-results").iterdir() if p.name.startswith(".submission")]
-    assert leftovers == []
+    assert leftovers == [".submission.lock"]  # the lock file; no staged or set-aside tree
 
 
 def test_a_round_the_seeds_do_not_match_is_refused_with_the_wheel_to_install(
@@ -237,9 +237,20 @@ def test_a_nondeterministic_backend_fails_test01(mlperf_env: Path, pytester: pyt
 def test_a_repeat_caching_backend_fails_test04(mlperf_env: Path, pytester: pytest.Pytester) -> None:
     pytester.makeconftest(COMPLIANCE_CONFTEST)
     write_suite(mlperf_env, _compliance_suite("repeat-cache"))
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "not TEST01")
+    result = pytester.runpytest("-k", "not TEST01")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*digits Offline TEST04: TEST04 FAIL*"])
+    # The result still goes into the (quick) tree, without TEST04 and saying why.
+    report = _report(mlperf_env)[0]
+    assert report["included"] == ["digits Offline"]
+    assert any(r.startswith("TEST04 did not pass") for r in report["not_submittable"]["digits Offline"])
+    result_dir = mlperf_env / OPEN / "results" / "cpu" / "digits" / "Offline"
+    assert not (result_dir / "TEST04").exists()
+    # --lf reruns only TEST04: its reference comes from disk at once (no waiting on a deselected item).
+    rerun = pytester.runpytest("--lf")
+    rerun.assert_outcomes(failed=1, deselected=3)
+    rerun.stdout.fnmatch_lines(["*digits Offline TEST04: TEST04 FAIL*"])
+    assert "gave up waiting" not in rerun.stdout.str()
 
 
 def test_a_compliance_item_without_its_reference_run_says_what_to_run(mlperf_env: Path,
@@ -275,7 +286,7 @@ def test_an_interrupted_rebuild_leaves_the_previous_tree(cpu: Path, pytester: py
         build_trees(out, [(suite, "quick")], _InterruptingFacts())
     after = {p.relative_to(out): p.read_bytes() for p in (out / "submission").rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in out.iterdir() if p.name.startswith(".submission")] == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".submission")] == [".submission.lock"]
 
     # A swap cut between its two renames: the old tree was moved aside, the new one never arrived.
     (out / "submission").rename(out / ".submission.old-4242")
@@ -322,6 +333,10 @@ def test_an_official_tree_never_takes_a_non_submittable_run(cpu: Path, pytester:
     facts = read_snapshot(Path(__file__).parents[1] / "data" / "systems" / "cpu-only.json")
     out = cpu / "official-out"
     shutil.copytree(cpu / "mlperf-results" / "runs", out / "runs")
+    # The tree goes by the profile each run was made under; these runs say official (an official
+    # run takes 10 minutes), while their reasons still say why they are not submittable.
+    for path in (out / "runs").rglob("result.json"):
+        path.write_text(json.dumps({**json.loads(path.read_text()), "profile": "official"}))
     (report,) = build_trees(out, [(suite, "official")], facts)
     assert report.included == []
     assert ("digits Offline", "not submittable under the official profile: profile quick: shortened LoadGen "

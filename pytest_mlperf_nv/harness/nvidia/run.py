@@ -6,6 +6,8 @@ and summary string (which call every run under 600 s INVALID) are context only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -13,7 +15,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +161,19 @@ def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: 
         return True, child
 
 
+@contextlib.contextmanager
+def _run_lock(code_dir: Path, *, exclusive: bool) -> Iterator[None]:
+    """A shared (runs) or exclusive (audits) lock on the code dir, across processes (flock)."""
+    stamps = Path(code_dir) / STAMPS
+    stamps.mkdir(parents=True, exist_ok=True)
+    with open(stamps / "run.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _audit_logs(code_dir: Path, test: str, benchmark: str, scenario: str) -> list[Path]:
     """NVIDIA's compliance log dirs of one audit: build/compliance_logs/<TEST>/<system>/<bench>/<Scenario>."""
     root = Path(code_dir) / "build" / "compliance_logs" / test
@@ -187,9 +202,6 @@ def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str
     """
     log_dir = run_dir / LOG_SUBDIR
     log_dir.mkdir()
-    if audit is not None:
-        for stale in _audit_logs(code_dir, audit, benchmark, scenario):
-            shutil.rmtree(stale)
     env = _env(definition)
     # Each item its own LOG_DIR: two items starting in the same second never mix their logs.
     env["LOG_DIR"] = str(log_dir)
@@ -198,14 +210,23 @@ def run(invocation: Invocation, *, code_dir: Path, run_dir: Path, benchmark: str
         args.insert(-1, f"--system_name={system_id}")
     command = [sys.executable, "-m", "code.main", *args]
     (run_dir / "nvidia_command.txt").write_text(" ".join(command) + "\n")
-    started = time.time()
-    child = run_process(command, cwd=code_dir, run_dir=run_dir, timeout_s=timeout_s, env=env)
-    _keep_user_conf(code_dir, benchmark, scenario, run_dir, started)
-    if audit is not None:
-        for written in _audit_logs(code_dir, audit, benchmark, scenario):
-            target = log_dir / audit / written.relative_to(written.parents[2])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(written), str(target))
+    # NVIDIA's code deletes and writes audit.config in its working directory at every action, so an
+    # audit runs alone in the code dir (other runs share it with each other).
+    with _run_lock(code_dir, exclusive=audit is not None):
+        if audit is not None:
+            # Logs an earlier audit left (or one run by hand) are kept aside, in this run dir.
+            for stale in _audit_logs(code_dir, audit, benchmark, scenario):
+                target = run_dir / "earlier-compliance-logs" / stale.relative_to(stale.parents[2])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(stale), str(target))
+        started = time.time()
+        child = run_process(command, cwd=code_dir, run_dir=run_dir, timeout_s=timeout_s, env=env)
+        _keep_user_conf(code_dir, benchmark, scenario, run_dir, started)
+        if audit is not None:
+            for written in _audit_logs(code_dir, audit, benchmark, scenario):
+                target = log_dir / audit / written.relative_to(written.parents[2])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(written), str(target))
     prefix = f"{audit}/" if audit else ""
     found = sorted(log_dir.glob(f"{prefix}*/{log_dir_name(benchmark)}/{scenario}/{DETAIL}"))
     outcome = NvidiaRun(child, invocation, found[0].parent if found else None)
