@@ -14,7 +14,7 @@ import os
 import platform
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .. import __version__
@@ -52,6 +52,8 @@ class TreeReport:
     findings: list[dict[str, Any]] = field(default_factory=list)
     #: accuracy logs in the tree -> the full logs they were cut from (the check verifies the hashes)
     originals: dict[Path, Path] = field(default_factory=dict)
+    #: the tree parts this suite owns (cleared on its next rebuild, wherever its layout moves)
+    parts: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"suite": self.suite, "root": str(self.root) if self.root else None, "round": self.round,
@@ -134,9 +136,15 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
                 reports.append(_build_suite(stage, out, suite, profile, facts, overrides))
             except Exception as exc:  # noqa: BLE001 - one suite's bad input must not cost the others
                 report = TreeReport(suite.name, None, suite_round(suite), *key, profile)
-                report.errors.append(f"its results could not be written: {type(exc).__name__}: {exc}")
+                report.errors.append(f"its results could not be written: {type(exc).__name__}: {exc}; "
+                                     "its previous results are kept")
                 reports.append(report)
+                _restore(stage, tree, _read_manifest(out).get(str(suite.path), []))
         _swap(stage, tree)
+        manifest = _read_manifest(out)
+        manifest.update({str(suite.path): r.parts for (suite, _), r in zip(wanted, reports, strict=True)
+                         if r.parts})
+        _write_manifest(out, manifest)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
@@ -146,6 +154,21 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
             report.root = tree / report.root.relative_to(stage)
         report.originals = {tree / k.relative_to(stage): v for k, v in report.originals.items()}
     return reports
+
+
+def _restore(stage: Path, tree: Path, parts: list[str]) -> None:
+    """Put a suite's parts back as the previous tree has them (after its rebuild failed midway)."""
+    for part in parts:
+        staged, old = stage / part, tree / part
+        if staged.is_dir():
+            shutil.rmtree(staged)
+        elif staged.exists():
+            staged.unlink()
+        if old.is_dir():
+            shutil.copytree(old, staged, symlinks=True)
+        elif old.is_file():
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(old, staged)
 
 
 def write_report(out: Path, reports: list[TreeReport]) -> Path:
@@ -186,12 +209,17 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     layout = Layout(round_, division, submitter, system, implementation)
     report = TreeReport(suite.name, None, round_, division, submitter, system, profile)
     profiles_seen: set[str] = set()
-    for part in layout.system_parts():
+    # What this suite wrote last time (its division, submitter, system or round may have changed
+    # since) and what it owns now: both are cleared before the suite's results are written again.
+    manifest = _read_manifest(out)
+    earlier = [PurePosixPath(p) for p in manifest.get(str(suite.path), [])]
+    for part in [*earlier, *layout.system_parts()]:
         target = stage / part
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
+    report.parts = [str(p) for p in layout.system_parts()]
 
     run_root = out / "runs" / suite.path.stem
     by_result: dict[tuple[str, str], list[Case]] = {}
@@ -277,6 +305,24 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
         _write_json(path, {**existing, **mapping})
     report.root = stage / layout.base
     return report
+
+
+MANIFEST_FILE = "submission-manifest.json"
+
+
+def _read_manifest(out: Path) -> dict[str, list[str]]:
+    """suite path -> the tree parts (systems/<sys>.json, results/<sys>/, ...) it last wrote."""
+    try:
+        data = json.loads((out / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_manifest(out: Path, manifest: dict[str, list[str]]) -> None:
+    tmp = out / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.replace(out / MANIFEST_FILE)
 
 
 def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_type: str

@@ -402,3 +402,16 @@ def test_v50_layout_has_separate_measurements_compliance_and_code(mlperf_env: Pa
     assert "wrong-seeds" in kinds
     assert kinds - {"wrong-seeds"} <= {"duration", "samples-per-query", "perf-sample-count", "dataset-size",
                                        "early-stopping"}, check.text()
+
+
+def test_a_changed_division_moves_the_results_instead_of_copying_them(cpu: Path, pytester: pytest.Pytester
+                                                                      ) -> None:
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits and Offline").assert_outcomes(passed=2)
+    assert (cpu / OPEN / "results" / "cpu").is_dir()
+    suite = cpu / "suites" / "cpu.yaml"
+    suite.write_text(suite.read_text().replace("division: open", "division: open\n  submitter: ACME"))
+    pytester.runpytest("-p", "no:cacheprovider", "-k", "digits and Offline").assert_outcomes(passed=2)
+    assert (cpu / TREE / "open" / "ACME" / "results" / "cpu" / "digits" / "Offline").is_dir()
+    # The suite's results under the old submitter are gone, not left behind as a second entry.
+    assert not (cpu / OPEN / "results" / "cpu").exists()
+    assert not (cpu / OPEN / "systems" / "cpu.json").exists()
