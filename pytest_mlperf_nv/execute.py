@@ -79,11 +79,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
 
     run_dir = run_dir_for(session, case)
     started = _now()
-    try:
-        fresh_run_dir(run_dir)
-    except OSError as exc:
-        raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
-                           "choose a writable output directory with --mlperf-out") from None
+    prepare_run_dir(run_dir)
     (run_dir / "user.conf").write_text(render_user_conf(definition.loadgen_name, case.scenario, settings))
     audit_config = run_dir / "audit.config.not-used"
     if case.mode == "compliance":
@@ -154,6 +150,15 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         record["audit"] = audit_record
     write_result(run_dir, record)
     return CaseOutcome(case, run_dir, verdict.passed, message, _properties(record), record)
+
+
+def prepare_run_dir(run_dir: Path) -> None:
+    """A fresh run dir (the previous one moved aside), or a HarnessError that says what to do."""
+    try:
+        fresh_run_dir(run_dir)
+    except OSError as exc:
+        raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
+                           "choose a writable output directory with --mlperf-out") from None
 
 
 def write_result(run_dir: Path, record: dict[str, Any]) -> None:

@@ -6,14 +6,12 @@ It ends in the same CaseOutcome, result.json and JUnit properties as the built-i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from .accuracy.log import AccuracyLogError
 from .errors import HarnessError
 from .execute import (
-    RESULT_FILE,
     CaseOutcome,
     _crashed,
     _message,
@@ -21,12 +19,14 @@ from .execute import (
     _properties,
     _record,
     _values,
+    prepare_run_dir,
     resolve_run,
     run_dir_for,
+    write_result,
 )
 from .harness.logs import ACCURACY, LogError, RunResult, parse_run
 from .harness.nvidia.custom_system import DEFAULT_MODE
-from .harness.runner import ChildOutcome, fresh_run_dir
+from .harness.runner import ChildOutcome
 from .provision.provisioners import Provisioned
 from .session import MlperfSession
 from .suite.model import Case
@@ -72,11 +72,7 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
         raise HarnessError(f"{case.benchmark} {case.scenario}: {exc}") from None
     run_dir = run_dir_for(session, case)
     started = _now()
-    try:
-        fresh_run_dir(run_dir)
-    except OSError as exc:
-        raise HarnessError(f"cannot create the run directory {run_dir}: {exc.strerror}; "
-                           "choose a writable output directory with --mlperf-out") from None
+    prepare_run_dir(run_dir)
     stages: dict[str, Any] = {}
     long_s = float(timeout.value) + 3600
     component = NVIDIA_BENCHMARKS[case.benchmark][1]
@@ -190,10 +186,7 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
     record["nvidia"]["stages"] = stages
     if audit_record is not None:
         record["audit"] = audit_record
-    # result.json whole or not at all: write a temporary file, then rename it into place.
-    tmp = run_dir / (RESULT_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    tmp.replace(run_dir / RESULT_FILE)
+    write_result(run_dir, record)
     props = _properties(record) + [("mlperf_harness", "nvidia"), ("mlperf_nvidia_version", version)]
     if custom.record:
         props.append(("mlperf_nvidia_custom_system", custom.record["system_id"]))

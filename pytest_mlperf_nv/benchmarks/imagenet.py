@@ -32,7 +32,6 @@ here: Pillow decodes, numpy resizes):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,7 @@ import numpy as np
 
 from ..datasets import ArrayDataset, DatasetContext
 from ..errors import ProvisionError
+from ..provision.download import file_sha256
 from ..provision.progress import Progress
 
 #: bump when the output of :func:`preprocess_image` changes for the same input
@@ -176,14 +176,6 @@ def preprocess_image(path: Path, *, layout: str = "NCHW", dtype: str = "float32"
     return np.ascontiguousarray(out, dtype=np.dtype(dtype))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _read_val_map(path: Path, count: int | None) -> list[tuple[str, int, int, str]]:
     """``(image name, label, line number, line text)`` of the first ``count`` entries."""
     entries: list[tuple[str, int, int, str]] = []
@@ -237,7 +229,7 @@ class ImageNetDataset:
         self.performance_count = min(self.total_count, performance_count or PERFORMANCE_COUNT)
         parts: dict[str, Any] = {
             "dataset": "imagenet",
-            "val_map_sha256": _sha256(val_map),
+            "val_map_sha256": file_sha256(val_map),
             "root": str(self.root),
             "count": count,
             "layout": layout,

@@ -34,6 +34,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from .download import file_sha256
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 KEY_LENGTH = 24  # 96 bits: collision-free for any realistic cache, short paths
@@ -97,14 +99,6 @@ def cache_key(kind: str, parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()[:KEY_LENGTH]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _file_records(root: Path) -> list[dict[str, Any]]:
     records = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -114,7 +108,7 @@ def _file_records(root: Path) -> list[dict[str, Any]]:
             rel = p.relative_to(root).as_posix()
             st = p.stat()
             records.append(
-                {"path": rel, "size": st.st_size, "sha256": _sha256(p), "mtime_ns": st.st_mtime_ns}
+                {"path": rel, "size": st.st_size, "sha256": file_sha256(p), "mtime_ns": st.st_mtime_ns}
             )
     return records
 
@@ -224,7 +218,7 @@ class Cache:
                 return None, f"{rel}: size {st.st_size} != manifest {size}"
             if st.st_mtime_ns != mtime_ns:
                 return None, f"{rel}: mtime_ns {st.st_mtime_ns} != manifest {mtime_ns}"
-            if verify and (actual := _sha256(p)) != digest:
+            if verify and (actual := file_sha256(p)) != digest:
                 return None, f"{rel}: sha256 {actual[:16]} != manifest {digest[:16]}"
         return manifest, None
 

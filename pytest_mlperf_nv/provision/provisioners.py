@@ -7,7 +7,6 @@ cache, so an artifact is made once per machine: across items, sessions and xdist
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytest
 from ..datasets import DatasetContext
 from ..errors import ProvisionError
 from .cache import Cache, CacheError
+from .download import file_sha256
 
 NAME_FILE = "artifact_name.txt"
 
@@ -50,14 +50,6 @@ def missing(session: Any, reason: str) -> None:
     if session.settings.get("strict"):
         raise MissingPrerequisite(f"--mlperf-strict: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _provided_by_nvidia(kind: str) -> Provisioned:

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..benchmarks.mlperf.seeds import round_of_loadgen_version
+from .rules import ROUNDS
 
 if TYPE_CHECKING:
     from ..suite.model import Suite
 
 #: the rounds a tree can be written for, newest first
-TREE_ROUNDS = ("v6.1", "v6.0", "v5.0")
+TREE_ROUNDS = ROUNDS
 #: audits of a non-LLM benchmark that has no entry of its own (TEST05 ended with v4.1)
 GENERIC_AUDITS = ("TEST01", "TEST04")
 

@@ -16,10 +16,10 @@ with ``result.json`` or ``run_spec.json``), because the compliance audits need t
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..provision.download import file_sha256 as sha256_file
 from .rules import (
     ACCURACY_LOG,
     ACCURACY_TXT,
@@ -52,14 +52,6 @@ class TruncationResult:
     def as_dict(self) -> dict[str, object]:
         return {"accuracy_dir": str(self.accuracy_dir), "action": self.action, "hash": self.hash,
                 "original_size": self.original_size, "size": self.size}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_hash(accuracy_txt: Path) -> str | None:

@@ -18,11 +18,15 @@ from typing import Any
 
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..errors import SuiteError
-from ..submission.rules import MEASUREMENTS_FIELDS, SYSTEM_INT_FIELDS, SYSTEM_REQUIRED_FIELDS
+from ..submission.rules import (
+    MEASUREMENTS_FIELDS,
+    ROUNDS,
+    SYSTEM_INT_FIELDS,
+    SYSTEM_REQUIRED_FIELDS,
+    SYSTEM_STATUSES,
+)
 
-ROUNDS = ("v6.1", "v6.0", "v5.0")
-DIVISIONS = ("closed", "open")
-STATUSES = ("available", "preview", "rdi")
+DIVISIONS = ("closed", "open")  # the network division needs fields this plugin does not write
 KEYS = ("round", "division", "submitter", "system_name", "status", "tree", "system", "measurements",
         "model_mapping")
 
@@ -53,7 +57,7 @@ def parse_submission(doc: Any, root: Any, suite_name: str) -> dict[str, Any]:
     result["given"] = True
     doc.check_keys(block, KEYS, "submission")
     for key in ("round", "division", "status"):
-        choices = {"round": ROUNDS, "division": DIVISIONS, "status": STATUSES}[key]
+        choices = {"round": ROUNDS, "division": DIVISIONS, "status": SYSTEM_STATUSES}[key]
         value = doc.choice(block, key, f"submission.{key}", choices)
         if value is not None:
             result[key] = value
