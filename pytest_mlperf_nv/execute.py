@@ -19,14 +19,13 @@ from .datasets import DatasetContext
 from .errors import HarnessError
 from .harness.logs import ACCURACY, LogError, RunResult, parse_run
 from .harness.runner import ChildOutcome, fresh_run_dir, run_child
-from .harness.settings import expected_seconds, loadgen_settings, render_user_conf
+from .harness.settings import RunTimeout, auto_timeout, loadgen_settings, render_user_conf
 from .provision.provisioners import Provisioned
 from .registry import ImportRef
 from .session import MlperfSession
 from .suite.model import Case, Sourced
 from .verdict import Verdict, judge_accuracy, judge_performance
 
-AUTO_TIMEOUT_MARGIN_S = 60.0
 RESULT_FILE = "result.json"
 #: LoadGen test mode per suite mode; a compliance run is a performance run under its audit.config
 _MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly", "compliance": "PerformanceOnly"}
@@ -51,8 +50,7 @@ def resolve_run(session: MlperfSession, case: Case
     timeout = session.settings.sourced("timeout", case.suite.timeout)
     if timeout.value is None:
         plain = {k: v.value for k, v in settings.items()}
-        seconds = 2 * expected_seconds(case.scenario, plain) + AUTO_TIMEOUT_MARGIN_S
-        timeout = Sourced(seconds, "auto: 2 x expected run length + 60 s")
+        timeout = Sourced(*auto_timeout(case.scenario, plain))
     return profile, settings, timeout
 
 
@@ -109,7 +107,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         "audit_config": str(audit_config),
         "accuracy_samples": case.accuracy_samples.value if case.accuracy_samples else None,
     }
-    child = run_child(spec, run_dir, timeout_s)
+    child = run_child(spec, run_dir, RunTimeout.of(timeout))
     if child.status.get("error_type") == "ProvisionError":
         # Missing data is a skip that says what to provide, not a failed benchmark.
         return CaseOutcome(case, run_dir, False, child.status.get("error_message", ""),

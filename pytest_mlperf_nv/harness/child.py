@@ -10,12 +10,42 @@ logs in the run directory. It also runs by hand, to reproduce a run outside pyte
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 STATUS_FILE = "child_status.json"
+#: set by the runner: the pid of the process that started this one
+PARENT_ENV = "MLPERF_NV_PARENT_PID"
+#: the speed measurement before the run: at least one call, then more until this long
+MEASURE_S = 0.2
+MEASURE_MAX_CALLS = 10
+EXIT_ORPHANED = 4
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when the process that started it dies (Linux).
+
+    Besides the runner's watchdog: a run must never outlive the session that owns it. Only
+    when started by the runner (PARENT_ENV set); a run started by hand is left alone.
+    """
+    parent = os.environ.get(PARENT_ENV, "")
+    if not parent.isdigit() or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):  # the parent died before the request took effect
+        os._exit(EXIT_ORPHANED)
 
 
 def _writer(run_dir: Path):
@@ -59,7 +89,7 @@ def run(spec: dict[str, Any]) -> None:
     run_dir = Path(spec["run_dir"])
     write_status = _writer(run_dir)
     timings: dict[str, float] = {}
-    status: dict[str, Any] = {"status": "starting", "timings": timings}
+    status: dict[str, Any] = {"status": "starting", "pid": os.getpid(), "timings": timings}
     write_status(status)
 
     t0 = time.perf_counter()
@@ -83,11 +113,13 @@ def run(spec: dict[str, Any]) -> None:
     batch_size = int(spec.get("batch_size") or 1)
     t0 = time.perf_counter()
     warm_idx = list(range(min(batch_size, dataset.total_count)))
-    if spec.get("num_warmups"):
-        dataset.load(warm_idx)
-        for _ in range(int(spec["num_warmups"])):
-            backend.predict(dataset.get(warm_idx))
+    dataset.load(warm_idx)
+    for _ in range(int(spec.get("num_warmups") or 0)):
+        backend.predict(dataset.get(warm_idx))
     timings["warmup_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    speed = measure_speed(backend, dataset, warm_idx, spec["loadgen"]["scenario"])
+    timings["measure_s"] = time.perf_counter() - t0
 
     loadgen = spec["loadgen"]
     settings = lg.TestSettings()
@@ -113,6 +145,7 @@ def run(spec: dict[str, Any]) -> None:
     log_settings.log_output.copy_summary_to_stdout = False
     log_settings.enable_trace = False
 
+    report_deadline(status, spec, settings, speed, dataset.total_count)
     status["status"] = "running"
     write_status(status)
     sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size,
@@ -132,16 +165,61 @@ def run(spec: dict[str, Any]) -> None:
     write_status(status)
 
 
+def measure_speed(backend: Any, dataset: Any, warm_idx: list[int], scenario: str) -> Any:
+    """Seconds per backend call on a full batch and on one query's samples, measured now.
+
+    The first calls of a backend are often its slowest, so this errs on the long side, as a
+    timeout should.
+    """
+    from .settings import Speed
+
+    def timed(indices: list[int]) -> float:
+        calls, spent = 0, 0.0
+        batch = dataset.get(indices)
+        while calls < 1 or (spent < MEASURE_S and calls < MEASURE_MAX_CALLS):
+            t0 = time.perf_counter()
+            backend.predict(batch)
+            spent += time.perf_counter() - t0
+            calls += 1
+        return spent / calls
+
+    batch_s = timed(warm_idx)
+    query = {"SingleStream": 1, "MultiStream": 8}.get(scenario)
+    if query is None:
+        return Speed(batch_s, len(warm_idx), batch_s, len(warm_idx))
+    size = max(1, min(query, len(warm_idx)))
+    query_s = batch_s if size == len(warm_idx) else timed(warm_idx[:size])
+    return Speed(batch_s, len(warm_idx), query_s, query)
+
+
+def report_deadline(status: dict[str, Any], spec: dict[str, Any], settings: Any, speed: Any,
+                    dataset_size: int) -> None:
+    """Put the expected length of this LoadGen run and the deadline it implies into ``status``."""
+    from .settings import expected_run_seconds, measured_deadline_s
+
+    names = ("min_duration_ms", "max_duration_ms", "min_query_count", "max_query_count",
+             "offline_expected_qps", "server_target_qps", "multi_stream_samples_per_query")
+    effective = {name: getattr(settings, name, None) for name in names}
+    mode = spec["loadgen"]["mode"]
+    expected, how = expected_run_seconds(spec["loadgen"]["scenario"], mode, effective, speed, dataset_size)
+    rate = speed.samples_per_s
+    status["measured"] = {"batch": speed.batch, "batch_s": speed.batch_s, "query": speed.query,
+                          "query_s": speed.query_s, "samples_per_s": rate if math.isfinite(rate) else None}
+    status["expected_run_s"] = expected
+    status["expected_how"] = how
+    status["deadline"] = time.time() + measured_deadline_s(expected)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m pytest_mlperf_nv.harness.child RUN_SPEC.json", file=sys.stderr)
         return 2
+    die_with_parent()
     spec = json.loads(Path(argv[0]).read_text())
     try:
         run(spec)
     except BaseException as exc:
-        import os
         import traceback
 
         text = traceback.format_exc()

@@ -21,7 +21,8 @@ def test_explain_shows_every_setting_with_its_source_and_runs_nothing(
     result.stdout.fnmatch_lines([
         "suites/cpu.yaml::digits::Offline::performance",
         "*profile*quick*<- suite *cpu.yaml:3:10",
-        "*timeout_s*<- auto: 2 x expected run length + 60 s",
+        "*timeout_s*124.4*<- auto: 120 s to start + 2 x the settings' run length (2.2 s); then follows the "
+        "child's measured run length",
         "*gpu_batch_size*32*<- suite *cpu.yaml:*",
         "*LoadGen settings (over LoadGen's built-in mlperf.conf for digits/Offline):",
         "*min_duration_ms*2000*<- command-line option --mlperf-set [*].min_duration=2000",
