@@ -17,6 +17,7 @@ from .benchmarks.mlperf import MLPERF_BENCHMARKS
 from .benchmarks.mlperf.seeds import round_of_detail
 from .datasets import DatasetContext
 from .errors import HarnessError
+from .harness.devicelock import run_lock
 from .harness.logs import ACCURACY, LogError, RunResult, parse_run
 from .harness.runner import ChildOutcome, fresh_run_dir, run_child
 from .harness.settings import RunTimeout, auto_timeout, loadgen_settings, render_user_conf
@@ -107,7 +108,7 @@ def run_case(session: MlperfSession, case: Case, model: Provisioned,
         "audit_config": str(audit_config),
         "accuracy_samples": case.accuracy_samples.value if case.accuracy_samples else None,
     }
-    child = run_child(spec, run_dir, RunTimeout.of(timeout))
+    child = run_child(spec, run_dir, RunTimeout.of(timeout), lock=run_lock(session, case))
     if child.status.get("error_type") == "ProvisionError":
         # Missing data is a skip that says what to provide, not a failed benchmark.
         return CaseOutcome(case, run_dir, False, child.status.get("error_message", ""),

@@ -131,6 +131,10 @@ SETTINGS: tuple[Setting, ...] = (
             lambda: "auto", _timeout, "SECONDS",
             "kill a LoadGen run after this many seconds (default: auto, from the run's expected "
             "length plus a margin)"),
+    Setting("share_device", "--mlperf-share-device", "mlperf_share_device", "MLPERF_NV_SHARE_DEVICE", None,
+            lambda: "false", _bool, "",
+            "let performance and compliance runs share a device under xdist (default: they take turns "
+            "per device; accuracy runs never wait)", flag_is_switch=True),
     Setting("cache_verify", "--mlperf-cache-verify", "mlperf_cache_verify", "MLPERF_NV_CACHE_VERIFY", None,
             lambda: "false", _bool, "", "check every cached file's sha256, not just size and time stamp",
             flag_is_switch=True),
