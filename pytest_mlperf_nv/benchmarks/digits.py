@@ -35,10 +35,40 @@ def _split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
                             random_state=SPLIT_SEED, stratify=data.target)
 
 
-def digits_dataset(context: DatasetContext) -> ArrayDataset:
-    """The held-out 20 % of the digits images (360 samples, 64 float32 features each)."""
+SPLIT_FILE = "digits-test.npz"
+
+
+def _split_key() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {"dataset": "digits", "split_seed": SPLIT_SEED, "test_fraction": TEST_FRACTION,
+            "sklearn": version("scikit-learn"), "format": 1}
+
+
+def _write_test_split(staging_dir: Path) -> None:
     _, test_x, _, test_y = _split()
-    return ArrayDataset(test_x, test_y)
+    np.savez(staging_dir / SPLIT_FILE, inputs=test_x, labels=test_y)
+
+
+def digits_dataset(context: DatasetContext) -> ArrayDataset:
+    """The held-out 20 % of the digits images (360 samples, 64 float32 features each).
+
+    Kept in the cache once made: every run's child would otherwise import scikit-learn and
+    split the data again, seconds per item on a busy machine.
+    """
+    from ..provision.cache import Cache, CacheError
+
+    cache_dir = getattr(context, "cache_dir", None)
+    try:
+        if cache_dir is None:
+            raise CacheError("no cache directory")
+        entry = Cache(cache_dir).get_or_build("dataset", _split_key(), _write_test_split,
+                                              verify=context.verify)
+        with np.load(entry.file(SPLIT_FILE)) as arrays:
+            return ArrayDataset(arrays["inputs"], arrays["labels"])
+    except (CacheError, OSError, KeyError, ValueError):
+        _, test_x, _, test_y = _split()  # an unusable cache costs time, never the run
+        return ArrayDataset(test_x, test_y)
 
 
 def build_digits_model(staging_dir: Path) -> str:

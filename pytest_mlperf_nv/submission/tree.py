@@ -246,6 +246,10 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
         if never:
             report.left_out.append((label, f"can never be submitted: {'; '.join(never)}"))
             continue
+        beyond = _beyond_latency_bound(mlperf, scenario, runs)
+        if beyond:
+            report.left_out.append((label, beyond))
+            continue
         seeds = [f"{r.name}: {r.record.get('round') or 'unknown'} seeds" for r in runs.values()
                  if r.record.get("round") != round_]
         if seeds:
@@ -352,6 +356,29 @@ def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_ty
                     f"(it has {', '.join(sorted(allowed)) or 'none'}{table}; set "
                     "submission.system.system_type if the system is another type)"), bench.checker_name, bench
     return None, (case.id if own_model else bench.checker_name), bench
+
+
+def _beyond_latency_bound(bench: Any, scenario: str, runs: dict[str, _Run]) -> str | None:
+    """Why a Server result cannot be entered as ``bench``: its target latency is above the bound.
+
+    A suite may run a smoke benchmark at a wider bound than the MLPerf benchmark it stands in
+    for (a busy CI runner's scheduler alone can exceed 15 ms); no checker would take it.
+    """
+    bound = getattr(bench, "server_latency_bound_ns", None)
+    perf = runs.get("performance")
+    if scenario not in ("Server", "Interactive") or not bound or perf is None:
+        return None
+    from ..harness.logs import LogError, read_detail
+
+    try:
+        target = read_detail(perf.log_dir / "mlperf_log_detail.txt")[0].get("effective_target_latency_ns")
+    except LogError:
+        return None  # judged with the other log problems
+    if not isinstance(target, (int, float)) or target <= bound:
+        return None
+    return (f"its Server latency bound {target / 1e6:g} ms is above {bench.checker_name}'s "
+            f"{bound / 1e6:g} ms, the bound of the benchmark it is entered as; set server_target_latency_ns "
+            f"to at most {bound} to enter it")
 
 
 def _not_submittable(runs: dict[str, _Run], *, mlperf_mapped: bool) -> list[str]:
