@@ -111,6 +111,8 @@ def run(spec: dict[str, Any]) -> None:
     status["backend"] = describe() if callable(describe) else {"backend": spec["backend"]["name"]}
 
     batch_size = int(spec.get("batch_size") or 1)
+    status["status"] = "warming up"
+    write_status(status)
     t0 = time.perf_counter()
     warm_idx = list(range(min(batch_size, dataset.total_count)))
     dataset.load(warm_idx)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,14 @@ from pytest_mlperf_nv.harness.loadgen.backends import OnnxRuntimeBackend
 
 
 class ExplodingBackend(OnnxRuntimeBackend):
-    """Works for two batches, then raises inside the run."""
+    """Works for a dozen batches (the child's speed measurement takes at most ten), then raises
+    inside the LoadGen run."""
 
     calls = 0
 
     def predict(self, batch):
         ExplodingBackend.calls += 1
-        if ExplodingBackend.calls > 2:
+        if ExplodingBackend.calls > 12:
             raise RuntimeError("backend exploded on purpose")
         return super().predict(batch)
 
@@ -102,19 +102,25 @@ def test_expect_gates_show_target_and_measured(mlperf_env: Path, pytester: pytes
         result.stdout.fnmatch_lines([pattern])
 
 
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
 def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
                                                              pytester: pytest.Pytester) -> None:
     pytester.makeconftest(BACKENDS_CONFTEST)
-    offline = "      Offline: {offline_expected_qps: 2000000, min_duration: 200}\n"
+    offline = "      Offline: {offline_expected_qps: 1000000, min_duration: 50}\n"
     write_suite(mlperf_env, digits_suite(offline, backend="exploding"), "a_explode.yaml")
-    write_suite(mlperf_env, digits_suite(offline, backend="silent"), "b_hang.yaml")
+    # Only the hanging suite has a short timeout: the others keep the automatic one, which no
+    # busy machine comes near, so only the hang can time out.
+    write_suite(mlperf_env, digits_suite(offline, backend="silent", extra="timeout: 5\n"), "b_hang.yaml")
     write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"),
                 "c_good.yaml")
-    timeout = 6
-    start = time.monotonic()
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-timeout={timeout}",
-                                "--junitxml=junit.xml")
-    elapsed = time.monotonic() - start
+    result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
         "*a_explode.yaml::digits::Offline::performance*",
@@ -125,20 +131,22 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     ])
     result.stdout.fnmatch_lines([
         "*b_hang.yaml::digits::Offline::performance*",
-        f"*the run did not finish within its timeout of {timeout} s and was killed*",
+        "*the run did not finish within its timeout of 5 s and was killed; "
+        "timeout from suite *b_hang.yaml:5:10; raise the limit with 'timeout: SECONDS' in the suite, "
+        "--mlperf-timeout SECONDS or MLPERF_NV_TIMEOUT*",
+        "*child state when killed: warming up*",
     ])
     xml = JUnitXml.fromfile(str(mlperf_env / "junit.xml"))
-    cases = {f"{c.classname}::{c.name}": c for s in xml for c in s}
-    assert len(cases) == 3
-    hang = next(c for k, c in cases.items() if "b_hang" in k)
-    crash = next(c for k, c in cases.items() if "a_explode" in k)
-    assert hang.time <= timeout + 5, hang.time
-    assert crash.time <= timeout + 5, crash.time
-    assert elapsed < 3 * (timeout + 5)
+    assert len([c for s in xml for c in s]) == 3
+    runs = mlperf_env / "mlperf-results/runs"
+    hang = json.loads((runs / "b_hang/digits/Offline/performance/result.json").read_text())
+    crash = json.loads((runs / "a_explode/digits/Offline/performance/result.json").read_text())
+    assert hang["child"]["timed_out"] is True and hang["verdict"] == "FAIL"
+    # The crash ended the run at once: its child exited by itself, long before any timeout.
+    assert crash["child"]["timed_out"] is False and crash["child"]["returncode"] != 0
     # The hung child and its process group are gone.
-    record = json.loads((mlperf_env / "mlperf-results/runs/b_hang/digits/Offline/performance/result.json")
-                        .read_text())
-    assert record["child"]["timed_out"] is True and record["verdict"] == "FAIL"
+    status = json.loads((runs / "b_hang/digits/Offline/performance/child_status.json").read_text())
+    assert _gone(status["pid"])
 
 
 def test_stray_audit_config_does_not_change_a_run(mlperf_env: Path, pytester: pytest.Pytester) -> None:
