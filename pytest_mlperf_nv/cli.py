@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__
 
 
 def _results(args: argparse.Namespace) -> int:
-    runs = Path(args.out) / "runs"
-    records = []
-    for path in sorted(runs.glob("*/*/*/*/result.json")):
-        if path.parent.name.endswith(".previous"):
-            continue
-        try:
-            records.append(json.loads(path.read_text()))
-        except (OSError, ValueError) as exc:
-            print(f"mlperf-nv: skipping unreadable {path}: {exc}", file=sys.stderr)
-    if not records:
-        print(f"mlperf-nv: no results under {runs} (run pytest on a suite first, or pass --out)",
-              file=sys.stderr)
+    from .report.results import read_results, results_text
+
+    rows, problems = read_results(Path(args.out))
+    for problem in problems:
+        print(f"mlperf-nv: skipping {problem}", file=sys.stderr)
+    if not rows:
+        print(f"mlperf-nv: no results under {Path(args.out) / 'runs'} (run pytest on a suite first, or pass "
+              "--out)", file=sys.stderr)
         return 1
-    for r in records:
-        case, lg, acc = r["case"], r.get("loadgen") or {}, r.get("accuracy") or {}
-        metric = ""
-        if lg.get("value") is not None:
-            metric = f"{lg['value']:.4g} {lg['unit']}"
-        elif acc:
-            metric = f"{acc['metric']} {acc['value']:.3f}%"
-        print(f"{Path(r['suite']['path']).stem}::{case['id']}::{case['scenario']}::{case['mode']:<12} "
-              f"{r['verdict']:<5} {lg.get('validity') or '':<8} {metric}")
+    for line in results_text(rows):
+        print(line)
     return 0
 
 
@@ -40,22 +30,33 @@ SUITES = Path(__file__).resolve().parent / "suites"
 
 
 def _suites(args: argparse.Namespace) -> int:
-    for path in sorted(SUITES.glob("*.yaml")):
-        first = path.read_text().splitlines()[0].lstrip("# ").strip()
-        print(f"{path.stem:<20} {first}")
-    print(f"\n(in {SUITES}; run one with: mlperf-nv run NAME [pytest options])")
+    from .report.shipped import shipped_suites
+
+    width = shutil.get_terminal_size((100, 20)).columns
+    suites = shipped_suites(SUITES)
+    name_width = max(len(s.name) for s in suites) + 2
+    for suite in suites:
+        lines = textwrap.wrap(suite.description or "(no description)", max(40, width - name_width)) or [""]
+        print(f"{suite.name:<{name_width}}{lines[0]}")
+        for line in lines[1:]:
+            print(" " * name_width + line)
+    print(f"\n(in {SUITES}; run one with: mlperf-nv run NAME [pytest options]; results go to "
+          "./mlperf-results)")
     return 0
 
 
 def _run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
 
+    from .report.shipped import run_arguments, shipped_suites
+
+    names = [s.name for s in shipped_suites(SUITES)]
     path = SUITES / f"{args.name}.yaml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in SUITES.glob("*.yaml")))
-        print(f"mlperf-nv: no shipped suite named {args.name!r}; shipped suites: {names}", file=sys.stderr)
+    if args.name not in names or not path.is_file():
+        print(f"mlperf-nv: no shipped suite named {args.name!r}; shipped suites: {', '.join(names)}",
+              file=sys.stderr)
         return 2
-    return int(pytest.main([str(path), *rest]))
+    return int(pytest.main(run_arguments(path, rest, Path.cwd())))
 
 
 def _check_submission(args: argparse.Namespace) -> int:
@@ -67,8 +68,8 @@ def _check_submission(args: argparse.Namespace) -> int:
               "(after a session: mlperf-results/submission)", file=sys.stderr)
         return 2
     report = check_tree(tree, args.round)
-    print(report.text())
-    status = 0 if report.ok else 1
+    print(report.text(allow_short_run=args.allow_short_run))
+    status = 0 if report.ok or (args.allow_short_run and report.ok_for_short_run) else 1
     if args.checker:
         checkout = Path(args.checker)
         if not (checkout / "tools" / "submission").is_dir():
@@ -83,10 +84,13 @@ def _check_submission(args: argparse.Namespace) -> int:
             return 2
         returncode, output, findings = run_official_checker(tree, checkout, args.round or report.round,
                                                              submitter)
-        print(f"\nofficial checker ({checkout}): exit status {returncode}")
+        accepted = args.allow_short_run and all(f.unavoidable_for_short_runs for f in findings
+                                                    if f.severity == "error")
+        verdict = "OK" if not returncode else "OK for a short run" if accepted else "NOT OK"
+        print(f"\nofficial checker ({checkout}): exit status {returncode}: {verdict}")
         for finding in findings:
             print(f"  {finding}")
-        status = status or (1 if returncode else 0)
+        status = status or (1 if returncode and not accepted else 0)
     return status
 
 
@@ -107,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run a shipped suite by name: mlperf-nv run l4 -k server")
     run.add_argument("name")
     check = sub.add_parser("check-submission", help="check a submission tree: the plugin's own checks and, "
-                                                   "with --checker, MLCommons' official checker")
+                                                   "with --checker, MLCommons' official checker; exit 0: OK, "
+                                                   "1: errors (see --allow-short-run), 2: bad usage")
     check.add_argument("tree", help="the tree: the dir holding closed/ or open/ "
                                     "(e.g. mlperf-results/submission)")
     check.add_argument("--round", choices=("v6.1", "v6.0", "v5.0"),
@@ -116,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="a git checkout of mlcommons/inference: also run its submission checker")
     check.add_argument("--submitter", help="for the official checker (default: the one directory under "
                                            "the division)")
+    check.add_argument("--allow-short-run", action="store_true",
+                       help="exit 0 when every error is one only a full-length (600 s, official profile) run "
+                            "avoids: what CI accepts from a quick run's tree")
     check.set_defaults(func=_check_submission)
     sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
                                     "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",

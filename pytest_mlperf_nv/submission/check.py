@@ -214,8 +214,12 @@ class CheckReport:
         except ValueError:
             return str(path)
 
-    def text(self, *, short_run: bool = False) -> str:
-        """The report grouped per result. ``short_run``: mark what a short run cannot avoid."""
+    def text(self, *, short_run: bool = False, allow_short_run: bool = False) -> str:
+        """The report grouped per result. ``short_run``: mark what a short run cannot avoid.
+
+        The last line's verdict matches ``mlperf-nv check-submission``'s exit status: "OK" (0),
+        "OK for a short run" only when ``allow_short_run`` accepts those errors (0), else "NOT OK" (1).
+        """
         lines = [f"MLPerf submission check of {self.root} for {self.round} ({self.round_reason})"]
         metric = {r.label: r for r in self.results}
         groups: dict[str, list[Finding]] = {}
@@ -240,10 +244,17 @@ class CheckReport:
                     lines.append(f"    fix: {f.fix}")
         errors, warnings = self.errors, self.warnings
         short = sum(1 for f in errors if f.unavoidable_for_short_runs)
+        if self.ok:
+            verdict = "OK"
+        elif self.ok_for_short_run and allow_short_run:
+            verdict = "OK for a short run (--allow-short-run accepts what only a full-length run avoids)"
+        elif self.ok_for_short_run:
+            verdict = ("NOT OK: only a full-length run avoids these errors; --allow-short-run accepts them "
+                       "(what CI wants of a quick run's tree)")
+        else:
+            verdict = "NOT OK"
         lines.append(f"{len(self.results)} result(s), {len(errors)} error(s) ({short} of them only a "
-                     "full-length "
-                     f"run avoids), {len(warnings)} warning(s): "
-                     + ("OK" if self.ok else "OK for a short run" if self.ok_for_short_run else "NOT OK"))
+                     f"full-length run avoids), {len(warnings)} warning(s): {verdict}")
         return "\n".join(lines)
 
 

@@ -496,12 +496,20 @@ def _readme(suite: Suite, case: Case, model: str, scenario: str, runs: dict[str,
              f"(sha256 {suite.sha256[:16]}...), benchmark `{case.id}`, harness `{suite.harness}`, "
              f"profile `{profile}`, for MLPerf Inference {layout.round}.", "",
              "## Reproduce", "", "```",
-             f"pip install pytest-mlperf-nv=={__version__} mlcommons-loadgen=={loadgen.split()[0]}",
+             *_install_lines(loadgen),
              command, "```", "",
              "Runs: " + ", ".join(sorted(runs)) + f". Host: {platform.node() or 'unknown'}.", ""]
     if why_not:
         lines += ["## Not submittable", "", *[f"- {reason}" for reason in why_not], ""]
     return "\n".join(lines)
+
+
+def _install_lines(loadgen: str) -> list[str]:
+    """How to install what made the result: this plugin's own source (no index serves it) and LoadGen."""
+    from ..provenance import reproduce_lines
+
+    version = loadgen.split()[0] if loadgen and loadgen != "unknown" else None
+    return reproduce_lines(version)
 
 
 def _display_path(path: Path) -> str:
@@ -523,9 +531,11 @@ def _write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[s
                     "the suite's nvidia.version) ran these results, driven by pytest-mlperf-nv.")
         else:
             body = (f"pytest-mlperf-nv {__version__} (its built-in LoadGen harness with the {suite.backend} "
-                    "backend) ran these results; the package source is published with the release.")
-        (code / "README.md").write_text(f"# Implementation\n\n{body}\n\n"
-                                        f"Suite: `{suite.path.stem}.suite.yaml`.\n")
+                    "backend) ran these results.")
+        install = "\n".join(_install_lines(""))
+        suite_file = f"{suite.path.stem}.suite.yaml"
+        (code / "README.md").write_text(f"# Implementation\n\n{body}\n\nSuite: `{suite_file}`. "
+                                        f"pytest-mlperf-nv's source:\n\n```\n{install}\n```\n")
 
 
 __all__ = ["REPORT_FILE", "TREE_DIR", "TreeReport", "build_trees", "recover", "write_report"]
