@@ -21,8 +21,8 @@ STATUS_FILE = "child_status.json"
 #: set by the runner: the pid of the process that started this one
 PARENT_ENV = "MLPERF_NV_PARENT_PID"
 #: the speed measurement before the run: at least one call, then more until this long
-MEASURE_S = 0.2
-MEASURE_MAX_CALLS = 10
+MEASURE_S = 0.05
+MEASURE_MAX_CALLS = 5
 EXIT_ORPHANED = 4
 
 
