@@ -142,7 +142,7 @@ def run_process(command: list[str], *, cwd: Path, run_dir: Path, timeout_s: floa
     limit = timeout_s if isinstance(timeout_s, RunTimeout) else RunTimeout(float(timeout_s))
     start = time.monotonic()
     start_wall = time.time()
-    deadline = start + limit.seconds
+    limit_s = limit.seconds  # from the start; an automatic one may move out
     followed: dict[str, Any] = {}
     status_path = run_dir / STATUS
     with open(run_dir / STDOUT, "wb") as out, open(run_dir / STDERR, "wb") as err:
@@ -155,7 +155,7 @@ def run_process(command: list[str], *, cwd: Path, run_dir: Path, timeout_s: floa
         timed_out = False
         try:
             while True:
-                remaining = deadline - time.monotonic()
+                remaining = start + limit_s - time.monotonic()
                 if remaining <= 0:
                     timed_out = True
                     _kill_group(proc)
@@ -168,11 +168,11 @@ def run_process(command: list[str], *, cwd: Path, run_dir: Path, timeout_s: floa
                 if follow_status:
                     reported = _reported_deadline(status_path)
                     if reported is not None:
-                        moved = start + followed_limit_s(deadline - start, reported - start_wall)
-                        if moved > deadline:
-                            deadline = moved
+                        moved = followed_limit_s(limit_s, reported - start_wall)
+                        if moved > limit_s:
+                            limit_s = moved
                             followed = {"reported_deadline_s": round(reported - start_wall, 3)}
-                            watchdog.move(start_wall + (deadline - start))
+                            watchdog.move(start_wall + limit_s)
         except BaseException:
             _kill_group(proc)  # Ctrl-C or a pytest timeout: never leave the run behind
             raise
@@ -185,7 +185,7 @@ def run_process(command: list[str], *, cwd: Path, run_dir: Path, timeout_s: floa
         pass
     if not isinstance(status, dict):
         status = {}
-    return ChildOutcome(returncode=proc.returncode, timed_out=timed_out, timeout_s=deadline - start,
+    return ChildOutcome(returncode=proc.returncode, timed_out=timed_out, timeout_s=limit_s,
                         wall_s=time.monotonic() - start, status=status, run_dir=run_dir,
                         timeout_source=limit.source, timeout_followed=followed)
 

@@ -72,10 +72,11 @@ def test_embedded_cpu_suite_expands_into_nine_cases(registry: Registry) -> None:
     assert resnet.dataset == "synthetic-imagenet" and resnet.skip_reason is None
     cases = by_key(suite.cases)
     offline = cases["digits", "Offline", "performance"]
-    assert knob_values(offline) == {"gpu_batch_size": 32, "offline_expected_qps": 2000000.0,
-                                    "min_duration": 200}
+    assert knob_values(offline) == {"gpu_batch_size": 32, "offline_expected_qps": 1000000.0,
+                                    "min_duration": 50}
     assert knob_values(cases["digits", "Server", "accuracy"]) == {"gpu_batch_size": 32,
-                                                                 "server_target_qps": 1000.0}
+                                                                 "server_target_qps": 1000.0,
+                                                                 "server_target_latency_ns": 100000000}
     assert offline.expect == {"min_accuracy": Sourced(90.0, offline.expect["min_accuracy"].source)}
     assert all(c.suite is suite for c in suite.cases)
 
