@@ -105,19 +105,21 @@ def fresh_run_dir(run_dir: Path) -> Path | None:
     return previous
 
 
-def run_child(spec: dict[str, Any], run_dir: Path, timeout: float | RunTimeout,
+def run_child(module: str, spec: Any, run_dir: Path, timeout: float | RunTimeout,
               env: dict[str, str] | None = None, *,
               lock: AbstractContextManager[Any] | None = None) -> ChildOutcome:
-    """Start the child on ``spec`` in ``run_dir`` and wait for it within ``timeout``.
+    """Start ``python -m <module> run_spec.json`` on ``spec`` in ``run_dir``; wait within ``timeout``.
 
     ``timeout``: seconds, or a :class:`RunTimeout`; an automatic one follows the deadline the
     child reports after measuring its speed. ``lock``: held while the child runs (the per-device
     lock of performance runs, harness/devicelock.py); waiting for it does not count against
     the timeout.
     """
+    from ..runspec import write_spec
+
     limit = timeout if isinstance(timeout, RunTimeout) else RunTimeout(float(timeout))
     spec_path = run_dir / SPEC
-    spec_path.write_text(json.dumps(spec, indent=2, default=str))
+    write_spec(spec_path, spec)
     child_env = dict(os.environ if env is None else env)
     # Keep numeric libraries in the child from starting one thread per core each.
     child_env.setdefault("OMP_NUM_THREADS", str(spec.get("threads", 1)))
@@ -125,7 +127,7 @@ def run_child(spec: dict[str, Any], run_dir: Path, timeout: float | RunTimeout,
     waited = time.monotonic()
     with lock if lock is not None else nullcontext():
         waited = time.monotonic() - waited
-        outcome = run_process([sys.executable, "-m", "pytest_mlperf_nv.harness.child", str(spec_path)],
+        outcome = run_process([sys.executable, "-m", module, str(spec_path)],
                               cwd=run_dir, run_dir=run_dir, timeout_s=limit, env=child_env,
                               follow_status=limit.auto)
     outcome.lock_wait_s = waited

@@ -145,7 +145,7 @@ class RunTimeout:
 
     @classmethod
     def of(cls, sourced: Sourced) -> RunTimeout:
-        """From the timeout setting as ``execute.resolve_run`` resolves it."""
+        """From the timeout setting as ``runplan.plan_run`` resolves it."""
         source = str(sourced.source)
         return cls(float(sourced.value), source, source.startswith(AUTO_SOURCE))
 

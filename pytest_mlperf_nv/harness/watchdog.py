@@ -70,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("SIGINT", "SIGHUP", "SIGQUIT"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
     pgid, deadline = int(argv[0]), float(argv[1])
-    signal.signal(signal.SIGTERM, lambda *_: (kill_group(pgid), os._exit(0)))
+
+    def terminated(*_: object) -> None:
+        kill_group(pgid)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, terminated)
     watch(pgid, deadline, sys.stdin)
     return 0
 

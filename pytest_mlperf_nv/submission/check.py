@@ -219,6 +219,7 @@ class CheckReport:
 
         The last line's verdict matches ``mlperf-nv check-submission``'s exit status: "OK" (0),
         "OK for a short run" only when ``allow_short_run`` accepts those errors (0), else "NOT OK" (1).
+        A caller that knows the tree is a short run's (``short_run``) accepts them too.
         """
         lines = [f"MLPerf submission check of {self.root} for {self.round} ({self.round_reason})"]
         metric = {r.label: r for r in self.results}
@@ -248,6 +249,8 @@ class CheckReport:
             verdict = "OK"
         elif self.ok_for_short_run and allow_short_run:
             verdict = "OK for a short run (--allow-short-run accepts what only a full-length run avoids)"
+        elif self.ok_for_short_run and short_run:
+            verdict = "OK for a short run"
         elif self.ok_for_short_run:
             verdict = ("NOT OK: only a full-length run avoids these errors; --allow-short-run accepts them "
                        "(what CI wants of a quick run's tree)")

@@ -137,7 +137,7 @@ def test_the_watchdog_kills_the_run_when_its_parent_dies(tmp_path: Path, signum:
 CHILD = textwrap.dedent("""
     import os, sys, time
     from pathlib import Path
-    from pytest_mlperf_nv.harness.child import die_with_parent
+    from pytest_mlperf_nv.harness.loadgen.child import die_with_parent
     die_with_parent()
     Path(sys.argv[1], "pid.tmp").write_text(str(os.getpid()))
     os.replace(Path(sys.argv[1], "pid.tmp"), Path(sys.argv[1], "pid"))

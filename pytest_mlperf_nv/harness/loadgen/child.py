@@ -1,6 +1,6 @@
 """Entry point of the child process that runs one LoadGen test.
 
-    python -m pytest_mlperf_nv.harness.child <run_dir>/run_spec.json
+    python -m pytest_mlperf_nv.harness.loadgen.child <run_dir>/run_spec.json
 
 The parent writes the run spec; this process builds the dataset, backend and SUT, loads
 LoadGen's built-in mlperf.conf, applies the spec's settings, and runs the test with its
@@ -15,7 +15,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...runspec import RunSpec
 
 STATUS_FILE = "child_status.json"
 #: set by the runner: the pid of the process that started this one
@@ -79,12 +82,12 @@ class Subset:
         return None if labels is None else labels[: self.total_count]
 
 
-def run(spec: dict[str, Any]) -> None:
+def run(spec: RunSpec) -> None:
     import mlperf_loadgen as lg
 
-    from ..datasets import DatasetContext
-    from ..registry import ImportRef
-    from .loadgen.sut import BatchingSUT, die_with
+    from ...datasets import DatasetContext
+    from ...registry import ImportRef
+    from .sut import BatchingSUT, die_with
 
     run_dir = Path(spec["run_dir"])
     write_status = _writer(run_dir)
@@ -94,8 +97,9 @@ def run(spec: dict[str, Any]) -> None:
 
     t0 = time.perf_counter()
     dataset_factory = ImportRef(**spec["dataset"]["ref"]).load()
+    data_dir = spec["dataset"].get("data_dir")
     dataset = dataset_factory(DatasetContext(
-        data_dir=Path(spec["dataset"]["data_dir"]) if spec["dataset"].get("data_dir") else None,
+        data_dir=Path(data_dir) if data_dir else None,
         cache_dir=Path(spec["dataset"]["cache_dir"]), options=spec["dataset"].get("options", {})))
     subset = spec.get("accuracy_samples")
     if subset:
@@ -173,7 +177,7 @@ def measure_speed(backend: Any, dataset: Any, warm_idx: list[int], scenario: str
     The first calls of a backend are often its slowest, so this errs on the long side, as a
     timeout should.
     """
-    from .settings import Speed
+    from ..settings import Speed
 
     def timed(indices: list[int]) -> float:
         calls, spent = 0, 0.0
@@ -194,10 +198,10 @@ def measure_speed(backend: Any, dataset: Any, warm_idx: list[int], scenario: str
     return Speed(batch_s, len(warm_idx), query_s, query)
 
 
-def report_deadline(status: dict[str, Any], spec: dict[str, Any], settings: Any, speed: Any,
+def report_deadline(status: dict[str, Any], spec: RunSpec, settings: Any, speed: Any,
                     dataset_size: int) -> None:
     """Put the expected length of this LoadGen run and the deadline it implies into ``status``."""
-    from .settings import expected_run_seconds, measured_deadline_s
+    from ..settings import expected_run_seconds, measured_deadline_s
 
     names = ("min_duration_ms", "max_duration_ms", "min_query_count", "max_query_count",
              "offline_expected_qps", "server_target_qps", "multi_stream_samples_per_query")
@@ -215,10 +219,16 @@ def report_deadline(status: dict[str, Any], spec: dict[str, Any], settings: Any,
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m pytest_mlperf_nv.harness.child RUN_SPEC.json", file=sys.stderr)
+        print("usage: python -m pytest_mlperf_nv.harness.loadgen.child RUN_SPEC.json", file=sys.stderr)
+        return 2
+    from ...runspec import SpecError, read_spec
+
+    try:
+        spec = read_spec(Path(argv[0]))
+    except SpecError as exc:
+        print(f"pytest_mlperf_nv.harness.loadgen.child: {exc}", file=sys.stderr)
         return 2
     die_with_parent()
-    spec = json.loads(Path(argv[0]).read_text())
     try:
         run(spec)
     except BaseException as exc:
