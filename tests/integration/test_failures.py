@@ -124,14 +124,14 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
-        "*a_explode.yaml::digits::Offline::performance*",
+        "*digits::Offline::performance (a_explode.yaml)*",
         "*the run did not complete*",
         "*the run failed: RuntimeError: backend exploded on purpose*",
         "*child stderr (last lines):*",
         "*RuntimeError: backend exploded on purpose*",
     ])
     result.stdout.fnmatch_lines([
-        "*b_hang.yaml::digits::Offline::performance*",
+        "*digits::Offline::performance (b_hang.yaml)*",
         "*the run did not finish within its timeout of 5 s and was killed; "
         "timeout from suite *b_hang.yaml:5:10; raise the limit with 'timeout: SECONDS' in the suite, "
         "--mlperf-timeout SECONDS or MLPERF_NV_TIMEOUT*",
