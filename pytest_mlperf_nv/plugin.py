@@ -47,16 +47,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_mlperf_register(registry: Any) -> None:
-    from .benchmarks import custom, digits, imagenet, resnet50
+    from .benchmarks import bert, custom, digits, imagenet, resnet50
+    from .harness.loadgen import torch_backend
     from .harness.loadgen.backends import OnnxRuntimeBackend
 
     registry.add_backend("onnxruntime", OnnxRuntimeBackend)
+    registry.add_backend("torch", torch_backend.TorchBackend)
     registry.add_dataset(custom.ARRAYS_DATASET, custom.arrays_dataset)
     registry.add_dataset("digits", digits.digits_dataset)
     registry.add_benchmark(digits.definition())
     registry.add_dataset("imagenet", imagenet.imagenet_dataset, prepare=True)
     registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
     registry.add_benchmark(resnet50.definition())
+    registry.add_dataset("squad", bert.squad_dataset, prepare=True)
+    registry.add_dataset("synthetic-squad", bert.synthetic_squad_dataset)
+    for name in ("bert-99", "bert-99.9"):
+        registry.add_benchmark(bert.definition(name))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -369,6 +369,10 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     elif definition is None:
         skip_reason = (f"{name} cannot run on the built-in harness (harness: {suite.harness}) yet; "
                        "NVIDIA's MLPerf code runs it with 'harness: nvidia'")
+    elif definition.backends and suite.backend not in definition.backends:
+        skip_reason = (f"{name} runs on the built-in harness with backend {', '.join(definition.backends)} "
+                       f"only, not {suite.backend}; set 'backend: {definition.backends[0]}' "
+                       "(or run NVIDIA's MLPerf code with 'harness: nvidia')")
 
     allowed = list(BENCHMARK_KEYS) + list(KNOBS)
     doc.check_keys(body, allowed, dotted)
