@@ -272,6 +272,13 @@ class _DevicePipe:
         # Each lane holds the batch it runs and the one it completes; the rest are being prepared.
         for _ in range(ahead + 2 * len(engine.lanes) + 1):
             self.free.put(engine.new_slot(sut.store.on_device_wanted))
+        if not engine.cuda:
+            # On the CPU nothing is asynchronous: one thread takes, runs and completes each batch
+            # (a hand-over between threads would only add latency).
+            self.feeders = [threading.Thread(target=self._guard, args=(self._serial, engine.lanes[0]),
+                                             daemon=True, name=f"mlperf-worker-{engine.device}")]
+            self.lanes = []
+            return
         self.feeders = [threading.Thread(target=self._guard, args=(self._feed, k), daemon=True,
                                          name=f"mlperf-feeder-{engine.device}-{k}")
                         for k in range(len(engine.copy_streams))]
@@ -302,6 +309,18 @@ class _DevicePipe:
             slot.ids, slot.indices = batch
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, copy_stream)
             self.ready.put(slot)
+
+    def _serial(self, lane: Any) -> None:
+        sut, engine = self.sut, self.engine
+        slot = self.free.get()
+        while True:
+            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            if batch is None:
+                return
+            slot.ids, slot.indices = batch
+            engine.fill(slot, sut.store.rows(slot.indices), sut.store, 0)
+            lane.launch(slot)
+            sut.complete(slot, lane)
 
     def _run(self, lane: Any) -> None:
         pending = None
