@@ -272,7 +272,8 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
     # Server: search the highest VALID target QPS.
     sb = plan["server_batch"] if not args.server_batch else args.server_batch
     sut = step("engine (Server batches)", lambda: _sut(backend, dataset, post, lg, sb, "Server", {
-        **knobs, "use_deque_limit": args.deque_timeout_us > 0, "deque_timeout_usec": args.deque_timeout_us or 1}))
+        **knobs, "use_deque_limit": args.deque_timeout_us > 0,
+        "deque_timeout_usec": args.deque_timeout_us or 1}))
     trials = []
     base = (row.get("offline") or {}).get("sps") or row["raw_sps"] or 100.0
     if sut is not None:

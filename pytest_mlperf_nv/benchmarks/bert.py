@@ -62,7 +62,8 @@ def find_squad(data_dir: Path | None, options: dict) -> Path:
     elif data_dir is not None:
         candidates = [Path(data_dir) / "squad", Path(data_dir) / "bert"]
     else:
-        raise ProvisionError("no MLPerf data directory is set. " + MISSING_DATA_HELP.format(root="<data dir>/squad"))
+        raise ProvisionError("no MLPerf data directory is set. "
+                             + MISSING_DATA_HELP.format(root="<data dir>/squad"))
     for root in candidates:
         if all(p.is_file() for p in _squad_files(root)):
             return root

@@ -23,7 +23,8 @@ SCENARIOS = ("      Offline: {offline_expected_qps: 200000, min_duration: 200}\n
 
 
 def _record(root: Path, suite: str, bench: str, scenario: str, mode: str) -> dict:
-    return json.loads((root / f"mlperf-results/runs/{suite}/{bench}/{scenario}/{mode}/result.json").read_text())
+    path = root / f"mlperf-results/runs/{suite}/{bench}/{scenario}/{mode}/result.json"
+    return json.loads(path.read_text())
 
 
 def test_digits_on_torch_passes_in_every_scenario_with_its_accuracy(mlperf_env: Path,
@@ -55,7 +56,8 @@ def test_resnet50_on_torch_predicts_what_onnxruntime_predicts_on_imagenet_files(
         write_suite(mlperf_env, f"mlperf_suite: 1\nname: {backend}\nbackend: {backend}\nprofile: quick\n"
                                 "modes: [accuracy]\nbenchmarks:\n  resnet50:\n    dataset: imagenet\n"
                                 "    gpu_batch_size: 4\n    expect: {min_accuracy: 0}\n"
-                                "    scenarios:\n      Offline: {offline_expected_qps: 100}\n", name=f"{backend}.yaml")
+                                "    scenarios:\n      Offline: {offline_expected_qps: 100}\n",
+                    name=f"{backend}.yaml")
         result = pytester.runpytest(f"suites/{backend}.yaml", f"--mlperf-data-dir={data}")
         result.assert_outcomes(passed=1)
         log = mlperf_env / f"mlperf-results/runs/{backend}/resnet50/Offline/accuracy/mlperf_log_accuracy.json"

@@ -12,7 +12,7 @@ from pytest_mlperf_nv.benchmarks import bert
 from pytest_mlperf_nv.datasets import DatasetContext
 from pytest_mlperf_nv.errors import ProvisionError
 
-GOLDEN = Path(__file__).resolve().parent.parent / "data" / "accuracy_golden" / "bert" / "float32_dupes_missing"
+GOLDEN = Path(__file__).resolve().parent.parent / "data/accuracy_golden/bert/float32_dupes_missing"
 
 
 def test_squad_features_follow_the_reference_layout(tmp_path: Path) -> None:
@@ -41,7 +41,8 @@ def test_squad_features_follow_the_reference_layout(tmp_path: Path) -> None:
 
 def test_missing_squad_files_are_a_provision_error_naming_them(tmp_path: Path) -> None:
     (tmp_path / "squad").mkdir()
-    with pytest.raises(ProvisionError, match=r"squad/dev-v1.1.json, .*squad/vocab.txt missing.*dataset: synthetic"):
+    with pytest.raises(ProvisionError,
+                       match=r"squad/dev-v1.1.json, .*squad/vocab.txt missing.*dataset: synthetic"):
         bert.squad_dataset(DatasetContext(tmp_path, tmp_path / "cache", {}))
     with pytest.raises(ProvisionError, match="no MLPerf data directory is set"):
         bert.squad_dataset(DatasetContext(None, tmp_path / "cache", {}))
@@ -91,7 +92,8 @@ def test_the_reference_checkpoint_is_found_in_the_data_dir(tmp_path: Path) -> No
 # -- the torch module -------------------------------------------------------------------------
 
 def _small(tmp_path: Path) -> tuple[object, Path]:
-    torch = pytest.importorskip("torch", reason="the torch BERT needs torch: pip install pytest-mlperf-nv[torch]")
+    torch = pytest.importorskip("torch", reason="the torch BERT needs torch: "
+                                "pip install pytest-mlperf-nv[torch]")
     from pytest_mlperf_nv.harness.loadgen.torch_bert import BertConfig, random_bert
 
     config = BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
@@ -121,7 +123,8 @@ def _to_hf(name: str, value: object, hidden: int) -> dict:
         return {f"{p}attention.self.query.{kind}": q, f"{p}attention.self.key.{kind}": k,
                 f"{p}attention.self.value.{kind}": v}
     names = {"attention_output": "attention.output.dense", "attention_norm": "attention.output.LayerNorm",
-             "intermediate": "intermediate.dense", "output": "output.dense", "output_norm": "output.LayerNorm"}
+             "intermediate": "intermediate.dense", "output": "output.dense",
+             "output_norm": "output.LayerNorm"}
     return {f"{p}{names[part]}.{kind}": value}
 
 
@@ -149,12 +152,14 @@ def test_the_model_matches_hugging_faces_bert_for_question_answering(tmp_path: P
     """Against the real thing where it is installed (transformers is no dependency of the project)."""
     import torch
 
-    transformers = pytest.importorskip("transformers", reason="comparison with Hugging Face needs transformers")
+    transformers = pytest.importorskip("transformers",
+                                       reason="comparison with Hugging Face needs transformers")
     from pytest_mlperf_nv.harness.loadgen.torch_bert import load_bert_checkpoint
 
     _, path = _small(tmp_path)
-    config = transformers.BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                                     intermediate_size=64, max_position_embeddings=64, hidden_act="gelu")
+    config = transformers.BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=4, intermediate_size=64,
+                                     max_position_embeddings=64, hidden_act="gelu")
     reference = transformers.BertForQuestionAnswering(config).eval()
     reference.load_state_dict(torch.load(path), strict=False)
     ours = load_bert_checkpoint(path)

@@ -47,8 +47,9 @@ def test_each_worker_gets_its_own_gpu_of_the_callers_list() -> None:
 
 
 def test_more_workers_than_gpus_is_a_usage_error_that_says_what_to_do() -> None:
-    with pytest.raises(GpuAssignmentError, match=r"pytest-xdist starts 3 workers but CUDA_VISIBLE_DEVICES='1,2' "
-                                                 r"has 2 GPU\(s\) \(1, 2\).*use -n 2 or fewer"):
+    with pytest.raises(GpuAssignmentError,
+                       match=r"pytest-xdist starts 3 workers but CUDA_VISIBLE_DEVICES='1,2' "
+                             r"has 2 GPU\(s\) \(1, 2\).*use -n 2 or fewer"):
         check_worker_count(3, ["1", "2"], "1,2")
     with pytest.raises(GpuAssignmentError, match=r"this machine has 0 GPU\(s\) \(none\).*run without -n"):
         worker_device(0, 2, [], None)

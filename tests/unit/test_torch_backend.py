@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the torch backend needs torch: pip install pytest-mlperf-nv[torch]")
+torch = pytest.importorskip("torch", reason="the torch backend needs torch: "
+                            "pip install pytest-mlperf-nv[torch]")
 
 from pytest_mlperf_nv.benchmarks import imagenet  # noqa: E402
 from pytest_mlperf_nv.benchmarks.digits import build_digits_model, digits_dataset  # noqa: E402
@@ -211,8 +212,9 @@ def test_8_bit_images_are_moved_and_normalised_like_the_datasets_own_samples(tmp
     for use_raw in (True, False):
         store = SampleStore(dataset, raw=use_raw, on_device=False)
         example = store.sample([0])
-        engine = DeviceEngine(module, "cpu", precision="fp32", channels_last=True, compile=False, freezing=False,
-                              dynamic_batch=False, graphs=False, raw=dataset.raw_input if use_raw else None,
+        engine = DeviceEngine(module, "cpu", precision="fp32", channels_last=True, compile=False,
+                              freezing=False, dynamic_batch=False, graphs=False,
+                              raw=dataset.raw_input if use_raw else None,
                               sample_shape=example.shape[1:], sample_dtype=torch.from_numpy(example).dtype,
                               max_batch=4, buckets=[4], lanes=1, copy_streams=1)
         lg = FakeLoadGen()
@@ -236,7 +238,8 @@ def test_raw_pixels_give_back_the_exact_8_bit_crop() -> None:
             np.testing.assert_array_equal(imagenet.raw_pixels(samples, layout), pixels)
 
 
-def test_the_backend_runs_a_suites_onnx_model_end_to_end_on_the_cpu(digits: tuple[Path, ArrayDataset]) -> None:
+def test_the_backend_runs_a_suites_onnx_model_end_to_end_on_the_cpu(
+        digits: tuple[Path, ArrayDataset]) -> None:
     model, dataset = digits
     backend = TorchBackend(model, {"device": "cpu"})
     lg = FakeLoadGen()

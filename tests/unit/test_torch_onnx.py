@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the torch backend needs torch: pip install pytest-mlperf-nv[torch]")
+torch = pytest.importorskip("torch", reason="the torch backend needs torch: "
+                            "pip install pytest-mlperf-nv[torch]")
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -99,8 +100,10 @@ def test_a_tensorflow_style_resnet_head_matches_onnxruntime(tmp_path: Path, rng:
     inits = [
         _init("pads", np.array([0, 0, 3, 3, 0, 0, 3, 3], np.int64)),
         _init("w1", rng.standard_normal((c, 3, 7, 7)).astype(np.float32) * 0.1),
-        _init("s", rng.random(c).astype(np.float32) + 0.5), _init("b", rng.standard_normal(c).astype(np.float32)),
-        _init("m", rng.standard_normal(c).astype(np.float32)), _init("v", rng.random(c).astype(np.float32) + 0.1),
+        _init("s", rng.random(c).astype(np.float32) + 0.5),
+        _init("b", rng.standard_normal(c).astype(np.float32)),
+        _init("m", rng.standard_normal(c).astype(np.float32)),
+        _init("v", rng.random(c).astype(np.float32) + 0.1),
         _init("w2", rng.standard_normal((c, c, 3, 3)).astype(np.float32) * 0.1),
         _init("b2", rng.standard_normal(c).astype(np.float32)),
         _init("sq_axes", np.array([1, 2], np.int64)),

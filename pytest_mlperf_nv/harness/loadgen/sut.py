@@ -172,8 +172,9 @@ class PipelinedSUT:
     start their copy to the device; lane threads, one per inference stream, run each batch
     (CUDA graph replay), queue the copy of its outputs back, and complete the previous batch
     while this one runs, with one ``QuerySamplesComplete`` call per batch. At most one batch
-    per lane (or copy stream) is prepared ahead, so under Server load samples wait in the queue and batches grow
-    instead of being split. All devices take from one queue: a faster or idle device takes more.
+    per lane (or copy stream) is prepared ahead, so under Server load samples wait in the queue
+    and batches grow instead of being split. All devices take from one queue: a faster or idle
+    device takes more.
 
     SingleStream and MultiStream (``inline``) run each query in LoadGen's issue thread: one query
     is in flight at a time there, and handing it between threads would only add latency.
@@ -228,7 +229,8 @@ class PipelinedSUT:
             engine, slot = self.engines[0], self._inline_slot
             lane = engine.lanes[0]
             for start in range(0, len(ids), self.batch_size):
-                slot.ids, slot.indices = ids[start:start + self.batch_size], indices[start:start + self.batch_size]
+                end = start + self.batch_size
+                slot.ids, slot.indices = ids[start:end], indices[start:end]
                 engine.fill(slot, self.store.rows(slot.indices), self.store, 0)
                 lane.launch(slot)
                 self.complete(slot, lane)

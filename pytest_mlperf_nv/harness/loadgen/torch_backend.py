@@ -278,7 +278,8 @@ class TorchBackend:
         return {"torch": _version("torch"), "triton": _version("triton"),
                 "python": ".".join(platform.python_version_tuple()[:2]), "machine": platform.machine(),
                 # Kinds of GPU, not how many: compiled kernels depend on the architecture only.
-                "gpus": [list(g) for g in sorted(set(_visible_gpus()))] if settings["device"] == "cuda" else [],
+                "gpus": [list(g) for g in sorted(set(_visible_gpus()))] if settings["device"] == "cuda"
+                else [],
                 "options": {k: v for k, v in settings.items() if k not in ("gpus", "threads")},
                 "format": ENGINE_FORMAT}
 
@@ -305,7 +306,8 @@ class TorchBackend:
                 raise ProvisionError(f"torch backend: compiling {model_path} failed (exit status "
                                      f"{done.returncode}):\n{tail}")
             info["build"] = json.loads(done.stdout.strip().splitlines()[-1])
-            info["compile_cache"] = COMPILE_CACHE_FILE if (staging_dir / COMPILE_CACHE_FILE).exists() else None
+            if (staging_dir / COMPILE_CACHE_FILE).exists():
+                info["compile_cache"] = COMPILE_CACHE_FILE
         (staging_dir / ENGINE_FILE).write_text(json.dumps(info, indent=2) + "\n")
         return ENGINE_FILE
 
@@ -350,8 +352,9 @@ def _build_main(model: str, out: str, options_json: str) -> int:
     shape, dtype = _engine_input(module)
     start = time.perf_counter()
     engine = DeviceEngine(module, device, precision=settings["precision"],
-                          channels_last=settings["channels_last"], compile=True, freezing=settings["freezing"],
-                          dynamic_batch=settings["dynamic_batch"], graphs=False, raw=_engine_raw(shape, dtype),
+                          channels_last=settings["channels_last"], compile=True,
+                          freezing=settings["freezing"], dynamic_batch=settings["dynamic_batch"],
+                          graphs=False, raw=_engine_raw(shape, dtype),
                           sample_shape=shape, sample_dtype=dtype, max_batch=max(ENGINE_WARM_BATCHES),
                           buckets=list(ENGINE_WARM_BATCHES), lanes=1, copy_streams=1)
     seconds = time.perf_counter() - start

@@ -200,7 +200,8 @@ def _reduce(x: Any, *, kind: str, axes: Any = None, keepdims: int = 1, **_: Any)
         return x.sum(dim=dims, keepdim=bool(keepdims))
     out = x
     for d in sorted((d % x.dim() for d in dims), reverse=True):
-        out = out.amax(dim=d, keepdim=bool(keepdims)) if kind == "max" else out.amin(dim=d, keepdim=bool(keepdims))
+        keep = bool(keepdims)
+        out = out.amax(dim=d, keepdim=keep) if kind == "max" else out.amin(dim=d, keepdim=keep)
     return out
 
 
@@ -368,8 +369,8 @@ class OnnxGraph:
             node = _Node(n.op_type, list(n.input), list(n.output), _attrs(n),
                          f"{n.name or n.op_type}#{len(self.nodes)}")
             if node.op == "Constant":
-                self.consts[node.outputs[0]] = np.asarray(node.attrs.get("value", node.attrs.get("value_float",
-                                                          node.attrs.get("value_int"))))
+                value = node.attrs.get("value", node.attrs.get("value_float", node.attrs.get("value_int")))
+                self.consts[node.outputs[0]] = np.asarray(value)
                 continue
             if node.op not in _OPS and node.op != "Shape":
                 raise OnnxImportError(f"{path}: operator {node.op} (node {node.name}) is not supported by "
@@ -412,7 +413,8 @@ class OnnxGraph:
                 if node.op == "Shape":
                     self.consts[node.outputs[0]] = np.array(self.consts[node.inputs[0]].shape, np.int64)
                     continue
-                args = [None if not i else torch.from_numpy(np.array(self.consts[i])) for i in _step_inputs(node)]
+                args = [None if not i else torch.from_numpy(np.array(self.consts[i]))
+                        for i in _step_inputs(node)]
                 out = _OPS[node.op](*args, **self._attrs_for(node, torch.float32))
                 self.consts[node.outputs[0]] = out.numpy() if hasattr(out, "numpy") else np.asarray(out)
                 continue
@@ -448,11 +450,13 @@ class OnnxGraph:
             pads = list(attrs["pads"])
             rank = len(pads) // 2
             begins, ends = pads[:rank], pads[rank:]
-            if any(begins[:2]) or any(ends[:2]) or conv.attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+            own_mode = conv.attrs.get("auto_pad", "NOTSET")
+            if any(begins[:2]) or any(ends[:2]) or own_mode not in ("NOTSET", "VALID"):
                 continue
             own = list(conv.attrs.get("pads") or [0] * (2 * (rank - 2)))
             srank = rank - 2
-            conv.attrs["pads"] = [b + o for b, o in zip(begins[2:] + ends[2:], own[:srank] + own[srank:], strict=True)]
+            conv.attrs["pads"] = [b + o for b, o in zip(begins[2:] + ends[2:], own[:srank] + own[srank:],
+                                                        strict=True)]
             conv.attrs["auto_pad"] = "NOTSET"
             conv.inputs[0] = pad.inputs[0]
             self.nodes.remove(pad)
@@ -565,8 +569,8 @@ def _make_module(graph: OnnxGraph) -> Any:
         def forward(self, x: Any) -> Any:
             env: dict[str, Any] = {self.input_name: x}
             for step in self.steps:
-                args = [None if not name else env[name] if name in env else getattr(self, self._const_attr[name])
-                        for name in step.inputs]
+                args = [None if not name else env[name] if name in env
+                        else getattr(self, self._const_attr[name]) for name in step.inputs]
                 env[step.outputs[0]] = step.fn(*args, **step.attrs)
             return env[self.output_name]
 
