@@ -108,3 +108,15 @@ def test_only_gpu_items_are_grouped() -> None:
     (mark,) = items[0].markers
     assert mark.name == "xdist_group" and mark.args == (engine_group(_case("resnet50")),)
     assert items[1].markers == [] and items[2].markers == []
+
+
+def test_the_torch_backend_pins_its_worker_or_refuses_to_share_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytest_mlperf_nv.harness.loadgen.torch_backend as tb
+
+    monkeypatch.setattr(tb, "_visible_gpus", lambda: (("NVIDIA H100", "9.0"),) * 2)
+    env = {"PYTEST_XDIST_WORKER": "gw1", "PYTEST_XDIST_WORKER_COUNT": "2"}
+    assert tb.pin_xdist_worker(env) == "1" and env["CUDA_VISIBLE_DEVICES"] == "1"
+    crowded = {"PYTEST_XDIST_WORKER": "gw2", "PYTEST_XDIST_WORKER_COUNT": "3", "CUDA_VISIBLE_DEVICES": "0,1"}
+    with pytest.raises(GpuAssignmentError, match="starts 3 workers but CUDA_VISIBLE_DEVICES='0,1' has 2"):
+        tb.pin_xdist_worker(crowded)
+    assert tb.pin_xdist_worker({}) is None  # not under xdist: every visible GPU

@@ -102,6 +102,28 @@ def _compiler_dirs(engine_dir: Path | None) -> Path:
     return Path.cwd() / ".torch-compile"
 
 
+def pin_xdist_worker(environ: Any) -> str | None:
+    """Under ``pytest -n N``: this worker's own GPU of the caller's visible list (see
+    :mod:`pytest_mlperf_nv.systems.gpu_workers`); a worker without one is an error, not a share."""
+    from ...systems.gpu_workers import (
+        check_worker_count,
+        outer_visible,
+        pin_worker,
+        visible_devices,
+        worker_of,
+    )
+
+    me = worker_of(environ)
+    if me is None:
+        return None
+    device = pin_worker(environ, lambda: len(_visible_gpus()))
+    if device is None:
+        outer = outer_visible(environ)
+        check_worker_count(me[1], visible_devices(outer, len(_visible_gpus())), outer)
+        raise RuntimeError(f"xdist worker {me[0]} of {me[1]} has no GPU of its own")  # not reached
+    return device
+
+
 def set_compiler_dirs(root: Path) -> None:
     """Point Inductor and Triton at ``root`` (before they first write anything)."""
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(root / "inductor")
@@ -160,6 +182,8 @@ class TorchBackend:
             self.model_path = path
             self.engine_build = None
         self.settings = resolve_options(options)
+        if self.settings["device"] == "cuda":
+            pin_xdist_worker(os.environ)  # before torch initialises CUDA in this process
         self._compiler_root = _compiler_dirs(self.engine_dir)
         set_compiler_dirs(self._compiler_root)
         self._model: Any = None
@@ -295,6 +319,8 @@ class TorchBackend:
         if settings["compile"]:
             work = staging_dir / "_work"
             env = dict(os.environ)
+            if settings["device"] == "cuda":
+                pin_xdist_worker(env)  # compile on this worker's GPU
             env["TORCHINDUCTOR_CACHE_DIR"] = str(work / "inductor")
             env["TRITON_CACHE_DIR"] = str(work / "triton")
             command = [sys.executable, "-m", "pytest_mlperf_nv.harness.loadgen.torch_backend", "build",
