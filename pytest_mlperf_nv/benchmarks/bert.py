@@ -15,7 +15,9 @@ Responses: ``(384, 2)`` float32 start/end logits per feature, what ``accuracy-sq
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,43 @@ MISSING_DATA_HELP = (
     "MLPERF_NV_DATA_DIR, ini mlperf_data_dir) to a directory holding squad/, or use 'dataset: synthetic' "
     "for a performance-only run"
 )
+
+
+#: the file the plugin writes for a random-weight BERT (synthetic performance runs)
+RANDOM_SPEC_FORMAT = "pytest-mlperf-nv/bert-random"
+
+
+@dataclass(frozen=True)
+class BertConfig:
+    """BERT-Large uncased, as in MLPerf's ``bert_config.json``."""
+
+    vocab_size: int = 30522
+    hidden_size: int = 1024
+    num_hidden_layers: int = 24
+    num_attention_heads: int = 16
+    intermediate_size: int = 4096
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+
+
+def write_random_spec(path: Path, config: BertConfig, seed: int) -> None:
+    """A random-weight BERT described by its config and seed (weights are made when loaded)."""
+    path.write_text(json.dumps({"format": RANDOM_SPEC_FORMAT, "config": asdict(config), "seed": seed},
+                               indent=2) + "\n")
+
+
+def read_random_spec(path: Path) -> tuple[BertConfig, int] | None:
+    """The config and seed of a random-BERT file, or None if ``path`` is not one."""
+    if path.suffix != ".json":
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != RANDOM_SPEC_FORMAT:
+        return None
+    return BertConfig(**doc["config"]), int(doc["seed"])
 
 
 def bert_response(outputs: Any) -> np.ndarray:
@@ -153,17 +192,11 @@ def find_bert_model(data_dir: Path | None) -> Path | None:
 
 def build_random_bert(staging_dir: Path) -> str:
     """A random-weight BERT-Large: its config and seed (the torch backend makes the weights)."""
-    from ..harness.loadgen.torch_bert import BertConfig, write_random_spec
-
     write_random_spec(Path(staging_dir) / RANDOM_MODEL_FILE, BertConfig(), RANDOM_MODEL_SEED)
     return RANDOM_MODEL_FILE
 
 
 def random_bert_key() -> dict[str, Any]:
-    from dataclasses import asdict
-
-    from ..harness.loadgen.torch_bert import BertConfig
-
     return {"model": "bert-large-random", "config": asdict(BertConfig()), "seed": RANDOM_MODEL_SEED,
             "format": 1}
 

@@ -73,7 +73,7 @@ def test_the_definitions_targets_come_from_the_rules() -> None:
 
 
 def test_the_random_model_is_a_spec_not_a_gigabyte_of_weights(tmp_path: Path) -> None:
-    from pytest_mlperf_nv.harness.loadgen.torch_bert import read_random_spec
+    from pytest_mlperf_nv.benchmarks.bert import read_random_spec
 
     path = tmp_path / bert.build_random_bert(tmp_path)
     assert path.stat().st_size < 1000
@@ -94,7 +94,8 @@ def test_the_reference_checkpoint_is_found_in_the_data_dir(tmp_path: Path) -> No
 def _small(tmp_path: Path) -> tuple[object, Path]:
     torch = pytest.importorskip("torch", reason="the torch BERT needs torch: "
                                 "pip install pytest-mlperf-nv[torch]")
-    from pytest_mlperf_nv.harness.loadgen.torch_bert import BertConfig, random_bert
+    from pytest_mlperf_nv.benchmarks.bert import BertConfig
+    from pytest_mlperf_nv.harness.loadgen.torch_bert import random_bert
 
     config = BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=64)

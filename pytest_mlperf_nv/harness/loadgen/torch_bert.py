@@ -14,45 +14,10 @@ Query, key and value projections are kept as one matrix product; attention runs 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-#: the file the plugin writes for a random-weight BERT (synthetic performance runs)
-RANDOM_SPEC_FORMAT = "pytest-mlperf-nv/bert-random"
-
-
-@dataclass(frozen=True)
-class BertConfig:
-    """BERT-Large uncased, as in MLPerf's ``bert_config.json``."""
-
-    vocab_size: int = 30522
-    hidden_size: int = 1024
-    num_hidden_layers: int = 24
-    num_attention_heads: int = 16
-    intermediate_size: int = 4096
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    layer_norm_eps: float = 1e-12
-
-
-def write_random_spec(path: Path, config: BertConfig, seed: int) -> None:
-    """A random-weight BERT described by its config and seed (weights are made when loaded)."""
-    path.write_text(json.dumps({"format": RANDOM_SPEC_FORMAT, "config": asdict(config), "seed": seed},
-                               indent=2) + "\n")
-
-
-def read_random_spec(path: Path) -> tuple[BertConfig, int] | None:
-    """The config and seed of a random-BERT file, or None if ``path`` is not one."""
-    if path.suffix != ".json":
-        return None
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or doc.get("format") != RANDOM_SPEC_FORMAT:
-        return None
-    return BertConfig(**doc["config"]), int(doc["seed"])
+from ...benchmarks.bert import BertConfig, read_random_spec
 
 
 def _modules() -> Any:
