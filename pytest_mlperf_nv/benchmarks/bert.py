@@ -201,18 +201,21 @@ def random_bert_key() -> dict[str, Any]:
             "format": 1}
 
 
-def score_squad(log_path: Path, dataset: Any, *, dtype: str = "float32") -> dict[str, Any]:
+def score_squad(log_path: Path, dataset: Any, *, dtype: str = "float32") -> tuple[dict[str, Any], str]:
     """F1 and exact match of a bert accuracy log, as ``accuracy-squad.py`` computes them.
 
     ``dataset`` is the run's :class:`SquadDataset` (its ``val_data`` and ``vocab_file``). Returns
-    the score record (metric ``f1`` in percent, ``exact_match``, counts) and writes nothing.
+    the score record (metric ``f1`` in percent, ``exact_match``, counts) and the text of
+    ``accuracy.txt`` as the reference prints it (the line the submission checker reads first).
+    Raises :class:`~pytest_mlperf_nv.accuracy.log.AccuracyLogError` for an unusable log.
     """
-    from ..accuracy.squad import squad_accuracy
+    from ..accuracy.squad import format_squad, squad_accuracy
 
     result = squad_accuracy(log_path, dataset.val_data, dataset.vocab_file, dtype=dtype)
-    return {"metric": "f1", "value": result.f1, "exact_match": result.exact_match,
-            "questions": result.questions, "features": result.features, "entries": result.entries,
-            "duplicates": result.duplicates, "unanswered": result.unanswered}
+    record = {"metric": "f1", "value": result.f1, "exact_match": result.exact_match,
+              "questions": result.questions, "features": result.features, "entries": result.entries,
+              "duplicates": result.duplicates, "unanswered": result.unanswered}
+    return record, "\n".join(format_squad(result)) + "\n"
 
 
 def definition(name: str = "bert-99") -> BenchmarkDef:

@@ -186,3 +186,15 @@ def test_a_file_that_is_no_bert_state_dict_is_named(tmp_path: Path) -> None:
     torch.save({"weight": torch.zeros(1)}, path)
     with pytest.raises(ValueError, match="not a BertForQuestionAnswering state dict"):
         load_bert_checkpoint(path)
+
+
+def test_an_accuracy_log_is_scored_as_the_reference_scores_it(tmp_path: Path) -> None:
+    """The accuracy module's golden case (reference output recorded from accuracy-squad.py)."""
+    for name in ("dev-v1.1.json", "vocab.txt"):
+        (tmp_path / "squad").mkdir(exist_ok=True)
+        (tmp_path / "squad" / name).write_bytes((GOLDEN / name).read_bytes())
+    dataset = bert.squad_dataset(DatasetContext(tmp_path, tmp_path / "cache", {}))
+    record, text = bert.score_squad(GOLDEN / "mlperf_log_accuracy.json", dataset)
+    expected = (GOLDEN / "expected_stdout.txt").read_text().splitlines()[0]
+    assert text.splitlines()[0] == expected
+    assert json.loads(expected)["f1"] == pytest.approx(record["value"]) and record["metric"] == "f1"
