@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 #: per benchmark: model builder, dataset factory + options, postprocess, LoadGen model, batch sizes,
 #: Server latency bound (ms)
 PLANS: dict[str, dict[str, Any]] = {
-    "resnet50": {"offline_batch": 1024, "server_batch": 256, "bound_ms": 15.0, "dataset_count": 1024},
+    "resnet50": {"offline_batch": 1024, "server_batch": 128, "bound_ms": 15.0, "dataset_count": 1024},
     "bert-99": {"offline_batch": 256, "server_batch": 64, "bound_ms": 130.0, "dataset_count": 2048},
     "digits": {"offline_batch": 64, "server_batch": 16, "bound_ms": 50.0, "dataset_count": 360},
 }
@@ -269,6 +269,19 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
     sut.stop()
     if offline is not None:
         row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet}
+    if args.device_variant and not args.start_from_device:
+        # The same engine with the loaded samples on the GPU (start_from_device): no host gather.
+        sut = step("engine (Offline, start_from_device)", lambda: _sut(
+            backend, dataset, post, lg, b, "Offline", {**knobs, "start_from_device": True}))
+        if sut is not None:
+            dev = step("LoadGen Offline (start_from_device)", lambda: _loadgen(
+                sut, dataset, lg_model, "Offline", logs / "Offline-device",
+                {"offline_expected_qps": 1.2 * (row["raw_sps"] or 1000.0),
+                 "min_duration_ms": int(seconds * 1000), "min_query_count": 1}))
+            sut.stop()
+            if dev is not None:
+                row["offline_start_from_device"] = {"validity": dev.validity, "sps": dev.metric_value,
+                                                    "unmet": dev.unmet}
     # Server: search the highest VALID target QPS.
     sb = plan["server_batch"] if not args.server_batch else args.server_batch
     sut = step("engine (Server batches)", lambda: _sut(backend, dataset, post, lg, sb, "Server", {
@@ -323,8 +336,10 @@ def _ratios(row: dict[str, Any]) -> None:
     raw, off = row.get("raw_sps"), (row.get("offline") or {}).get("sps")
     server = (row.get("server") or {}).get("best_valid_qps")
     ss, b1 = (row.get("singlestream") or {}).get("p90_ms"), (row.get("raw_batch1") or {}).get("p90_ms")
+    dev = (row.get("offline_start_from_device") or {}).get("sps")
     row["ratios"] = {
         "offline_over_raw": off / raw if off and raw else None,
+        "offline_start_from_device_over_raw": dev / raw if dev and raw else None,
         "pipeline_over_raw": row["pipeline_sps"] / raw if row.get("pipeline_sps") and raw else None,
         "server_over_offline": server / off if server and off else None,
         "singlestream_p90_over_raw_batch1_p90": ss / b1 if ss and b1 else None,
@@ -355,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lanes", type=int, default=1, help="inference streams")
     parser.add_argument("--start-from-device", action="store_true")
     parser.add_argument("--no-graphs", action="store_true")
+    parser.add_argument("--device-variant", action="store_true",
+                        help="also run Offline with start_from_device (samples on the GPU)")
     parser.add_argument("--deque-timeout-us", type=int, default=0)
     parser.add_argument("--server-start", type=float, default=0.85, help="first Server target / Offline")
     parser.add_argument("--server-trials", type=int, default=5)
@@ -390,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
+        if r.get("offline_start_from_device"):
+            print(f"{'':<10} Offline with start_from_device: "
+                  f"{_fmt(r['offline_start_from_device'].get('sps'))}/s "
+                  f"({_fmt(q.get('offline_start_from_device_over_raw'), '.3f')} of raw)")
         for error in r.get("errors", []):
             print(f"  {r['benchmark']} error: {error}")
     print(f"written: {path}")

@@ -119,7 +119,9 @@ def test_the_engine_key_changes_with_the_options() -> None:
 def test_buckets_per_scenario() -> None:
     assert buckets_for(1024, "Offline") == [1024]
     assert buckets_for(1, "SingleStream") == [1]
-    assert buckets_for(48, "Server") == [1, 2, 4, 8, 16, 32, 48]
+    assert buckets_for(48, "Server") == [1, 2, 4, 8, 16, 32, 40, 48]
+    # a batch of 148 of 256 runs in 160, not 256
+    assert [b for b in buckets_for(256, "Server") if b >= 128] == [128, 160, 192, 224, 256]
 
 
 def _cpu_engine(model: Path, dataset: ArrayDataset, batch: int, buckets: list[int]) -> DeviceEngine:
@@ -191,6 +193,9 @@ def test_the_sample_store_follows_load_and_unload() -> None:
     store.load([4, 2])
     store.load([7])
     assert store.loaded == 3 and store.host[store.rows(np.array([7, 4]))].tolist() == [[14, 15], [8, 9]]
+    out = torch.empty((2, 2))
+    store.gather(store.rows(np.array([2, 7])), out)
+    assert out.tolist() == [[4, 5], [14, 15]]
     store.unload([4])
     assert store.loaded == 2 and store.rows(np.array([2, 7])).tolist() == [0, 1]
     with pytest.raises(RuntimeError, match=r"samples \[4\] that were never loaded"):
@@ -253,3 +258,17 @@ def test_the_backend_runs_a_suites_onnx_model_end_to_end_on_the_cpu(
     described = backend.describe()
     assert described["devices"][0]["buckets"] == [16] and described["options"]["device"] == "cpu"
     assert backend.predict(dataset.get([0, 1])).shape == (2, 10)
+
+
+def test_a_large_batch_is_gathered_in_parallel_into_the_right_rows() -> None:
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 256, (64, 160, 160, 3), dtype=np.uint8)  # 4.9 MB per 64 rows
+    store = SampleStore(ArrayDataset(data), raw=False, on_device=False)
+    store.load(list(range(64)))
+    rows = store.rows(rng.permutation(64)[:48])
+    out = torch.empty((48, 160, 160, 3), dtype=torch.uint8)
+    big = torch.empty((6 * 48, 160, 160, 3), dtype=torch.uint8)
+    store.gather(rows, out)
+    store.gather(np.tile(rows, 6), big)  # over 8 MB: split over threads
+    np.testing.assert_array_equal(out.numpy(), data[rows])
+    np.testing.assert_array_equal(big.numpy(), data[np.tile(rows, 6)])

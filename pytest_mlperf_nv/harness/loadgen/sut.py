@@ -172,8 +172,8 @@ class PipelinedSUT:
     start their copy to the device; lane threads, one per inference stream, run each batch
     (CUDA graph replay), queue the copy of its outputs back, and complete the previous batch
     while this one runs, with one ``QuerySamplesComplete`` call per batch. At most one batch
-    per lane (or copy stream) is prepared ahead, so under Server load samples wait in the queue
-    and batches grow instead of being split. All devices take from one queue: a faster or idle
+    per lane is prepared ahead (Offline: one per copy stream), so under Server load samples wait
+    in the queue and batches grow instead of being split. All devices take from one queue: a faster or idle
     device takes more.
 
     SingleStream and MultiStream (``inline``) run each query in LoadGen's issue thread: one query
@@ -182,7 +182,7 @@ class PipelinedSUT:
 
     def __init__(self, lg: Any, engines: list[Any], store: Any, postprocess: Callable[[Any], np.ndarray],
                  batch_size: int, *, on_error: Callable[[BaseException], None], fill_timeout_s: float = 0.0,
-                 inline: bool = False):
+                 inline: bool = False, prepare_ahead: int | None = None):
         self.lg = lg
         self.engines = engines
         self.store = store
@@ -191,6 +191,8 @@ class PipelinedSUT:
         self.on_error = on_error
         self.fill_timeout_s = fill_timeout_s
         self.inline = inline
+        #: batches prepared per device while others run (default: one per lane)
+        self.prepare_ahead = prepare_ahead
         self.queue = SampleQueue()
         self.completed = 0
         self.batches = 0
@@ -267,9 +269,9 @@ class _DevicePipe:
         self.engine = engine
         self.free: queue.SimpleQueue = queue.SimpleQueue()
         self.ready: queue.SimpleQueue = queue.SimpleQueue()
-        # A batch prepared ahead per lane (or copy stream), no more: under load, samples wait in the
-        # queue and batches grow instead of being split.
-        ahead = max(len(engine.lanes), len(engine.copy_streams))
+        # Few batches prepared ahead (one per lane unless told otherwise): under Server load, samples
+        # wait in the queue and batches grow instead of being split and queued behind each other.
+        ahead = max(1, sut.prepare_ahead or len(engine.lanes))
         self.prepared = threading.Semaphore(ahead)
         # Each lane holds the batch it runs and the one it completes; the rest are being prepared.
         for _ in range(ahead + 2 * len(engine.lanes) + 1):

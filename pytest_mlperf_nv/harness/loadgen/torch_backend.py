@@ -279,9 +279,13 @@ class TorchBackend:
                 lanes=int(knobs.get("gpu_inference_streams") or 1),
                 copy_streams=int(knobs.get("gpu_copy_streams") or 2)))
         timeout_us = int(knobs.get("deque_timeout_usec") or 2000)
+        lanes = int(knobs.get("gpu_inference_streams") or 1)
+        copies = int(knobs.get("gpu_copy_streams") or 2)
         return PipelinedSUT(lg, self.engines, store, postprocess, batch_size, on_error=on_error,
                             fill_timeout_s=timeout_us / 1e6 if knobs.get("use_deque_limit") else 0.0,
-                            inline=scenario in ("SingleStream", "MultiStream"))
+                            inline=scenario in ("SingleStream", "MultiStream"),
+                            # Offline: every copy stream busy; otherwise batches formed late are larger.
+                            prepare_ahead=max(lanes, copies) if scenario == "Offline" else lanes)
 
     def describe(self) -> dict[str, Any]:
         import torch
