@@ -40,10 +40,12 @@ sys.path.insert(0, str(REPO))
 
 #: per benchmark: model builder, dataset factory + options, postprocess, LoadGen model, batch sizes,
 #: Server latency bound (ms)
+#: (Server: the batch sizes tried, each ``B`` (one batch at a time on the GPU, the SUT's Server default)
+#: or ``B:ahead`` (the next batch queued behind the running one); the best VALID one is reported)
 PLANS: dict[str, dict[str, Any]] = {
-    "resnet50": {"offline_batch": 1024, "server_batch": 128, "bound_ms": 15.0, "dataset_count": 1024},
-    "bert-99": {"offline_batch": 256, "server_batch": 64, "bound_ms": 130.0, "dataset_count": 2048},
-    "digits": {"offline_batch": 64, "server_batch": 16, "bound_ms": 50.0, "dataset_count": 360},
+    "resnet50": {"offline_batch": 1024, "server": "64:ahead,64,128", "bound_ms": 15.0, "dataset_count": 1024},
+    "bert-99": {"offline_batch": 256, "server": "32,64", "bound_ms": 130.0, "dataset_count": 2048},
+    "digits": {"offline_batch": 64, "server": "8,16:ahead", "bound_ms": 50.0, "dataset_count": 360},
 }
 
 
@@ -97,7 +99,6 @@ def _sut(backend: Any, dataset: Any, post: Any, lg: Any, batch: int, scenario: s
         traceback.print_exception(type(exc), exc, exc.__traceback__)
         os._exit(70)
 
-    backend.engines.clear()
     return backend.create_sut(lg, dataset, post, {**knobs, "gpu_batch_size": batch}, fail, scenario=scenario)
 
 
@@ -211,7 +212,9 @@ def _fill_static(engine: Any, store: Any) -> None:
         lane.static_in.copy_(data.to(engine.device))
 
 
-def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str, Any],
+                  save: Any) -> dict[str, Any]:
+    """Fills ``row`` step by step (``save()`` writes what is there: a run cut short keeps it)."""
     import mlperf_loadgen as lg
 
     from pytest_mlperf_nv.harness.loadgen.torch_backend import TorchBackend
@@ -224,7 +227,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
     backend = TorchBackend(model_path, options)
     knobs = {"gpu_copy_streams": args.copy_streams, "gpu_inference_streams": args.lanes,
              "start_from_device": args.start_from_device, "use_graphs": not args.no_graphs}
-    row: dict[str, Any] = {"benchmark": name, "weights": None, "knobs": knobs, "options": backend.settings}
+    row.update({"benchmark": name, "weights": None, "knobs": knobs, "options": backend.settings})
     seconds = args.seconds
     logs = work / "logs" / name
 
@@ -269,31 +272,56 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
     sut.stop()
     if offline is not None:
         row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet}
-    if args.device_variant and not args.start_from_device:
-        # The same engine with the loaded samples on the GPU (start_from_device): no host gather.
-        sut = step("engine (Offline, start_from_device)", lambda: _sut(
-            backend, dataset, post, lg, b, "Offline", {**knobs, "start_from_device": True}))
-        if sut is not None:
-            dev = step("LoadGen Offline (start_from_device)", lambda: _loadgen(
-                sut, dataset, lg_model, "Offline", logs / "Offline-device",
-                {"offline_expected_qps": 1.2 * (row["raw_sps"] or 1000.0),
-                 "min_duration_ms": int(seconds * 1000), "min_query_count": 1}))
-            sut.stop()
-            if dev is not None:
-                row["offline_start_from_device"] = {"validity": dev.validity, "sps": dev.metric_value,
-                                                    "unmet": dev.unmet}
-    # Server: search the highest VALID target QPS.
-    sb = plan["server_batch"] if not args.server_batch else args.server_batch
-    sut = step("engine (Server batches)", lambda: _sut(backend, dataset, post, lg, sb, "Server", {
-        **knobs, "use_deque_limit": args.deque_timeout_us > 0,
-        "deque_timeout_usec": args.deque_timeout_us or 1}))
-    trials = []
+    save()
+    offline_settings = {"min_duration_ms": int(seconds * 1000), "min_query_count": 1}
+    # Variants of the Offline run, each on a new SUT over the same compiled model (no recompilation):
+    # samples on the GPU (start_from_device: no host gather, no copy), two inference streams.
+    variants = []
+    wanted = name in args.variants_for.split(",")
+    if wanted and args.device_variant and not args.start_from_device:
+        variants.append(("start_from_device", {**knobs, "start_from_device": True}))
+    if wanted and args.lanes_variant and args.lanes < 2:
+        variants.append(("two_inference_streams", {**knobs, "gpu_inference_streams": 2}))
+    for label, variant_knobs in variants:
+        fake = _CountingLoadGen()
+        sut = step(f"engine (Offline, {label})", lambda k=variant_knobs, f=fake: _sut(
+            backend, dataset, post, f, b, "Offline", k))
+        if sut is None:
+            continue
+        entry: dict[str, Any] = {"knobs": variant_knobs}
+        entry["pipeline_sps"] = step(f"pipeline ({label}, no LoadGen)",
+                                     lambda s=sut, f=fake: _pipeline(s, f, dataset, seconds))
+        sut.lg = lg
+        result = step(f"LoadGen Offline ({label})", lambda s=sut, n=label: _loadgen(
+            s, dataset, lg_model, "Offline", logs / f"Offline-{n}",
+            {**offline_settings, "offline_expected_qps": expected}))
+        sut.stop()
+        if result is not None:
+            entry.update({"validity": result.validity, "sps": result.metric_value, "unmet": result.unmet})
+        row.setdefault("offline_variants", {})[label] = entry
+        save()
+    # Server: the highest VALID target QPS, searched for each batch size; the best is reported.
+    batches = [(int(x.split(":")[0]), x.endswith(":ahead"))
+               for x in (args.server or plan["server"]).split(",")]
     base = (row.get("offline") or {}).get("sps") or row["raw_sps"] or 100.0
-    if sut is not None:
-        target, best = args.server_start * base, None
+    best_qps, best_batch, configs = None, None, []
+    for sb, ahead in batches:
+        server_knobs = {**knobs, "use_deque_limit": args.deque_timeout_us > 0,
+                        "deque_timeout_usec": args.deque_timeout_us or 1}
+        sut = step(f"engine (Server, batch {sb})",
+                   lambda s=sb, k=server_knobs: _sut(backend, dataset, post, lg, s, "Server", k))
+        if sut is None:
+            continue
+        sut.launch_ahead = ahead
+        trials: list[dict[str, Any]] = []
+        config = {"batch": sb, "launch_ahead": ahead, "best_valid_qps": None, "trials": trials}
+        configs.append(config)
+        # Start above the best so far (a lower figure would not change the answer).
+        target = max(args.server_start * base, 1.05 * best_qps if best_qps else 0.0)
         for trial in range(args.server_trials):
-            r = step(f"LoadGen Server {target:,.0f} qps", lambda t=target, k=trial: _loadgen(
-                sut, dataset, lg_model, "Server", logs / f"Server-{k}", {
+            r = step(f"LoadGen Server batch {sb} at {target:,.0f} qps",
+                     lambda t=target, k=trial, s=sut, n=f"{sb}{'-ahead' if ahead else ''}": _loadgen(
+                s, dataset, lg_model, "Server", logs / f"Server-{n}-{k}", {
                     "server_target_qps": t, "min_duration_ms": int(seconds * 1000), "min_query_count": 1,
                     "server_target_latency_ns": int(plan["bound_ms"] * 1e6)}))
             if r is None:
@@ -301,14 +329,20 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
             trials.append({"target_qps": target, "validity": r.validity, "sps": r.metric_value,
                            "p99_ms": r.latencies_ms.get("p99"), "unmet": r.unmet})
             if r.valid:
-                best = target
+                config["best_valid_qps"] = target
+                if best_qps is None or target > best_qps:
+                    best_qps, best_batch = target, f"{sb}{':ahead' if ahead else ''}"
                 target *= 1.05
-            elif best is not None:
+            elif config["best_valid_qps"] is not None:
                 break
             else:
-                target *= 0.9
+                target *= 0.85
+                if best_qps is not None and target <= best_qps:
+                    break  # below what another batch size already sustains
+            save()
         sut.stop()
-        row["server"] = {"batch": sb, "best_valid_qps": best, "trials": trials}
+        row["server"] = {"batch": best_batch, "best_valid_qps": best_qps, "configs": configs}
+        save()
     # SingleStream: LoadGen's p90 against the raw batch-1 latency of the same engine.
     sut = step("engine (batch 1)", lambda: _sut(backend, dataset, post, lg, 1, "SingleStream", knobs))
     if sut is not None:
@@ -329,20 +363,25 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
             row["singlestream"] = {"validity": ss.validity, "p90_ms": ss.latencies_ms.get("p90"),
                                    "early_stopping_p90_ms": ss.metric_value, "unmet": ss.unmet}
     _ratios(row)
+    save()
     return row
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    return a / b if a and b else None
 
 
 def _ratios(row: dict[str, Any]) -> None:
     raw, off = row.get("raw_sps"), (row.get("offline") or {}).get("sps")
     server = (row.get("server") or {}).get("best_valid_qps")
     ss, b1 = (row.get("singlestream") or {}).get("p90_ms"), (row.get("raw_batch1") or {}).get("p90_ms")
-    dev = (row.get("offline_start_from_device") or {}).get("sps")
     row["ratios"] = {
-        "offline_over_raw": off / raw if off and raw else None,
-        "offline_start_from_device_over_raw": dev / raw if dev and raw else None,
-        "pipeline_over_raw": row["pipeline_sps"] / raw if row.get("pipeline_sps") and raw else None,
-        "server_over_offline": server / off if server and off else None,
-        "singlestream_p90_over_raw_batch1_p90": ss / b1 if ss and b1 else None,
+        "offline_over_raw": _ratio(off, raw),
+        "pipeline_over_raw": _ratio(row.get("pipeline_sps"), raw),
+        "server_over_offline": _ratio(server, off),
+        "singlestream_p90_over_raw_batch1_p90": _ratio(ss, b1),
+        **{f"offline_{label}_over_raw": _ratio(v.get("sps"), raw)
+           for label, v in (row.get("offline_variants") or {}).items()},
     }
 
 
@@ -358,6 +397,34 @@ def _fmt(value: Any, spec: str = ",.0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\n{report['gpu']}, torch {report['torch']}, {report['seconds']:g} s per LoadGen run")
+    print(f"{'benchmark':<10} {'raw/s':>9} {'pipe/s':>9} {'Offline/s':>10} {'Off/raw':>7} {'Server qps':>10} "
+          f"{'Srv/Off':>7} {'SS p90 ms':>9} {'raw b1 ms':>9} {'SS/raw':>6}")
+    for r in report["results"]:
+        if "ratios" not in r:
+            _ratios(r)  # a run cut short
+        q = r["ratios"]
+        print(f"{r.get('benchmark', '?'):<10} {_fmt(r.get('raw_sps')):>9} {_fmt(r.get('pipeline_sps')):>9} "
+              f"{_fmt((r.get('offline') or {}).get('sps')):>10} {_fmt(q.get('offline_over_raw'), '.3f'):>7} "
+              f"{_fmt((r.get('server') or {}).get('best_valid_qps')):>10} "
+              f"{_fmt(q.get('server_over_offline'), '.3f'):>7} "
+              f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
+              f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
+              f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
+        for label, v in (r.get("offline_variants") or {}).items():
+            print(f"{'':<10} Offline, {label}: pipeline {_fmt(v.get('pipeline_sps'))}/s, LoadGen "
+                  f"{_fmt(v.get('sps'))}/s {v.get('validity', '-')} "
+                  f"({_fmt(q.get(f'offline_{label}_over_raw'), '.3f')} of raw)")
+        for config in (r.get("server") or {}).get("configs", []):
+            tried = ", ".join(f"{t['target_qps']:,.0f} {t['validity']} "
+                              f"(p99 {_fmt(t.get('p99_ms'), '.1f')} ms)" for t in config["trials"])
+            how = "queued ahead" if config.get("launch_ahead") else "one at a time"
+            print(f"{'':<10} Server batch {config['batch']} ({how}): {tried}")
+        for error in r.get("errors", []):
+            print(f"  {r.get('benchmark')} error: {error}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--benchmarks", default="resnet50,bert-99")
@@ -365,54 +432,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default=None)
     parser.add_argument("--seconds", type=float, default=5.0, help="each LoadGen run's min_duration")
     parser.add_argument("--offline-batch", type=int, default=0)
-    parser.add_argument("--server-batch", type=int, default=0)
+    parser.add_argument("--server", default="", help="Server batch sizes to search, e.g. 64:ahead,64,128 "
+                        "(B:ahead: the next batch queued behind the running one; default: the benchmark's)")
     parser.add_argument("--copy-streams", type=int, default=2)
     parser.add_argument("--lanes", type=int, default=1, help="inference streams")
     parser.add_argument("--start-from-device", action="store_true")
     parser.add_argument("--no-graphs", action="store_true")
     parser.add_argument("--device-variant", action="store_true",
                         help="also run Offline with start_from_device (samples on the GPU)")
+    parser.add_argument("--lanes-variant", action="store_true",
+                        help="also run Offline with two inference streams")
+    parser.add_argument("--variants-for", default="resnet50,digits",
+                        help="the benchmarks the Offline variants run for")
     parser.add_argument("--deque-timeout-us", type=int, default=0)
     parser.add_argument("--server-start", type=float, default=0.85, help="first Server target / Offline")
-    parser.add_argument("--server-trials", type=int, default=5)
+    parser.add_argument("--server-trials", type=int, default=4, help="LoadGen Server runs per batch size")
     parser.add_argument("--work", type=Path, default=Path("mlperf-bench-work"))
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--table", type=Path, default=None,
+                        help="print the table of a results file written earlier (a run cut short too)")
     args = parser.parse_args(argv)
+    if args.table:
+        print_table(json.loads(args.table.read_text()))
+        return 0
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     from pytest_mlperf_nv.harness.loadgen.torch_backend import set_compiler_dirs
 
     set_compiler_dirs(work / "torch-compile")
     started = _dt.datetime.now(_dt.timezone.utc)
-    rows = [run_benchmark(name, args, work) for name in args.benchmarks.split(",")]
     gpu = _gpu_name(args.device)
     import torch
 
+    rows: list[dict[str, Any]] = []
     report = {"gpu": gpu, "device": args.device, "started": started.isoformat(timespec="seconds"),
               "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
-              "torch": torch.__version__, "python": platform.python_version(), "results": rows}
+              "torch": torch.__version__, "python": platform.python_version(), "seconds": args.seconds,
+              "complete": False, "results": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in gpu.lower()).strip("-")
     path = args.out / f"torch-gpu-{slug}-{started:%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"\n{gpu}, torch {torch.__version__}, {args.seconds:g} s per LoadGen run")
-    print(f"{'benchmark':<10} {'raw/s':>9} {'pipe/s':>9} {'Offline/s':>10} {'Off/raw':>7} {'Server qps':>10} "
-          f"{'Srv/Off':>7} {'SS p90 ms':>9} {'raw b1 ms':>9} {'SS/raw':>6}")
-    for r in rows:
-        q = r.get("ratios") or {}
-        print(f"{r['benchmark']:<10} {_fmt(r.get('raw_sps')):>9} {_fmt(r.get('pipeline_sps')):>9} "
-              f"{_fmt((r.get('offline') or {}).get('sps')):>10} {_fmt(q.get('offline_over_raw'), '.3f'):>7} "
-              f"{_fmt((r.get('server') or {}).get('best_valid_qps')):>10} "
-              f"{_fmt(q.get('server_over_offline'), '.3f'):>7} "
-              f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
-              f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
-              f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
-        if r.get("offline_start_from_device"):
-            print(f"{'':<10} Offline with start_from_device: "
-                  f"{_fmt(r['offline_start_from_device'].get('sps'))}/s "
-                  f"({_fmt(q.get('offline_start_from_device_over_raw'), '.3f')} of raw)")
-        for error in r.get("errors", []):
-            print(f"  {r['benchmark']} error: {error}")
+
+    def save() -> None:
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+    for name in args.benchmarks.split(","):
+        rows.append({"benchmark": name})
+        run_benchmark(name, args, work, rows[-1], save)
+    report["complete"] = True
+    save()
+    print_table(report)
     print(f"written: {path}")
     return 0
 

@@ -260,6 +260,25 @@ def test_the_backend_runs_a_suites_onnx_model_end_to_end_on_the_cpu(
     assert backend.predict(dataset.get([0, 1])).shape == (2, 10)
 
 
+def test_a_second_sut_of_the_backend_reuses_the_compiled_model_with_its_own_batch_sizes(
+        digits: tuple[Path, ArrayDataset]) -> None:
+    model, dataset = digits
+    backend = TorchBackend(model, {"device": "cpu"})
+    first = backend.create_sut(FakeLoadGen(), dataset, _argmax, {"gpu_batch_size": 16}, pytest.fail,
+                               scenario="Offline")
+    first.stop()
+    lg = FakeLoadGen()
+    second = backend.create_sut(lg, dataset, _argmax, {"gpu_batch_size": 8}, pytest.fail, scenario="Server")
+    assert second.engines[0].fn is first.engines[0].fn
+    assert second.engines[0].buckets == buckets_for(8, "Server")
+    second.load_samples(list(range(dataset.total_count)))
+    second.issue_fast(list(range(dataset.total_count)), list(range(dataset.total_count)))
+    lg.wait_for(dataset.total_count)
+    second.stop()
+    got = np.array([np.frombuffer(lg.responses[i], np.int32)[0] for i in range(dataset.total_count)])
+    np.testing.assert_array_equal(got, _expected(model, dataset))
+
+
 def test_a_large_batch_is_gathered_in_parallel_into_the_right_rows() -> None:
     rng = np.random.default_rng(5)
     data = rng.integers(0, 256, (64, 160, 160, 3), dtype=np.uint8)  # 4.9 MB per 64 rows

@@ -171,7 +171,8 @@ class PipelinedSUT:
     take batches of up to ``batch_size`` issued samples, gather them into pinned memory and
     start their copy to the device; lane threads, one per inference stream, run each batch
     (CUDA graph replay), queue the copy of its outputs back, and complete the previous batch
-    while this one runs, with one ``QuerySamplesComplete`` call per batch. At most one batch
+    while this one runs, with one ``QuerySamplesComplete`` call per batch (``launch_ahead``:
+    whether the next batch is queued on the device before the previous one ends). At most one batch
     per lane is prepared ahead (Offline: one per copy stream), so under Server load samples wait
     in the queue and batches grow instead of being split. All devices take from one queue: a faster or idle
     device takes more.
@@ -182,7 +183,7 @@ class PipelinedSUT:
 
     def __init__(self, lg: Any, engines: list[Any], store: Any, postprocess: Callable[[Any], np.ndarray],
                  batch_size: int, *, on_error: Callable[[BaseException], None], fill_timeout_s: float = 0.0,
-                 inline: bool = False, prepare_ahead: int | None = None):
+                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True):
         self.lg = lg
         self.engines = engines
         self.store = store
@@ -193,6 +194,10 @@ class PipelinedSUT:
         self.inline = inline
         #: batches prepared per device while others run (default: one per lane)
         self.prepare_ahead = prepare_ahead
+        #: a lane queues its next batch on the device behind the running one (Offline: no gap
+        #: between batches); without, the device runs one batch at a time per lane, and a batch
+        #: never waits behind another there (Server: up to one batch's time less latency)
+        self.launch_ahead = launch_ahead
         self.queue = SampleQueue()
         self.completed = 0
         self.batches = 0
@@ -342,6 +347,8 @@ class _DevicePipe:
                 if pending is not None:
                     self._complete(pending, lane)
                 return
+            if pending is not None and not self.sut.launch_ahead:
+                lane.wait(pending)
             lane.launch(slot)
             self.prepared.release()
             if pending is not None:

@@ -170,7 +170,8 @@ class DeviceEngine:
 
     def __init__(self, model: Any, device: str, *, precision: str, channels_last: bool, compile: bool,
                  freezing: bool, dynamic_batch: bool, graphs: bool, raw: Any, sample_shape: tuple[int, ...],
-                 sample_dtype: Any, max_batch: int, buckets: list[int], lanes: int, copy_streams: int):
+                 sample_dtype: Any, max_batch: int, buckets: list[int], lanes: int, copy_streams: int,
+                 compiled: tuple[Any, Any, bool] | None = None):
         import torch
 
         self.device = torch.device(device)
@@ -180,9 +181,16 @@ class DeviceEngine:
         self.max_batch = max(max_batch, max(buckets))
         self.buckets = sorted(buckets)
         self.timings: dict[str, float] = {}
-        module = inference_module(model, precision=precision, channels_last=channels_last, raw=raw)
-        self.module = module.to(self.device)
-        self.fn = self.module
+        if compiled is not None:
+            # The model this process already compiled for this device and input (another SUT of
+            # the same backend): new buckets and graphs only, no second compilation.
+            self.module, self.fn, self.dynamic_batch = compiled
+            compile = False
+        else:
+            self.module = inference_module(model, precision=precision, channels_last=channels_last,
+                                           raw=raw).to(self.device)
+            self.fn = self.module
+            self.dynamic_batch = compile and dynamic_batch
         if compile:
             import torch._dynamo
 
@@ -193,7 +201,6 @@ class DeviceEngine:
                     torch._dynamo.config.accumulated_cache_size_limit, 1024)
             self.fn = torch.compile(self.module, dynamic=None if dynamic_batch else False,
                                     options={"freezing": freezing})
-        self.dynamic_batch = compile and dynamic_batch
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         start = time.perf_counter()
@@ -240,6 +247,11 @@ class DeviceEngine:
                 torch.cuda.synchronize(self.device)
         assert out is not None
         return out
+
+    @property
+    def compiled(self) -> tuple[Any, Any, bool]:
+        """What another engine on this device, for the same input, can start from."""
+        return self.module, self.fn, self.dynamic_batch
 
     def bucket(self, count: int) -> int:
         for b in self.buckets:
