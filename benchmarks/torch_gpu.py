@@ -202,6 +202,48 @@ def _check(engine: Any, backend: Any, store: Any, count: int = 64) -> dict[str, 
     return out
 
 
+def _stages(sut: Any, engine: Any, b: int, seconds: float = 1.0) -> dict[str, float]:
+    """Samples/s of each host-side stage alone, at batch ``b``: where a pipeline below the raw
+    figure loses its time (gathering into pinned memory, the copy to the device, completing)."""
+    import torch
+
+    store = sut.store
+    slot = engine.new_slot(False)
+    rows = np.arange(b) % store.loaded
+    out: dict[str, float] = {}
+
+    def rate(fn: Any, sync: Any = None) -> float:
+        fn()
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            fn()
+            n += 1
+            if sync is not None and n % 8 == 0:
+                sync()
+        if sync is not None:
+            sync()
+        return n * b / (time.perf_counter() - start)
+
+    out["gather_sps"] = rate(lambda: store.gather(rows, slot.host_in[:b]))
+    if engine.cuda:
+        stream = engine.copy_streams[0]
+        with torch.cuda.stream(stream):
+            out["host_to_device_sps"] = rate(
+                lambda: slot.dev_in[:b].copy_(slot.host_in[:b], non_blocking=True), stream.synchronize)
+    fake = _CountingLoadGen()
+    host_out = slot.host_out[:b].numpy()
+    ids = np.arange(b, dtype=np.uint64)
+
+    def complete() -> None:
+        rows_out = np.ascontiguousarray(sut.postprocess(host_out))
+        base, stride = rows_out.ctypes.data, rows_out.strides[0] if rows_out.ndim > 1 else rows_out.itemsize
+        fake.QuerySamplesComplete([fake.QuerySampleResponse(i, base + k * stride, stride)
+                                   for k, i in enumerate(ids.tolist())])
+
+    out["complete_sps"] = rate(complete)
+    return out
+
+
 def _fill_static(engine: Any, store: Any) -> None:
     """Real samples in the lanes' static inputs: the raw figure must not be measured on zeros."""
     import torch
@@ -256,6 +298,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
     row["engine"] = engine.describe()
     row["offline_batch"] = b
     row["pipeline_sps"] = step("pipeline (no LoadGen)", lambda: _pipeline(sut, fake, dataset, seconds))
+    row["stages"] = step("host stages alone", lambda: _stages(sut, engine, b))
     _fill_static(engine, sut.store)
     row["raw_sps"] = step("raw (device-resident, graph replay)", lambda: engine.raw_throughput(b, seconds))
     row["check"] = step("outputs against fp32 eager", lambda: _check(engine, backend, sut.store))
@@ -412,6 +455,9 @@ def print_table(report: dict[str, Any]) -> None:
               f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
+        if r.get("stages"):
+            print(f"{'':<10} host stages alone at the Offline batch: " + ", ".join(
+                f"{k.removesuffix('_sps').replace('_', ' ')} {v:,.0f}/s" for k, v in r["stages"].items()))
         for label, v in (r.get("offline_variants") or {}).items():
             print(f"{'':<10} Offline, {label}: pipeline {_fmt(v.get('pipeline_sps'))}/s, LoadGen "
                   f"{_fmt(v.get('sps'))}/s {v.get('validity', '-')} "
