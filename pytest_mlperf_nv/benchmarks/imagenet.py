@@ -395,5 +395,5 @@ def synthetic_imagenet_dataset(context: DatasetContext) -> SyntheticImages:
     count = _option_int(options, "count", SYNTHETIC_COUNT) or SYNTHETIC_COUNT
     seed = options.get("seed", SYNTHETIC_SEED)
     rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)  # type: ignore[arg-type]
+    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     return SyntheticImages(pixels, layout, dtype)
