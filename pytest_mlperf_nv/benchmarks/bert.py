@@ -222,6 +222,7 @@ def definition(name: str = "bert-99") -> BenchmarkDef:
     """BERT-Large on SQuAD v1.1 (bert-99: 99 % of the reference F1; bert-99.9: 99.9 %)."""
     metric = MLPERF_BENCHMARKS[name].accuracy.metrics[0]
     target = metric.threshold_99_9 if name.endswith("99.9") else metric.threshold_99
+    assert target is not None  # both thresholds are known for BERT
     return BenchmarkDef(
         name=name,
         loadgen_name="bert",  # mlcommons/inference: loadgen/mlperf.conf

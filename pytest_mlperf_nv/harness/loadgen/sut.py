@@ -203,7 +203,7 @@ class PipelinedSUT:
         self.batches = 0
         self._count_lock = threading.Lock()
         self._pipes = [] if inline else [_DevicePipe(self, e) for e in engines]
-        self._inline_slot = engines[0].new_slot(store.on_device_wanted) if inline else None
+        self._inline_slot: Any = engines[0].new_slot(store.on_device_wanted) if inline else None
         for pipe in self._pipes:
             pipe.start()
 

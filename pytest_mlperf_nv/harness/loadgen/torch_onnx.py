@@ -144,12 +144,12 @@ def _pool(x: Any, *, kind: str, kernel_shape: Any, strides: Any = None, pads: An
         if begins != ends or any(2 * p > k for p, k in zip(begins, kernel, strict=True)):
             x = _spatial_pad(x, begins, ends, -math.inf)
             padding = [0] * rank
-        pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[rank]
+        pool: Any = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[rank]
         return pool(x, kernel, strides, padding, dilations, ceil_mode=bool(ceil_mode))
     if begins != ends or any(d != 1 for d in dilations):
         raise OnnxImportError("AveragePool with asymmetric padding or dilation is not supported")
-    pool = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[rank]
-    return pool(x, kernel, strides, begins, ceil_mode=bool(ceil_mode),
+    avg_pool: Any = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[rank]
+    return avg_pool(x, kernel, strides, begins, ceil_mode=bool(ceil_mode),
                 count_include_pad=bool(count_include_pad))
 
 
@@ -244,7 +244,7 @@ def _dtype(onnx_type: int, compute_dtype: Any) -> Any:
     torch = _torch()
     from onnx import TensorProto
 
-    table = {TensorProto.FLOAT: compute_dtype, TensorProto.FLOAT16: torch.float16,
+    table: dict[int, Any] = {TensorProto.FLOAT: compute_dtype, TensorProto.FLOAT16: torch.float16,
              TensorProto.BFLOAT16: torch.bfloat16, TensorProto.DOUBLE: torch.float64,
              TensorProto.INT64: torch.int64, TensorProto.INT32: torch.int32, TensorProto.INT8: torch.int8,
              TensorProto.UINT8: torch.uint8, TensorProto.BOOL: torch.bool}
@@ -473,7 +473,7 @@ class OnnxGraph:
                 bias = mm.inputs[2] if len(mm.inputs) > 2 and mm.inputs[2] else None
                 if bias is not None and (bias not in self.consts or self.consts[bias].ndim != 1):
                     continue
-                self._to_linear(mm, w, bias and self.consts[bias], mm.outputs)
+                self._to_linear(mm, w, self.consts[bias] if bias else None, mm.outputs)
                 continue
             if mm.inputs[1] not in self.consts or self.consts[mm.inputs[1]].ndim != 2:
                 continue

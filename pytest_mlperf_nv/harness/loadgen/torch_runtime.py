@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def inference_module(model: Any, *, precision: str, channels_last: bool, raw: An
         model.set_compute_dtype(dtype)
     module.model.to(dtype)
     if channels_last:
-        module.to(memory_format=torch.channels_last)
+        cast(Any, module).to(memory_format=torch.channels_last)
     for p in module.parameters():
         p.requires_grad_(False)
     return module
@@ -113,7 +113,7 @@ class Lane:
         import torch
 
         self.engine = engine
-        self.stream = torch.cuda.Stream(engine.device) if engine.cuda else None
+        self.stream: Any = torch.cuda.Stream(engine.device) if engine.cuda else None
         self.static_in = torch.zeros((engine.max_batch, *engine.sample_shape), dtype=engine.sample_dtype,
                                      device=engine.device)
         self.graphs: dict[int, tuple[Any, Any]] = {}
