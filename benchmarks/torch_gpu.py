@@ -441,7 +441,9 @@ def _fmt(value: Any, spec: str = ",.0f") -> str:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(f"\n{report['gpu']}, torch {report['torch']}, {report['seconds']:g} s per LoadGen run")
+    seconds = report.get("seconds")
+    print(f"\n{report['gpu']}, torch {report['torch']}, "
+          f"{_fmt(seconds, 'g')} s per LoadGen run{'' if report.get('complete', True) else ' (cut short)'}")
     print(f"{'benchmark':<10} {'raw/s':>9} {'pipe/s':>9} {'Offline/s':>10} {'Off/raw':>7} {'Server qps':>10} "
           f"{'Srv/Off':>7} {'SS p90 ms':>9} {'raw b1 ms':>9} {'SS/raw':>6}")
     for r in report["results"]:
@@ -462,7 +464,11 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{'':<10} Offline, {label}: pipeline {_fmt(v.get('pipeline_sps'))}/s, LoadGen "
                   f"{_fmt(v.get('sps'))}/s {v.get('validity', '-')} "
                   f"({_fmt(q.get(f'offline_{label}_over_raw'), '.3f')} of raw)")
-        for config in (r.get("server") or {}).get("configs", []):
+        server = r.get("server") or {}
+        # (a file of the first version: one batch size, the next batch queued ahead)
+        configs = server.get("configs") or ([{"batch": server["batch"], "launch_ahead": True,
+                                              "trials": server["trials"]}] if server.get("trials") else [])
+        for config in configs:
             tried = ", ".join(f"{t['target_qps']:,.0f} {t['validity']} "
                               f"(p99 {_fmt(t.get('p99_ms'), '.1f')} ms)" for t in config["trials"])
             how = "queued ahead" if config.get("launch_ahead") else "one at a time"
