@@ -17,8 +17,10 @@ pytest.importorskip("torch", reason="backend: torch needs torch: pip install pyt
 from tests.helpers import digits_suite, write_suite  # noqa: E402
 from tests.integration.test_resnet50_suite import _imagenet  # noqa: E402
 
+# Server's latency bound far above any scheduling delay of a busy machine: the test checks that
+# every scenario runs and completes through the backend, not how fast this machine is.
 SCENARIOS = ("      Offline: {offline_expected_qps: 200000, min_duration: 200}\n"
-             "      Server: {server_target_qps: 1000}\n"
+             "      Server: {server_target_qps: 1000, server_target_latency_ns: 2000000000}\n"
              "      SingleStream: {single_stream_expected_latency_ns: 10000}\n")
 
 
