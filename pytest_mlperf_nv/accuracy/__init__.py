@@ -34,7 +34,7 @@ from .rouge import (
     sentence_splitter,
     tokenizer_decoder,
 )
-from .score import score_accuracy
+from .score import require_ground_truth, score_accuracy
 from .segmentation import (
     CaseDice,
     KitsResult,
@@ -76,6 +76,7 @@ __all__ = [
     "compare_with_nvidia",
     "locate",
     "locate_tokenizer",
+    "require_ground_truth",
     "response_dtype",
     "score_accuracy",
     # log

@@ -4,7 +4,8 @@ Two layouts are searched, in this order for ``harness="nvidia"`` and the other w
 the plugin's own harness:
 
 * NVIDIA's: what ``make download_data`` / ``preprocess_data`` of NVIDIA's submission code leave
-  under ``$MLPERF_SCRATCH_PATH`` (``data/``, ``preprocessed_data/``, ``models/``), plus the
+  under ``$MLPERF_SCRATCH_PATH`` (``data/``, ``preprocessed_data/``, ``models/``; without it, the
+  ``build/`` links of NVIDIA's code dir that ``make link_dirs`` points there), plus the
   ``data_maps/`` of NVIDIA's code dir, at the paths NVIDIA's ``code/common/accuracy_checker.py``
   hands the official scripts (v4.0/v4.1; DLRMv2 reads ``/home/mlperf_inf_dlrmv2`` as NVIDIA's
   container mounts it);
@@ -96,7 +97,8 @@ _WANTS: dict[str, tuple[_Want, ...]] = {
     "dlrm-v2": (
         _Want("day_23", "the raw Criteo day 23 file (day_23, tab-separated, label first)",
               ("criteo/day23/raw_data", "criteo/day_23"),
-              ("abs:" + str(DLRMV2_NVIDIA_DIR / "criteo/day23/raw_data"), "scratch:data/criteo/day23/raw_data")),
+              ("abs:" + str(DLRMV2_NVIDIA_DIR / "criteo/day23/raw_data"),
+               "scratch:data/criteo/day23/raw_data")),
         _Want("trace", "the sample aggregation trace (sample_partition.txt)",
               ("criteo/day23/sample_partition.txt", "criteo/sample_partition.txt"),
               ("abs:" + str(DLRMV2_NVIDIA_DIR / "criteo/day23/sample_partition.txt"),
@@ -140,12 +142,18 @@ def _candidates(want: _Want, layout: str, data_dir: Path | None, scratch_dir: Pa
                 code_dir: Path | None) -> list[Path]:
     if layout == "official":
         return [data_dir / rel for rel in want.official] if data_dir else []
+    # Without $MLPERF_SCRATCH_PATH, NVIDIA's code dir still reaches it: `make link_dirs` links
+    # build/{data,preprocessed_data,models} to the scratch path's.
+    scratch = [scratch_dir] if scratch_dir else [code_dir / "build"] if code_dir else []
     out = []
     for spec in want.nvidia:
         kind, rel = spec.split(":", 1)
-        base = {"scratch": scratch_dir, "code": code_dir, "abs": Path("/")}[kind]
-        if base is not None:
-            out.append(Path(rel) if kind == "abs" else base / rel)
+        if kind == "abs":
+            out.append(Path(rel))
+        elif kind == "code" and code_dir is not None:
+            out.append(code_dir / rel)
+        elif kind == "scratch":
+            out += [base / rel for base in scratch]
     return out
 
 

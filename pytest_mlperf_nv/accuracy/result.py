@@ -145,7 +145,8 @@ class AccuracyResult:
             if m.value < target:
                 out.append(f"{m.name} {m.value:g} is below the {self.level} % target {target:g}{scaled}")
             elif m.upper_limit is not None:
-                out.append(f"{m.name} {m.value:g} is above the upper limit {m.upper_limit * m.scaled:g}{scaled}")
+                limit = m.upper_limit * m.scaled
+                out.append(f"{m.name} {m.value:g} is above the upper limit {limit:g}{scaled}")
         return out
 
     def summary(self) -> str:
@@ -241,7 +242,8 @@ def compare_with_nvidia(
     """
     entries = nvidia.get("accuracy") if isinstance(nvidia, Mapping) else nvidia
     if not entries:
-        return "NVIDIA's harness recorded no accuracy result (metadata.json has no 'accuracy') to compare with"
+        return ("NVIDIA's harness recorded no accuracy result (metadata.json has no 'accuracy') "
+                "to compare with")
     if isinstance(entries, (str, bytes)):
         return f"NVIDIA's accuracy check did not run: {entries!s}"
     problems = []

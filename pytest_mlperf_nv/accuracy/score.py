@@ -21,7 +21,7 @@ from .groundtruth import AccuracyDataMissing, GroundTruth, locate, locate_tokeni
 from .log import AccuracyLogError
 from .result import AccuracyResult, MetricScore, read_metric
 
-__all__ = ["AccuracyDataMissing", "score_accuracy"]
+__all__ = ["AccuracyDataMissing", "require_ground_truth", "score_accuracy"]
 
 #: metrics that are totals over the data set: their targets scale with a partial run
 _TOTALS = ("GEN_LEN",)
@@ -105,6 +105,35 @@ def score_accuracy(
         samples=outcome.samples, expected=expected, dataset_size=dataset_size,
         sentence_splitter=outcome.splitter, tokenizer=outcome.tokenizer, problems=tuple(problems),
         notes=tuple(notes), details=outcome.details)
+
+
+def require_ground_truth(
+    benchmark: str,
+    *,
+    data_dir: Path | str | None,
+    scratch_dir: Path | str | None = None,
+    code_dir: Path | str | None = None,
+    harness: str = "loadgen",
+    tokenizer_path: Path | str | None = None,
+) -> list[str]:
+    """The files :func:`score_accuracy` will read for ``benchmark``; call it before the run.
+
+    An accuracy item whose ground truth (or LLM tokenizer) is missing then skips before spending
+    its run, with the same message the scoring would give.
+
+    Raises:
+        AccuracyDataMissing: as :func:`score_accuracy`.
+    """
+    from ..benchmarks import mlperf
+
+    bench = mlperf.get(benchmark)
+    truth = locate(bench.name, data_dir=_p(data_dir), scratch_dir=_p(scratch_dir), code_dir=_p(code_dir),
+                   harness=harness)
+    files = truth.paths()
+    if family(bench.name) in ("gptj", "llama2-70b", "llama3.1-8b"):
+        files.append(str(locate_tokenizer(bench.name, tokenizer_path=_p(tokenizer_path),
+                                          data_dir=_p(data_dir), scratch_dir=_p(scratch_dir))))
+    return files
 
 
 def _p(value: Path | str | None) -> Path | None:

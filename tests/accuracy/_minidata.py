@@ -112,8 +112,8 @@ def squad_vocab() -> list[str]:
     basic = BasicTokenizer()
     for ctx, qas in SQUAD_CONTEXTS:
         words.update(basic.tokenize(ctx))
-        for _, q, a in qas:
-            words.update(basic.tokenize(q))
+        for _, question, _ in qas:
+            words.update(basic.tokenize(question))
     return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
 
 
@@ -159,7 +159,8 @@ def make_unet(root: Path, layout: str = "official", right: bool = True,
     import nibabel as nib
 
     base, kw = _base(root, layout)
-    kits = base / ("kits19/preprocessed_data" if layout == "official" else "preprocessed_data/KiTS19/reference")
+    kits = base / ("kits19/preprocessed_data" if layout == "official"
+                   else "preprocessed_data/KiTS19/reference")
     cases = ["case_00000", "case_00001"]
     shape = (6, 5, 4)
     rng = np.random.default_rng(7)
@@ -185,7 +186,7 @@ def make_unet(root: Path, layout: str = "official", right: bool = True,
 
 
 def make_dlrm(root: Path, layout: str = "official", right: bool = True,
-              *, benchmark: str = "dlrm-v2-99", one_class: bool = False, nvidia_dir: Path | None = None) -> Mini:
+              *, benchmark: str = "dlrm-v2-99", one_class: bool = False) -> Mini:
     base, kw = _base(root, layout)
     counts = [3, 2, 4, 1]
     labels = [1, 0, 1, 0, 0, 1, 1, 0, 1, 0]

@@ -56,7 +56,8 @@ def _args(benchmark: str, mini, root: Path) -> list[str]:
                 "--output-file", str(root / "openimages-results.json")]
     if benchmark == "dlrm-v2-99":
         return ["--mlperf-accuracy-file", log, "--day-23-file", str(data / "criteo/day23/raw_data"),
-                "--aggregation-trace-file", str(data / "criteo/day23/sample_partition.txt"), "--dtype", "float32"]
+                "--aggregation-trace-file", str(data / "criteo/day23/sample_partition.txt"),
+                "--dtype", "float32"]
     return ["--log_dir", str(mini.log.parent), "--dataset_dir", str(data / "LibriSpeech"),
             "--manifest", str(data / "LibriSpeech/dev-clean-wav.json"), "--output_dtype", "int64"]
 

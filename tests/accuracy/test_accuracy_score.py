@@ -183,3 +183,29 @@ def test_llm_tokenizer_from_the_hf_cache(tmp_path: Path, monkeypatch: pytest.Mon
     result = score_accuracy("gptj-99", mini.log, **mini.kwargs)
     assert result.passed and result.tokenizer == str(snap)
     assert result.sentence_splitter in ("nltk.sent_tokenize", "punkt-fallback")
+
+
+def test_nvidia_code_dir_build_links_reach_the_scratch_layout(tmp_path: Path) -> None:
+    """Without MLPERF_SCRATCH_PATH, NVIDIA's code dir's build/ (make link_dirs) is the scratch path."""
+    mini = make("bert-99", tmp_path, "nvidia")
+    code = tmp_path / "nvidia-code"
+    (code / "build").mkdir(parents=True)
+    for part in ("data", "models"):
+        (code / "build" / part).symlink_to(tmp_path / "scratch" / part)
+    result = score_accuracy("bert-99", mini.log, data_dir=None, code_dir=code, harness="nvidia")
+    assert result.passed and result.ground_truth["squad"].startswith(str(code / "build"))
+
+
+def test_require_ground_truth_before_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_mlperf_nv.accuracy import require_ground_truth
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
+    mini = make("dlrm-v2-99", tmp_path)
+    files = require_ground_truth("dlrm-v2-99", data_dir=mini.kwargs["data_dir"])
+    assert [Path(f).name for f in files] == ["raw_data", "sample_partition.txt"]
+    with pytest.raises(AccuracyDataMissing, match="tokenizer"):
+        (tmp_path / "data" / "cnn-daily-mail").mkdir()
+        (tmp_path / "data" / "cnn-daily-mail" / "cnn_eval.json").write_text("[]")
+        require_ground_truth("gptj-99", data_dir=tmp_path / "data", tokenizer_path=tmp_path / "none")
