@@ -86,3 +86,15 @@ def test_official_rnnt_drops_what_the_plugin_refuses(tmp_path: Path) -> None:
         score_accuracy("rnnt", mini.log, **mini.kwargs)
     printed = official("rnnt", _args("rnnt", mini, tmp_path), tmp_path)
     assert printed.startswith("Word Error Rate: ")  # the official script scores it its own way
+
+
+def test_librispeech_dev_clean_manifest_is_scored_in_full() -> None:
+    """The reference's own dev-clean manifest: no transcript is refused, 2513 utterances are kept."""
+    from pytest_mlperf_nv.accuracy import read_manifest
+    from pytest_mlperf_nv.benchmarks import mlperf
+
+    manifest = Path(CHECKOUT or "") / "retired_benchmarks/speech_recognition/rnnt/dev-clean-wav.json"
+    if not manifest.is_file():
+        pytest.skip(f"{manifest} is not in the checkout")
+    refs = read_manifest(manifest)
+    assert len(refs) == mlperf.get("rnnt").dataset.accuracy_sample_count == 2513
