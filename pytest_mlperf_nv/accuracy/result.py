@@ -143,10 +143,11 @@ class AccuracyResult:
                 continue
             scaled = f", scaled to {m.scaled:.4g} of the data set" if m.scaled != 1.0 else ""
             if m.value < target:
-                out.append(f"{m.name} {m.value:g} is below the {self.level} % target {target:g}{scaled}")
+                out.append(f"{m.name} {_num(m.value)} is below the {self.level} % target "
+                           f"{_num(target)}{scaled}")
             elif m.upper_limit is not None:
                 limit = m.upper_limit * m.scaled
-                out.append(f"{m.name} {m.value:g} is above the upper limit {limit:g}{scaled}")
+                out.append(f"{m.name} {_num(m.value)} is above the upper limit {_num(limit)}{scaled}")
         return out
 
     def summary(self) -> str:
@@ -154,8 +155,8 @@ class AccuracyResult:
         parts = []
         for m in self.metrics:
             target = m.targets.get(self.level)
-            shown = "none" if m.value is None else f"{m.value:g}"
-            parts.append(f"{m.name} {shown}" + (f" (target {target:g})" if target is not None else ""))
+            shown = "none" if m.value is None else _num(m.value)
+            parts.append(f"{m.name} {shown}" + (f" (target {_num(target)})" if target is not None else ""))
         return ", ".join(parts)
 
     def record(self) -> dict[str, Any]:
@@ -186,7 +187,7 @@ class AccuracyResult:
         """``mlperf_accuracy*`` properties for the item's JUnit test case."""
         head = self.headline
         props = [
-            ("mlperf_accuracy", "" if head.value is None else f"{head.value:g}"),
+            ("mlperf_accuracy", _fmt(head.value)),
             ("mlperf_accuracy_metric", head.name),
             ("mlperf_accuracy_target", _fmt(head.targets.get(self.level))),
             ("mlperf_accuracy_level", self.level),
@@ -195,7 +196,7 @@ class AccuracyResult:
             ("mlperf_accuracy_ground_truth", self.ground_truth_layout),
         ]
         for m in self.metrics:
-            props.append((f"mlperf_accuracy_{m.name.lower()}", "" if m.value is None else f"{m.value:g}"))
+            props.append((f"mlperf_accuracy_{m.name.lower()}", _fmt(m.value)))
         if self.sentence_splitter:
             props.append(("mlperf_accuracy_sentence_splitter", self.sentence_splitter))
         if self.tokenizer:
@@ -214,7 +215,16 @@ class AccuracyResult:
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    return "" if value is None else _num(value)
+
+
+def _num(value: float) -> str:
+    """A number as a person reads it: no exponent (gen_len is in the millions), no float noise."""
+    if value != value:
+        return "nan"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0")
 
 
 def read_metric(text: str, pattern: str) -> float | None:
@@ -259,7 +269,7 @@ def compare_with_nvidia(
                             f"the plugin scored {_shown(mine.value)}")
             continue
         if mine.value is None:
-            problems.append(f"{name}: NVIDIA's accuracy check read {float(theirs):g}, the plugin's "
+            problems.append(f"{name}: NVIDIA's accuracy check read {_num(float(theirs))}, the plugin's "
                             "accuracy.txt has no value the checker can read")
             continue
         unit = _unit(name)
@@ -268,12 +278,12 @@ def compare_with_nvidia(
             if name in _SPLITTER_METRICS and ours.sentence_splitter not in (None, "nltk.sent_tokenize"):
                 why = (f" (the plugin split sentences with its {ours.sentence_splitter}, not nltk's Punkt "
                        "data; provide it to score as the official script does)")
-            problems.append(f"{name}: NVIDIA's accuracy check {float(theirs):g}, the plugin "
-                            f"{mine.value:g} (differ by more than the printed precision {unit:g}){why}")
+            problems.append(f"{name}: NVIDIA's accuracy check {_num(float(theirs))}, the plugin "
+                            f"{_num(mine.value)} (differ by more than the printed precision {unit:g}){why}")
     if not problems:
         return None
     return "accuracy disagrees with NVIDIA's own check: " + "; ".join(problems)
 
 
 def _shown(value: float | None) -> str:
-    return "none" if value is None else f"{value:g}"
+    return "none" if value is None else _num(value)

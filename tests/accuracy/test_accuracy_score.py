@@ -209,3 +209,13 @@ def test_require_ground_truth_before_the_run(tmp_path: Path, monkeypatch: pytest
         (tmp_path / "data" / "cnn-daily-mail").mkdir()
         (tmp_path / "data" / "cnn-daily-mail" / "cnn_eval.json").write_text("[]")
         require_ground_truth("gptj-99", data_dir=tmp_path / "data", tokenizer_path=tmp_path / "none")
+
+
+def test_large_totals_are_shown_without_exponents(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    pytest.importorskip("rouge_score")
+    mini = make("gptj-99", tmp_path)
+    result = score_accuracy("gptj-99", mini.log, **mini.kwargs)
+    props = dict(result.junit_properties())
+    gen_len = result.metric("GEN_LEN").value
+    assert props["mlperf_accuracy_gen_len"] == str(int(gen_len)) and "e+" not in result.summary()
