@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AccuracyResult", "MetricScore", "compare_with_nvidia", "printed_decimals"]
+__all__ = ["AccuracyResult", "MetricScore", "compare_with_nvidia", "junit_properties_of", "printed_decimals"]
 
 ACCURACY_TXT = "accuracy.txt"
 
@@ -185,25 +185,7 @@ class AccuracyResult:
 
     def junit_properties(self) -> list[tuple[str, str]]:
         """``mlperf_accuracy*`` properties for the item's JUnit test case."""
-        head = self.headline
-        props = [
-            ("mlperf_accuracy", _fmt(head.value)),
-            ("mlperf_accuracy_metric", head.name),
-            ("mlperf_accuracy_target", _fmt(head.targets.get(self.level))),
-            ("mlperf_accuracy_level", self.level),
-            ("mlperf_accuracy_passed", str(self.passed).lower()),
-            ("mlperf_accuracy_dtype", self.dtype),
-            ("mlperf_accuracy_ground_truth", self.ground_truth_layout),
-        ]
-        for m in self.metrics:
-            props.append((f"mlperf_accuracy_{m.name.lower()}", _fmt(m.value)))
-        if self.sentence_splitter:
-            props.append(("mlperf_accuracy_sentence_splitter", self.sentence_splitter))
-        if self.tokenizer:
-            props.append(("mlperf_accuracy_tokenizer", self.tokenizer))
-        if self.expected is not None and self.expected < self.dataset_size:
-            props.append(("mlperf_accuracy_subset", f"{self.expected}/{self.dataset_size}"))
-        return props
+        return junit_properties_of(self.record())
 
     def write(self, run_dir: Path | str) -> Path:
         """Write ``accuracy.txt`` into ``run_dir`` (whole or not at all) and return its path."""
@@ -212,6 +194,34 @@ class AccuracyResult:
         tmp.write_text(self.accuracy_txt, encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+
+def junit_properties_of(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``mlperf_accuracy*`` JUnit properties of a recorded score (:meth:`AccuracyResult.record`)."""
+    metrics = list(record.get("metrics") or [])
+    level = str(record.get("level"))
+    head = metrics[0] if metrics else {}
+    target = (record.get("target") or {}).get("value") if record.get("target") else \
+        (head.get("targets") or {}).get(level)
+    props = [
+        ("mlperf_accuracy", _fmt(head.get("value"))),
+        ("mlperf_accuracy_metric", str(head.get("name"))),
+        ("mlperf_accuracy_target", _fmt(target)),
+        ("mlperf_accuracy_level", level),
+        ("mlperf_accuracy_passed", str(bool(record.get("passed"))).lower()),
+        ("mlperf_accuracy_dtype", str((record.get("dtype") or {}).get("name"))),
+        ("mlperf_accuracy_ground_truth", str((record.get("ground_truth") or {}).get("layout"))),
+    ]
+    for m in metrics:
+        props.append((f"mlperf_accuracy_{str(m.get('name')).lower()}", _fmt(m.get("value"))))
+    if record.get("sentence_splitter"):
+        props.append(("mlperf_accuracy_sentence_splitter", str(record["sentence_splitter"])))
+    if record.get("tokenizer"):
+        props.append(("mlperf_accuracy_tokenizer", str(record["tokenizer"])))
+    samples = record.get("samples") or {}
+    if samples.get("subset"):
+        props.append(("mlperf_accuracy_subset", f"{samples.get('expected')}/{samples.get('dataset_size')}"))
+    return props
 
 
 def _fmt(value: float | None) -> str:
@@ -256,14 +266,17 @@ def compare_with_nvidia(
                 "to compare with")
     if isinstance(entries, (str, bytes)):
         return f"NVIDIA's accuracy check did not run: {entries!s}"
-    problems = []
+    problems: list[str] = []
+    unknown: list[str] = []
     for entry in entries:
         name = str(entry.get("name"))
         theirs = entry.get("value")
-        try:
-            mine = ours.metric(name)
-        except KeyError:
+        mine_or_none = _their_metric(ours, name)
+        if mine_or_none is None:
+            unknown.append(name)
             continue  # a metric the registry does not score for this benchmark
+        mine = mine_or_none
+        name = mine.name
         if theirs is None:
             problems.append(f"{name}: NVIDIA's accuracy check found no value in its accuracy.txt, "
                             f"the plugin scored {_shown(mine.value)}")
@@ -280,9 +293,24 @@ def compare_with_nvidia(
                        "data; provide it to score as the official script does)")
             problems.append(f"{name}: NVIDIA's accuracy check {_num(float(theirs))}, the plugin "
                             f"{_num(mine.value)} (differ by more than the printed precision {unit:g}){why}")
+    if unknown and len(unknown) == len(entries):
+        mine = ", ".join(m.name for m in ours.metrics)
+        problems.append(f"NVIDIA's accuracy check reported {', '.join(unknown)}, none of which is a metric "
+                        f"of {ours.benchmark} ({mine}): nothing to compare")
     if not problems:
         return None
     return "accuracy disagrees with NVIDIA's own check: " + "; ".join(problems)
+
+
+def _their_metric(ours: AccuracyResult, name: str) -> MetricScore | None:
+    """The plugin's metric NVIDIA's entry names: the checker's name in any case, or NVIDIA's
+    ``accuracy`` for a benchmark whose one metric is the checker's ``acc``."""
+    for m in ours.metrics:
+        if m.name.lower() == name.lower():
+            return m
+    if name.lower() == "accuracy" and len(ours.metrics) == 1 and ours.metrics[0].name == "acc":
+        return ours.metrics[0]
+    return None
 
 
 def _shown(value: float | None) -> str:

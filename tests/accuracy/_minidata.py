@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 
 @dataclass
@@ -324,3 +325,38 @@ def make(benchmark: str, root: Path, layout: str = "official", right: bool = Tru
     if benchmark in _LLM_WORDS:
         return make_llm(root, benchmark, layout, right)
     return MAKERS[benchmark](root, layout, right)
+
+
+# ------------------------------------------------------------------------------ checking
+
+#: optional packages each benchmark's evaluator needs (tests skip without them)
+NEEDS = {
+    "retinanet": ("pycocotools",),
+    "3d-unet-99": ("nibabel",),
+    "dlrm-v2-99": ("sklearn",),
+    "gptj-99": ("rouge_score", "transformers"),
+    "llama3.1-8b": ("rouge_score", "transformers"),
+    "llama2-70b-99": ("rouge_score", "transformers", "pandas"),
+}
+
+
+def checker_read(benchmark: str, text: str, tmp_path: Path) -> tuple[dict[str, float], set[str]]:
+    """What the plugin's submission checker reads from this accuracy.txt, and its finding kinds."""
+    from pytest_mlperf_nv.benchmarks import mlperf
+    from pytest_mlperf_nv.submission.check import _Checker, _Ctx
+
+    bench = mlperf.get(benchmark)
+    txt = tmp_path / "checked" / "accuracy.txt"
+    txt.parent.mkdir(parents=True, exist_ok=True)
+    txt.write_text(text)
+    checker = _Checker(tmp_path, "v6.0", {})
+    values = checker.check_accuracy_txt(_Ctx("closed", "acme", tmp_path, benchmark=bench.checker_name,
+                                             bench=bench), txt)
+    # GEN_LEN is a total over the whole data set: the checker (rightly) finds a miniature set's short.
+    return values, {f.kind for f in checker.findings if not f.message.startswith("GEN_LEN")}
+
+
+def needs(benchmark: str) -> None:
+    """Skip, saying which, when an optional package ``benchmark``'s evaluator needs is missing."""
+    for module in NEEDS.get(benchmark.replace("-99.9", "-99"), ()):
+        pytest.importorskip(module, reason=f"{benchmark} accuracy needs {module}")

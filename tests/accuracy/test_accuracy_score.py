@@ -13,19 +13,9 @@ from pathlib import Path
 import pytest
 
 from pytest_mlperf_nv.accuracy import AccuracyDataMissing, AccuracyLogError, score_accuracy
-from pytest_mlperf_nv.benchmarks import mlperf
-from pytest_mlperf_nv.submission.check import _Checker, _Ctx
 
-from ._minidata import make, make_dlrm
+from ._minidata import NEEDS, checker_read, make, make_dlrm
 
-NEEDS = {
-    "retinanet": ("pycocotools",),
-    "3d-unet-99": ("nibabel",),
-    "dlrm-v2-99": ("sklearn",),
-    "gptj-99": ("rouge_score", "transformers"),
-    "llama3.1-8b": ("rouge_score", "transformers"),
-    "llama2-70b-99": ("rouge_score", "transformers", "pandas"),
-}
 BENCHMARKS = ["resnet50", "retinanet", "bert-99", "3d-unet-99", "dlrm-v2-99", "rnnt", "gptj-99",
               "llama2-70b-99", "llama3.1-8b"]
 
@@ -33,19 +23,6 @@ BENCHMARKS = ["resnet50", "retinanet", "bert-99", "3d-unet-99", "dlrm-v2-99", "r
 def _needs(benchmark: str) -> None:
     for module in NEEDS.get(benchmark, ()):
         pytest.importorskip(module, reason=f"{benchmark} accuracy needs {module}")
-
-
-def checker_read(benchmark: str, text: str, tmp_path: Path) -> tuple[dict[str, float], set[str]]:
-    """What the plugin's submission checker reads from this accuracy.txt, and its finding kinds."""
-    bench = mlperf.get(benchmark)
-    txt = tmp_path / "checked" / "accuracy.txt"
-    txt.parent.mkdir(parents=True, exist_ok=True)
-    txt.write_text(text)
-    checker = _Checker(tmp_path, "v6.0", {})
-    values = checker.check_accuracy_txt(_Ctx("closed", "acme", tmp_path, benchmark=bench.checker_name,
-                                             bench=bench), txt)
-    # GEN_LEN is a total over the whole data set: the checker (rightly) finds a miniature set's short.
-    return values, {f.kind for f in checker.findings if not f.message.startswith("GEN_LEN")}
 
 
 @pytest.mark.parametrize("layout", ["official", "nvidia"])
