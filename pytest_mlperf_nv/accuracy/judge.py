@@ -93,7 +93,7 @@ def judge_scored(result: RunResult, inputs: ScoringInputs, log: Path, run_dir: P
     except (AccuracyDataMissing, AccuracyLogError, ImportError) as exc:
         nvidia = _nvidia_side(nvidia_metadata, None)
         headline = "accuracy not scored by the plugin" + (f"; {nvidia['headline']}" if nvidia else "")
-        score = {"scored_by": SCORED_BY, "value": None, "metric": None, "problem": str(exc)}
+        score: dict[str, Any] = {"scored_by": SCORED_BY, "value": None, "metric": None, "problem": str(exc)}
         if nvidia:
             score["nvidia"] = nvidia["score"]
         return Verdict(False, headline, [*reasons, str(exc)], score=score)

@@ -163,7 +163,7 @@ def dlrm_auc(
         trace = os.fspath(aggregation_trace_file)  # type: ignore[arg-type]
         bounds = _read_trace(trace)
         trace_samples = len(bounds) - 1
-        gt = _read_day23_labels(os.fspath(day_23_file), int(bounds[-1]))
+        gt = _read_day23_labels(os.fspath(day_23_file), int(bounds[-1]))  # type: ignore[arg-type]
         order = np.fromiter(unique.keys(), dtype=np.int64, count=len(unique))
         bad = order[(order < 0) | (order >= trace_samples)]
         if bad.size:

@@ -294,9 +294,9 @@ def compare_with_nvidia(
             problems.append(f"{name}: NVIDIA's accuracy check {_num(float(theirs))}, the plugin "
                             f"{_num(mine.value)} (differ by more than the printed precision {unit:g}){why}")
     if unknown and len(unknown) == len(entries):
-        mine = ", ".join(m.name for m in ours.metrics)
+        names = ", ".join(m.name for m in ours.metrics)
         problems.append(f"NVIDIA's accuracy check reported {', '.join(unknown)}, none of which is a metric "
-                        f"of {ours.benchmark} ({mine}): nothing to compare")
+                        f"of {ours.benchmark} ({names}): nothing to compare")
     if not problems:
         return None
     return "accuracy disagrees with NVIDIA's own check: " + "; ".join(problems)

@@ -77,6 +77,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -309,14 +310,15 @@ def tokenizer_decoder(
             from transformers import AutoTokenizer
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("loading a tokenizer from a path needs the 'transformers' package") from exc
-        tok = AutoTokenizer.from_pretrained(os.fspath(tokenizer), use_fast=use_fast, local_files_only=True)
+        tok: Any = AutoTokenizer.from_pretrained(os.fspath(tokenizer), use_fast=use_fast,
+                                                 local_files_only=True)
     else:
         tok = tokenizer
     if not callable(getattr(tok, "decode", None)):
         raise TypeError(f"{type(tok).__name__} has no decode() method")
 
     def decode_ids(ids: np.ndarray) -> str:
-        return tok.decode(ids.tolist(), skip_special_tokens=True)
+        return str(tok.decode(ids.tolist(), skip_special_tokens=True))
 
     return decode_ids
 

@@ -199,7 +199,7 @@ def kits_dice(
             continue  # only reachable if file_list and cases disagree
         gt_path = os.path.join(root, "nifti", case, "segmentation.nii.gz")
         try:
-            target = _as_labels(nib.load(gt_path).get_fdata())
+            target = _as_labels(nib.load(gt_path).get_fdata())  # type: ignore[attr-defined]
         except FileNotFoundError:
             raise AccuracyLogError(f"{gt_path}: ground truth not found") from None
         pred = predictions[case]

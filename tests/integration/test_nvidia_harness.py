@@ -160,8 +160,8 @@ def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulato
         "--mlperf-set", "*.Server.min_duration=500", "--mlperf-set", "*.Server.server_target_qps=3000")
     # Accuracy items whose ground truth is not in NVIDIA's scratch layout skip before their run, naming it.
     result.assert_outcomes(passed=15, skipped=11)
-    result.stdout.fnmatch_lines(["*bert-99 accuracy needs the SQuAD v1.1 dev set (dev-v1.1.json): not found at "
-                                 "*/build/data/squad/dev-v1.1.json*"])
+    result.stdout.fnmatch_lines(["*bert-99 accuracy needs the SQuAD v1.1 dev set (dev-v1.1.json): not found "
+                                 "at */build/data/squad/dev-v1.1.json*"])
     bert = _record(mlperf_env, "Offline", "performance", bench="bert-99")
     assert any(a.startswith("--gpu_batch_size=bert:") for a in bert["nvidia"]["arguments"])  # h200 profile
     detail = _effective(_record(mlperf_env, "Server", "performance", bench="llama2-70b-99"))
