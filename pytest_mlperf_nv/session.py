@@ -3,7 +3,6 @@ the results reported so far, compliance ordering, and the session-end reports.""
 
 from __future__ import annotations
 
-
 import datetime as _dt
 import os
 import uuid
