@@ -263,5 +263,6 @@ def locate_tokenizer(
                 return found[0]
     raise AccuracyDataMissing(
         benchmark, f"{_HF} ({hub_id}; tokenizer.json or vocab.json/merges.txt or tokenizer.model)", tried,
-        "the plugin never downloads one: pass a tokenizer path, or fetch it once into the Hugging Face "
+        f"the plugin never downloads one: copy the tokenizer files into <data dir>/{official[0]} (or "
+        f"$MLPERF_SCRATCH_PATH/{nvidia[0]}, NVIDIA's model dir), or fetch them once into the Hugging Face "
         f"cache (huggingface-cli download {hub_id} --include 'tokenizer*' '*.json' '*.txt' '*.model')")

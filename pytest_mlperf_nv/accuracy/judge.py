@@ -46,9 +46,11 @@ class ScoringInputs:
            subset: int | None = None) -> ScoringInputs:
         data_dir = session.settings.get("data_dir")
         scratch = os.environ.get("MLPERF_SCRATCH_PATH")
+        # Without it, NVIDIA's code dir reaches the scratch path through the build/ links that
+        # `make link_dirs` makes (data, models and tokenizers alike).
+        scratch_dir = Path(scratch).expanduser() if scratch else (code_dir / "build" if code_dir else None)
         precision = case.knob("precision")
-        return cls(case.benchmark, harness, Path(data_dir) if data_dir else None,
-                   Path(scratch).expanduser() if scratch else None, code_dir,
+        return cls(case.benchmark, harness, Path(data_dir) if data_dir else None, scratch_dir, code_dir,
                    str(precision) if precision else None, subset)
 
 

@@ -65,3 +65,15 @@ def test_llm_disagreement_names_the_sentence_splitter(tmp_path: Path) -> None:
     assert problem is not None and "GEN_LEN" in problem
     if ours.sentence_splitter != "nltk.sent_tokenize":
         assert "split sentences with its punkt-fallback" in problem
+
+
+def test_nvidia_names_its_metric_in_its_own_words(resnet) -> None:
+    # NVIDIA's harness may name top-1 'accuracy' and spell metrics in any case: compared all the same.
+    meta = nvidia_metadata([{"name": "accuracy", "value": 76.0, "threshold": 75.6954, "pass": True}])
+    assert "acc: NVIDIA's accuracy check 76, the plugin 100" in compare_with_nvidia(resnet, meta)
+    assert compare_with_nvidia(resnet, nvidia_metadata([{"name": "ACC", "value": 100.0, "pass": True}])) is None
+
+
+def test_nothing_comparable_is_a_problem_not_an_agreement(resnet) -> None:
+    problem = compare_with_nvidia(resnet, nvidia_metadata([{"name": "mAP", "value": 37.5, "pass": True}]))
+    assert problem is not None and "reported mAP, none of which is a metric of resnet50 (acc)" in problem

@@ -164,6 +164,20 @@ def test_missing_ground_truth_skips_before_the_run_naming_the_file_and_fails_und
     result.stdout.fnmatch_lines(["*bert-99 accuracy needs the SQuAD v1.1 dev set*"])
 
 
+def test_an_llm_without_a_local_tokenizer_skips_saying_where_it_looked(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    needs("gptj-99")
+    _make("gptj-99", tmp_path, right=True)  # the data set, but no tokenizer where NVIDIA keeps it
+    monkeypatch.setenv("MLPERF_SCRATCH_PATH", str(tmp_path / "scratch"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))  # an empty Hugging Face cache
+    write_suite(mlperf_env, _suite(code_dir, "gptj-99"), "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED*gptj-99 accuracy needs *tokenizer*{tmp_path}/scratch/models/GPTJ-6B/"
+                                 f"checkpoint-final*{tmp_path}/hf-cache/models--EleutherAI--gpt-j-6B/snapshots*"])
+
+
 # --- the built-in harness: a benchmark a user's plugin defines, scored by the plugin ----------------------
 # NVIDIA's v4.1/v5.0 code has no rnnt or llama3.1-8b and the plugin ships no model for them: a user's plugin
 # registers the benchmark (here with a "model" that answers from a table of recorded answers, in the data
