@@ -61,11 +61,30 @@ def scored_by_plugin(benchmark: str) -> bool:
     return benchmark in MLPERF_BENCHMARKS
 
 
+#: optional packages each evaluator needs, and the extra that installs them
+_PACKAGES = {
+    "retinanet": (("pycocotools",), "accuracy"),
+    "3d-unet": (("nibabel",), "accuracy"),
+    "gptj": (("rouge_score", "transformers"), "accuracy-llm"),
+    "llama2-70b": (("rouge_score", "transformers", "pandas"), "accuracy-llm"),
+    "llama3.1-8b": (("rouge_score", "transformers"), "accuracy-llm"),
+}
+
+
 def ground_truth_problem(inputs: ScoringInputs) -> str | None:
-    """Why ``inputs``' accuracy cannot be scored (the file expected and every path tried), or None."""
+    """Why ``inputs``' accuracy cannot be scored (the file expected and every path tried, or the
+    package missing and the extra that installs it), or None."""
+    import importlib.util
+
+    from .dtypes import family
     from .groundtruth import AccuracyDataMissing
     from .score import require_ground_truth
 
+    modules, extra = _PACKAGES.get(family(inputs.benchmark), ((), ""))
+    absent = [m for m in modules if importlib.util.find_spec(m) is None]
+    if absent:
+        return (f"{inputs.benchmark} accuracy needs the Python package(s) {', '.join(absent)}: "
+                f"pip install 'pytest-mlperf-nv[{extra}]'")
     try:
         require_ground_truth(inputs.benchmark, data_dir=inputs.data_dir, scratch_dir=inputs.scratch_dir,
                              code_dir=inputs.code_dir, harness=inputs.harness)

@@ -71,7 +71,8 @@ def test_nvidia_names_its_metric_in_its_own_words(resnet) -> None:
     # NVIDIA's harness may name top-1 'accuracy' and spell metrics in any case: compared all the same.
     meta = nvidia_metadata([{"name": "accuracy", "value": 76.0, "threshold": 75.6954, "pass": True}])
     assert "acc: NVIDIA's accuracy check 76, the plugin 100" in compare_with_nvidia(resnet, meta)
-    assert compare_with_nvidia(resnet, nvidia_metadata([{"name": "ACC", "value": 100.0, "pass": True}])) is None
+    upper = nvidia_metadata([{"name": "ACC", "value": 100.0, "pass": True}])
+    assert compare_with_nvidia(resnet, upper) is None
 
 
 def test_nothing_comparable_is_a_problem_not_an_agreement(resnet) -> None:

@@ -174,8 +174,9 @@ def test_an_llm_without_a_local_tokenizer_skips_saying_where_it_looked(
     write_suite(mlperf_env, _suite(code_dir, "gptj-99"), "h200.yaml")
     result = pytester.runpytest(f"--mlperf-system-snapshot={H200}", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines([f"SKIPPED*gptj-99 accuracy needs *tokenizer*{tmp_path}/scratch/models/GPTJ-6B/"
-                                 f"checkpoint-final*{tmp_path}/hf-cache/models--EleutherAI--gpt-j-6B/snapshots*"])
+    result.stdout.fnmatch_lines([f"SKIPPED*gptj-99 accuracy needs *tokenizer*{tmp_path}/scratch/models/"
+                                 f"GPTJ-6B/checkpoint-final*{tmp_path}/hf-cache/models--EleutherAI--gpt-j-6B/"
+                                 "snapshots*copy the tokenizer files into <data dir>/models/gpt-j-6B*"])
 
 
 # --- the built-in harness: a benchmark a user's plugin defines, scored by the plugin ----------------------
