@@ -82,6 +82,8 @@ _TABLE: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 _BERT_PRECISION = {"fp16": "float16", "fp32": "float32", "int8": "float16"}
+#: (benchmark family, log writer) whose response type follows the case's precision, and how
+_BY_PRECISION = {("bert", "nvidia"): _BERT_PRECISION}
 
 
 def family(benchmark: str) -> str:
@@ -126,8 +128,9 @@ def response_dtype(
     if harness not in entries:
         raise UnknownDtype(f"harness {harness} has no {benchmark} accuracy log format the plugin knows")
     dtype, source = entries[harness]
-    if family(benchmark) == "bert" and harness == "nvidia" and precision:
+    by_precision = _BY_PRECISION.get((family(benchmark), harness))
+    if by_precision is not None and precision:
         key = precision.lower()
-        dtype = _BERT_PRECISION.get(key, key)
+        dtype = by_precision.get(key, key)
         source = f"{source} ({precision} -> {dtype})"
     return ResponseDtype(dtype, source)

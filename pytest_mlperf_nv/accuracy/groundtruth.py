@@ -71,6 +71,8 @@ class _Want:
 
 
 _HF = "a local copy of the model's tokenizer files"
+#: the layout searched first for a log writer: NVIDIA's code reads its own scratch layout
+_LAYOUTS_FIRST = {"nvidia": ("nvidia", "official")}
 
 _WANTS: dict[str, tuple[_Want, ...]] = {
     "resnet50": (
@@ -177,7 +179,7 @@ def locate(
     """
     fam = family(benchmark)
     wants = _WANTS[fam]
-    layouts = ("nvidia", "official") if harness == "nvidia" else ("official", "nvidia")
+    layouts = _LAYOUTS_FIRST.get(harness, ("official", "nvidia"))
     data = Path(data_dir) if data_dir else None
     scratch = Path(scratch_dir) if scratch_dir else None
     code = Path(code_dir) if code_dir else None
