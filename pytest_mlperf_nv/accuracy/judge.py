@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from ..verdict import Verdict
     from .result import AccuracyResult
 
-__all__ = ["ScoringInputs", "ground_truth_problem", "judge_scored", "properties_of", "scored_by_plugin"]
+__all__ = ["ScoringInputs", "explain", "ground_truth_problem", "judge_scored", "properties_of",
+           "scored_by_plugin"]
 
 SCORED_BY = "pytest-mlperf-nv"
 
@@ -91,6 +92,27 @@ def ground_truth_problem(inputs: ScoringInputs) -> str | None:
     except AccuracyDataMissing as exc:
         return str(exc)
     return None
+
+
+def explain(inputs: ScoringInputs) -> list[str]:
+    """``--mlperf-explain`` lines of an accuracy item: the ground truth it will be scored against and
+    the targets, or why it would skip."""
+    from ..benchmarks import mlperf
+    from .score import require_ground_truth
+
+    problem = ground_truth_problem(inputs)
+    if problem:
+        return [f"  accuracy: skips before the run: {problem}"]
+    bench = mlperf.get(inputs.benchmark)
+    level = "99.9" if bench.accuracy_level == 0.999 else "99"
+    targets = ", ".join(f"{m.name} >= {m.threshold_99_9 if level == '99.9' else m.threshold_99}"
+                        for m in bench.accuracy.metrics
+                        if (m.threshold_99_9 if level == "99.9" else m.threshold_99) is not None)
+    files = require_ground_truth(inputs.benchmark, data_dir=inputs.data_dir, scratch_dir=inputs.scratch_dir,
+                                 code_dir=inputs.code_dir, harness=inputs.harness)
+    lines = [f"  accuracy: scored by the plugin as the official script does ({level} % targets: {targets}), "
+             "against:"]
+    return lines + [f"    {f}" for f in files]
 
 
 def judge_scored(result: RunResult, inputs: ScoringInputs, log: Path, run_dir: Path, *,

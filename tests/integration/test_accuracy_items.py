@@ -164,6 +164,25 @@ def test_missing_ground_truth_skips_before_the_run_naming_the_file_and_fails_und
     result.stdout.fnmatch_lines(["*bert-99 accuracy needs the SQuAD v1.1 dev set*"])
 
 
+def test_explain_names_the_ground_truth_and_targets_or_why_it_would_skip(
+        mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    mini = _make("resnet50", tmp_path, right=True)
+    _emulate(mini, tmp_path, code_dir, monkeypatch, 100.0)
+    bert = _suite(code_dir, "bert-99").split("benchmarks:\n")[1]
+    write_suite(mlperf_env, _suite(code_dir, "resnet50") + bert, "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}", "--mlperf-explain")
+    result.stdout.fnmatch_lines([
+        "*resnet50::Offline::accuracy", "*",
+        "  accuracy: scored by the plugin as the official script does (99 % targets: acc >= 75.6954), "
+        "against:",
+        f"    {code_dir}/data_maps/imagenet/val_map.txt",
+        "    NVIDIA's own check (metadata.json) is recorded beside it and must agree"])
+    result.stdout.fnmatch_lines(["  accuracy: skips before the run: bert-99 accuracy needs the SQuAD v1.1 "
+                                 "dev set*"])
+    assert not (code_dir / "build" / "engines").exists()
+
+
 def test_an_llm_without_a_local_tokenizer_skips_saying_where_it_looked(
         mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:

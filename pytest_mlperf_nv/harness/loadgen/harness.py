@@ -171,6 +171,12 @@ class LoadgenHarness(Harness):
         lines.append("  user.conf:")
         conf = render_user_conf(definition.loadgen_name, case.scenario, plan.settings)
         lines += [f"    {line}" for line in conf.splitlines()]
+        if case.mode == "accuracy" and not _synthetic(case):
+            from ...accuracy.judge import ScoringInputs, scored_by_plugin
+            from ...accuracy.judge import explain as explain_accuracy
+
+            if scored_by_plugin(case.benchmark):
+                lines += explain_accuracy(ScoringInputs.of(session, case, NAME))
         return lines + _explain_audit(case)
 
     def implementation(self, suite: Suite) -> str:

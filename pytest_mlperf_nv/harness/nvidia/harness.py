@@ -124,6 +124,15 @@ class NvidiaHarness(Harness):
             lines.append("    python3 -m code.main " + " ".join(args.args))
         except ArgumentError as exc:
             lines.append(f"  cannot pass to NVIDIA's code: {exc}")
+        if case.mode == "accuracy":
+            from ...accuracy.judge import ScoringInputs
+            from ...accuracy.judge import explain as explain_accuracy
+            from .settings import code_dir_of
+
+            scoring = explain_accuracy(ScoringInputs.of(session, case, NAME, code_dir_of(session, case)[1]))
+            lines += scoring
+            if not scoring[0].startswith("  accuracy: skips"):
+                lines.append("    NVIDIA's own check (metadata.json) is recorded beside it and must agree")
         return lines
 
     def implementation(self, suite: Suite) -> str:
