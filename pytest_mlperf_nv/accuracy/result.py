@@ -213,7 +213,10 @@ def junit_properties_of(record: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("mlperf_accuracy_ground_truth", str((record.get("ground_truth") or {}).get("layout"))),
     ]
     for m in metrics:
-        props.append((f"mlperf_accuracy_{str(m.get('name')).lower()}", _fmt(m.get("value"))))
+        name = str(m.get("name")).lower()
+        props.append((f"mlperf_accuracy_{name}", _fmt(m.get("value"))))
+        for lvl, target in sorted((m.get("targets") or {}).items()):
+            props.append((f"mlperf_accuracy_{name}_target_{lvl.replace('.', '_')}", _fmt(target)))
     if record.get("sentence_splitter"):
         props.append(("mlperf_accuracy_sentence_splitter", str(record["sentence_splitter"])))
     if record.get("tokenizer"):

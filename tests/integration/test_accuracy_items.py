@@ -121,6 +121,11 @@ def test_each_benchmark_is_scored_by_the_plugin_on_nvidias_log_right_passes_wron
     assert props["mlperf_accuracy_agrees_with_nvidia"] == "true"
     assert props["mlperf_nvidia_accuracy_pass"] == "true"
     assert props["mlperf_accuracy_level"] == ("99.9" if benchmark.endswith("99.9") else "99")
+    for metric in score["metrics"]:  # every metric with its 99 % and 99.9 % targets where they exist
+        name = metric["name"].lower()
+        assert props[f"mlperf_accuracy_{name}"] != ""
+        assert {k for k in props if k.startswith(f"mlperf_accuracy_{name}_target_")} == {
+            f"mlperf_accuracy_{name}_target_{lvl.replace('.', '_')}" for lvl in metric["targets"]}
 
     # The same run with wrong answers fails on the plugin's score, NVIDIA's check agreeing.
     wrong = _make(benchmark, tmp_path / "wrong", right=False)
