@@ -124,6 +124,10 @@ class ProvisionError(MlperfError):
     """A model, dataset or engine could not be provided."""
 
 
+class ModelError(ProvisionError):
+    """A model file that cannot be loaded (not the format the backend reads, or damaged)."""
+
+
 class HarnessError(MlperfError):
     """A harness could not run (as opposed to a run whose verdict is a failure)."""
 

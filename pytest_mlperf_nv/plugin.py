@@ -85,6 +85,15 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["mlperf_started"] = session.started
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist controller: hold the output dir before any worker runs an item."""
+    from .outlock import is_suite_nodeid, lock_session_output
+
+    if any(is_suite_nodeid(nodeid) for nodeid in ids):
+        lock_session_output(node.config)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -111,6 +120,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash[SESSION_KEY]
     _order_compliance_last(session, state)
+    if state.selected:
+        from .outlock import lock_session_output
+
+        lock_session_output(session.config)  # one session at a time per output dir
     unused = [o.text for o in state.overrides if o not in state.used_overrides]
     if unused and not hasattr(session.config, "workerinput"):
         session.config.issue_config_time_warning(

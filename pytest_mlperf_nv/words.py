@@ -60,17 +60,18 @@ def number_problem(value: Any, *, integer: bool, positive: bool = False, minimum
 
     ``note`` says where the maximum comes from (the type LoadGen keeps the value in).
     """
+    expected = "an integer" if integer else "a finite number"
+    if isinstance(value, float) and math.isnan(value):
+        return f"expected {expected}, got NaN (.nan)"
+    if isinstance(value, float) and math.isinf(value):
+        return (f"expected {expected}, got {'-' if value < 0 else ''}infinity (a value of 1e309 or more "
+                "reads as infinity)")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (
             integer and not isinstance(value, int)):
         got = kind_of(value, null="nothing (null)")
         if not isinstance(value, (list, dict)) and value is not None:
             got += f" {shown(value).lower() if isinstance(value, bool) else shown(value)}"
         return f"expected {'an integer' if integer else 'a number'}, got {got}"
-    if isinstance(value, float) and math.isnan(value):
-        return "expected a number, got NaN (.nan); give a finite number"
-    if isinstance(value, float) and math.isinf(value):
-        return (f"expected a finite number, got {'-' if value < 0 else ''}infinity (a value of 1e309 or more "
-                "reads as infinity)")
     if positive and value <= 0:
         return f"must be greater than 0, got {shown(value)}"
     if minimum is not None and value < minimum:
