@@ -39,7 +39,10 @@ YAML_TOKENS = ["&a ", "*a", "&b ", "*b", "!!int ", "!!float ", "!!str ", "!!bina
                '"', "#", ".nan", ".inf", "1e999", "9" * 50, "<<: *a\n", "? ", "|", ">", "%YAML 1.1\n",
                "---\n", "...\n", "\x00", "\ufeff", "\x85", "\u2028", "\r", " " * 40, "a: &a [*a]\n",
                "a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\n", "[" * 40, "{a: " * 40, "0x", "0o", "0b",
-               "1:30:00", "2001-12-14", "=", "~", "\\", "\\x00", "%", "@", "`"]
+               "1:30:00", "2001-12-14", "=", "~", "\\", "\\x00", "%", "@", "`", "[" * 400, "- " * 400,
+               "9" * 5000, "1e309", '"a\\0b"', "a" * 5000, '\nmodel: "m\\0.onnx"\n',
+               "\nextends: " + "e/" * 2100, '\nextends: "b\\0.yaml"\n', "\nname: \"x\\n\"\n",
+               "\ntimeout: .nan\n", ": !!timestamp x"]
 
 
 def _scalars() -> st.SearchStrategy[Any]:
@@ -207,7 +210,11 @@ class Workspace:
     """One temporary directory per process for the targets' files (fuzzing writes thousands)."""
 
     def __init__(self) -> None:
+        import atexit
+        import shutil
+
         self.root = Path(tempfile.mkdtemp(prefix="mlperf-fuzz-"))
+        atexit.register(shutil.rmtree, self.root, True)
         from pytest_mlperf_nv.plugin import pytest_mlperf_register
         from pytest_mlperf_nv.registry import Registry
 

@@ -67,9 +67,8 @@ SUITE = ("mlperf_suite: 1\nbenchmarks:\n  digits:\n    scenarios: {Offline: {off
          "    modes: [performance]\n    min_duration: 100\n")
 
 
-def test_a_cached_engine_whose_bytes_changed_fails_with_the_repair_flag(pytester: pytest.Pytester,
-                                                                       mlperf_env: Path, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cached_engine_whose_bytes_changed_fails_with_the_repair_flag(
+        pytester: pytest.Pytester, mlperf_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "own-cache"  # this test damages an entry: not the shared cache
     monkeypatch.setenv("MLPERF_NV_CACHE_DIR", str(cache))
     pytester.makefile(".yaml", s=SUITE)
