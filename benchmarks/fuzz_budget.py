@@ -23,6 +23,24 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def _checker(name: str, counts: dict[str, int], findings: collections.Counter[str], save: Path | None,
+             run_target: object, save_case: object) -> object:
+    """The property run on each input: counts it, and counts (and saves) any non-project exception."""
+
+    def check(value: object) -> None:
+        counts["inputs"] += 1
+        try:
+            run_target(name, value)
+        except Exception as exc:  # noqa: BLE001 - a finding: count it and go on
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            findings[f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"] += 1
+            if save is not None:
+                save_case(name, value, save)
+                counts["saved"] += 1
+
+    return check
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2500, help="inputs per target (default 2500)")
@@ -42,29 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     total_inputs = total_findings = 0
     for name in args.targets or sorted(TARGETS):
         _, strategy = TARGETS[name]
-        count = 0
+        counts = {"inputs": 0, "saved": 0}
         findings: collections.Counter[str] = collections.Counter()
-        saved = 0
         start = time.perf_counter()
-
-        def check(value: object, name: str = name, findings: collections.Counter[str] = findings) -> None:
-            nonlocal count, saved
-            count += 1
-            try:
-                run_target(name, value)
-            except Exception as exc:  # noqa: BLE001 - a finding: count it and go on
-                frame = traceback.extract_tb(exc.__traceback__)[-1]
-                findings[f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}"] += 1
-                if args.save is not None:
-                    save_case(name, value, args.save)
-                    saved += 1
-
+        check = _checker(name, counts, findings, args.save, run_target, save_case)
         runner = settings(max_examples=args.examples, deadline=None, database=None,
-                          suppress_health_check=list(HealthCheck))(given(value=strategy())(check))
+                          suppress_health_check=list(HealthCheck))(given(strategy())(check))
         if args.seed is not None:
             runner = seed(args.seed)(runner)
         runner()
         seconds = time.perf_counter() - start
+        count, saved = counts["inputs"], counts["saved"]
         total_inputs += count
         total_findings += sum(findings.values())
         lines.append(f"  {name:<13} {count:>6} inputs  {sum(findings.values()):>4} non-project exceptions  "

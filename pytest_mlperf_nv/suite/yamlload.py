@@ -76,9 +76,11 @@ def _loader_for(path: Path, fast: bool = False) -> type[yaml.SafeLoader]:
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             try:
                 return super().construct_object(node, deep=deep)
-            except (ValueError, TypeError, OverflowError) as exc:
-                # e.g. "!!int abc", a date such as 2024-13-45: PyYAML's constructors raise
-                # plain Python errors without a position.
+            except (SuiteError, yaml.YAMLError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - any constructor failure is this value's fault
+                # e.g. "!!int abc", a date such as 2024-13-45, "!!timestamp x": PyYAML's
+                # constructors raise plain Python errors without a position.
                 raise SuiteError(f"cannot read this value: {type(exc).__name__}: {str(exc)[:200]}",
                                  _loc(path, node)) from None
 
