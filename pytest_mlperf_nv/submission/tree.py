@@ -126,7 +126,12 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
         manifest = _read_manifest(out)
         manifest.update({str(suite.path): r.parts for (suite, _), r in zip(wanted, reports, strict=True)
                          if r.parts})
-        _write_manifest(out, manifest)
+        try:
+            _write_manifest(out, manifest)
+        except (OSError, MlperfError) as exc:  # the tree is in place: say that, not "not written"
+            for report in reports:
+                report.errors.append(f"the tree was written, but {out / MANIFEST_FILE} could not be ({exc}); "
+                                     "the next rebuild may leave this suite's old parts in place")
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
