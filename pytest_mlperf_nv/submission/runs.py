@@ -15,9 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import inside
 from ..provision.download import file_sha256
+from ..record import RecordError, RunRecord
+from ..rundir import RESULT, RUNS, run_dir_of
 
-RESULT_FILE = "result.json"
+RESULT_FILE = RESULT
+#: the record field listing the sha256 of the run's LoadGen logs when its verdict was recorded
+LOG_SHA256 = "log_sha256"
 SUMMARY_FILE = "mlperf_log_summary.txt"
 DETAIL_FILE = "mlperf_log_detail.txt"
 ACCURACY_LOG = "mlperf_log_accuracy.json"
@@ -32,19 +37,20 @@ _MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly", "TEST01"
 class Run:
     name: str  # performance, accuracy, TEST01, ...
     run_dir: Path
-    record: dict[str, Any]
+    record: RunRecord
 
     @property
     def log_dir(self) -> Path:
-        """Where LoadGen's logs are: the run dir, or NVIDIA's log tree for harness nvidia."""
-        nvidia = self.record.get("nvidia") or {}
-        if nvidia.get("log_dir"):
-            return Path(nvidia["log_dir"])
-        return self.run_dir
+        """Where LoadGen's logs are: the run dir, or a harness's own log tree."""
+        return self.record.logs(self.run_dir)
 
 
-def read_record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """A run's ``result.json``: (record, None), or (None, why it cannot be used); (None, None) if absent."""
+def read_record(path: Path) -> tuple[RunRecord | None, str | None]:
+    """A run's ``result.json``: (record, None), or (None, why it cannot be used); (None, None) if absent.
+
+    Reads what ``record.read_record`` reads, and also turns what it would raise past its own
+    errors (text that is no UTF-8, JSON nested thousands deep, a huge file) into a reason.
+    """
     try:
         if path.stat().st_size > MAX_RECORD_BYTES:
             return None, f"{path} is larger than {MAX_RECORD_BYTES:,} bytes: not a run record"
@@ -54,22 +60,27 @@ def read_record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, f"{path} cannot be read: {getattr(exc, 'strerror', None) or exc}"
     try:
-        record = json.loads(text)
+        data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return None, f"{path} is not JSON ({str(exc)[:120]})"
-    problem = record_problem(record)
+    problem = record_problem(data)
     if problem:
         return None, f"{path} is not a run record of this plugin: {problem}"
-    return record, None
+    try:
+        return RunRecord.from_dict(data, str(path)), None
+    except RecordError as exc:
+        return None, str(exc)[:400]
 
 
-#: fields the tree reads, with the JSON types a record written by the plugin has there
+#: fields the tree reads, with the JSON types a record written by the plugin has there (checked
+#: before RunRecord.from_dict, which converts what it is given)
 _SHAPE: dict[str, tuple[type, ...]] = {
     "verdict": (str,), "reasons": (list, type(None)), "profile": (str, type(None)),
-    "round": (str, type(None)), "overrides": (list, type(None)),
+    "round": (str, type(None)), "overrides": (list, type(None)), "log_dir": (str, type(None)),
     "not_submittable_because": (list, type(None)), "versions": (dict, type(None)),
-    "nvidia": (dict, type(None)), "model": (dict, type(None)), "audit": (dict, type(None)),
-    "accuracy": (dict, type(None)), "logs": (dict, type(None)),
+    "model": (dict, type(None)), "audit": (dict, type(None)), "accuracy": (dict, type(None)),
+    "framework": (str, type(None)), "implementation": (str, type(None)),
+    LOG_SHA256: (dict, type(None)),
 }
 _NESTED: dict[tuple[str, str], tuple[type, ...]] = {
     ("versions", "loadgen"): (str, type(None)), ("versions", "backend"): (dict, str, type(None)),
@@ -99,13 +110,18 @@ def record_problem(record: Any) -> str | None:
     return None
 
 
-def load_runs(run_root: Path, bench_id: str, scenario: str, names: list[str]
+def load_runs(out: Path, suite_name: str, bench_id: str, scenario: str, names: list[str]
               ) -> tuple[dict[str, Run], list[tuple[str, str]]]:
-    """The runs of one result on disk, and (run name, why) for each whose result.json is unusable."""
+    """The runs of one result on disk, and (run name, why) for each whose result.json is unusable.
+
+    Every run dir is checked to lie inside ``<out>/runs`` (names are validated at collection;
+    this holds whatever a caller passes).
+    """
     runs: dict[str, Run] = {}
     unreadable: list[tuple[str, str]] = []
+    root = Path(out) / RUNS
     for name in names:
-        run_dir = run_root / bench_id / scenario / name
+        run_dir = inside(root, run_dir_of(out, suite_name, bench_id, scenario, name))
         record, problem = read_record(run_dir / RESULT_FILE)
         if problem:
             unreadable.append((name, problem))
@@ -131,8 +147,8 @@ def run_problem(run: Run, scenario: str) -> str | None:
     missing = [f for f in files if not (run.log_dir / f).is_file()]
     if missing:
         return f"the {run.name} run in {run.run_dir} lacks {', '.join(missing)}"
-    if run.record.get("verdict") != "PASS":
-        reasons = "; ".join(run.record.get("reasons") or [])[:300]
+    if not run.record.passed:
+        reasons = "; ".join(run.record.reasons)[:300]
         return f"the {run.name} run failed ({reasons or 'see its result.json'}); fix it and rerun"
     changed = _changed_logs(run)
     if changed:
@@ -144,8 +160,16 @@ def run_problem(run: Run, scenario: str) -> str | None:
     return None
 
 
+def recorded_digests(record: RunRecord) -> dict[str, str]:
+    """The sha256 of the logs a record lists (``log_sha256``), as the record keeps them."""
+    found = getattr(record, "log_sha256", None)
+    if found is None:  # a record type without the field keeps unknown objects as harness sections
+        found = record.harness_sections.get(LOG_SHA256)
+    return {str(k): str(v) for k, v in (found or {}).items()}
+
+
 def _changed_logs(run: Run) -> list[str]:
-    recorded = run.record.get("logs") or {}
+    recorded = recorded_digests(run.record)
     changed = []
     for name, digest in recorded.items():
         path = run.log_dir / str(name)
@@ -186,7 +210,7 @@ def _log_problem(run: Run, scenario: str) -> str | None:
     if run.name == "accuracy":
         if not entries:
             return f"{ACCURACY_LOG} holds no responses"
-        scored = (run.record.get("accuracy") or {}).get("total")
+        scored = (run.record.accuracy or {}).get("total")
         unique = len({e.qsl_idx for e in entries})
         if isinstance(scored, int) and not isinstance(scored, bool) and unique < scored:
             return f"{ACCURACY_LOG} holds {unique} samples; the recorded score counted {scored}"
@@ -200,5 +224,5 @@ def _kind(value: Any) -> str:
             dict: "an object"}.get(type(value), type(value).__name__)
 
 
-__all__ = ["ACCURACY_LOG", "DETAIL_FILE", "RESULT_FILE", "SUMMARY_FILE", "Run", "load_runs", "log_digests",
-           "read_record", "record_problem", "run_problem"]
+__all__ = ["ACCURACY_LOG", "DETAIL_FILE", "LOG_SHA256", "RESULT_FILE", "SUMMARY_FILE", "Run", "load_runs",
+           "log_digests", "read_record", "record_problem", "recorded_digests", "run_problem"]

@@ -14,26 +14,21 @@ from typing import Any
 
 from ..benchmarks.base import BenchmarkDef
 from ..benchmarks.custom import ARRAYS_DATASET, METRICS, classification_benchmark
-from ..benchmarks.mlperf import MLPERF_BENCHMARKS
-from ..errors import Location, SuiteError, SuiteErrors
-from ..harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
+from ..benchmarks.mlperf import MLPERF_BENCHMARKS, mlperf_scenarios
+from ..errors import Location, SettingsError, SuiteError, SuiteErrors
 from ..names import NAME_RULE, component_problem, name_problem, path_problem, shown
-from ..registry import Registry
+from ..registry import DEFAULT_HARNESS, Registry
 from ..words import did_you_mean, kind_of, number_problem
 from ..words import shown as shown_value
-from .knobs import ALL_MODES, INT32_MAX, INT64_MAX, KNOBS, MODES, SCENARIOS, TIMEOUT_MAX_S, Knob
+from .knobs import ALL_MODES, INT32_MAX, INT64_MAX, KNOBS, MODES, PROFILES, SCENARIOS, TIMEOUT_MAX_S, Knob
 from .model import Case, Sourced, Suite
 from .yamlload import YList, YMap, load_yaml, read_suite_text
 
 SUITE_VERSIONS = (1,)
-HARNESSES = ("loadgen", "nvidia")
-NVIDIA_KEYS = ("code_dir", "version", "system_id", "custom_system", "calibrate")
-#: nvidia.custom_system (harness/nvidia/custom_system.py MODES)
-NVIDIA_CUSTOM_SYSTEM = ("auto", "always", "never")
-PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
-TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "nvidia", "backend",
-            "profile", "modes", "timeout", "submission", "benchmarks")
+#: top-level keys; a registered harness may add a block of its own (e.g. ``nvidia:``)
+TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "backend",
+            "backend_options", "profile", "modes", "timeout", "submission", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
                   "accuracy_samples", "model", "metric", "accuracy_target")
 #: keys only a suite-defined (custom) benchmark may use
@@ -100,6 +95,10 @@ class _Doc:
         if len(errors) == 1:
             raise errors[0]
         raise SuiteErrors(errors, stopped=len(errors) >= MAX_ERRORS)
+
+    def kind(self, value: Any) -> str:
+        """How a value reads in a message ("a string", "nothing (null)")."""
+        return _kind(value)
 
     def key_loc(self, mapping: YMap, key: Any) -> Location:
         return mapping.key_locations.get(key, mapping.location)
@@ -172,6 +171,15 @@ class _Doc:
             raise SuiteError(f"the path '{shown(value)}' {problem}", loc, key=dotted)
         return value
 
+    def resolved_path(self, parent: YMap, key: str, dotted: str) -> str:
+        """A path the suite gives (``path_value``), made absolute relative to the suite file."""
+        value = self.path_value(parent, key, dotted)
+        try:
+            return str((self.path.parent / value).resolve())
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
+                             self.value_loc(parent, key), key=dotted) from None
+
     def number(self, value: Any, loc: Location, dotted: str, *, integer: bool, positive: bool,
                minimum: float | None = None, maximum: float | None = None, note: str = "") -> int | float:
         problem = number_problem(value, integer=integer, positive=positive, minimum=minimum,
@@ -241,22 +249,34 @@ def _load_suite(doc: _Doc, path: Path, registry: Registry, harness_override: str
             f"unknown suite format version {shown_value(version)}; this plugin reads versions "
             f"{', '.join(map(str, SUITE_VERSIONS))}", doc.value_loc(root, "mlperf_suite"),
             key="mlperf_suite")
-    doc.check_keys(root, TOP_KEYS, "")
+    sections = {h.section: h for h in registry.harnesses.values() if h.section}
+    doc.check_keys(root, (*TOP_KEYS, *sections), "")
 
-    problem = component_problem(path.stem)
-    if problem is not None:
-        # The stem names the suite's run directories (runs/<stem>/), whatever name: says.
-        doc.record(SuiteError(f"the file name '{shown(path.name)}' cannot name this suite's run "
-                              f"directory: its stem {problem}. Rename the file", Location(path, 1, 1)))
     name = path.stem
     if "name" in root:
         name = doc.attempt(lambda: doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name"),
                            default=path.stem)
-    harness = doc.attempt(lambda: doc.choice(root, "harness", "harness", HARNESSES)) or "loadgen"
+    elif component_problem(path.stem) is not None:
+        # Without name:, the stem names the suite's run directories (runs/<name>/) and its system.
+        doc.record(SuiteError(f"the file name '{shown(path.name)}' cannot name this suite's run "
+                              f"directory: its stem {component_problem(path.stem)}. Rename the file, or "
+                              "give the suite a name: key", Location(path, 1, 1)))
+    harness = doc.attempt(lambda: doc.choice(root, "harness", "harness", sorted(registry.harnesses))) \
+        or DEFAULT_HARNESS
     declared = harness
     if harness_override and harness_override != harness:
+        if harness_override not in registry.harnesses:
+            raise SettingsError(f"--mlperf-harness {harness_override!r}: unknown harness"
+                                f"{_hint(harness_override, registry.harnesses)}; registered: "
+                                f"{', '.join(sorted(registry.harnesses))}")
         harness = harness_override
-    nvidia = doc.attempt(lambda: _nvidia(doc, root), default={})
+    parsed_sections = {}
+    for key, owner in sections.items():
+        block = doc.attempt(lambda key=key: doc.mapping(root, key, key))
+        if block is not None:
+            parsed = doc.attempt(owner.parse_section, doc, block)
+            if parsed is not None:
+                parsed_sections[key] = parsed
     backend = doc.attempt(lambda: doc.choice(root, "backend", "backend", sorted(registry.backends))) \
         or "onnxruntime"
     profile = None
@@ -287,8 +307,12 @@ def _load_suite(doc: _Doc, path: Path, registry: Registry, harness_override: str
 
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
-                  sha256=digest.hexdigest(), nvidia=nvidia,
+                  sha256=digest.hexdigest(), sections=parsed_sections,
                   declared_harness=declared, submission=submission)
+    runner = registry.harnesses[harness]
+    suite.honoured_knobs = frozenset(k for k, knob in KNOBS.items()
+                                     if runner.knob_problem(knob, suite, registry) is None)
+    suite.backend_options = doc.attempt(_backend_options, doc, root, suite, registry, default={})
     profile_name = profile.value if profile else None
     for bench_id in benchmarks or ():
         suite.cases.extend(doc.attempt(
@@ -353,42 +377,38 @@ def _merge(base: YMap, own: YMap) -> YMap:
     return merged
 
 
-def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
-    """``nvidia: {code_dir, version, system_id, custom_system}``: where NVIDIA's code is, what it runs
-    as, and whether it runs under a generated custom-system definition (auto | always | never)."""
-    block = doc.mapping(root, "nvidia", "nvidia")
+def _backend_options(doc: _Doc, root: YMap, suite: Suite, registry: Registry) -> dict[str, Any]:
+    """``backend_options: {...}``: options the suite's backend declares, each of its declared type."""
+    block = doc.mapping(root, "backend_options", "backend_options")
     if block is None:
         return {}
-    found = {}
-    for key in doc.check_keys(block, NVIDIA_KEYS, "nvidia"):
-        value = doc.attempt(lambda key=key: _nvidia_value(doc, block, key))
+    declared = registry.harnesses[suite.harness].backend_options(suite, registry) or {}
+    if not declared:
+        raise SuiteError(f"backend {suite.backend} (harness {suite.harness}) takes no options: remove this "
+                         "block", doc.key_loc(root, "backend_options"), key="backend_options")
+    options: dict[str, Any] = {}
+    for key in doc.check_keys(block, declared, "backend_options"):
+        value = doc.attempt(_backend_option, doc, block, key, declared[key])
         if value is not None:
-            loc = doc.value_loc(block, key)
-            found[key] = Sourced(value, f"suite {loc}", loc)
-    return found
+            options[key] = value
+    return options
 
 
-def _nvidia_value(doc: _Doc, block: YMap, key: str) -> Any:
-    if key == "custom_system":
-        return doc.choice(block, key, f"nvidia.{key}", NVIDIA_CUSTOM_SYSTEM)
-    if key == "calibrate":
-        value = block[key]
-        if not isinstance(value, bool):
-            raise SuiteError(f"expected true or false, got {_kind(value)}", doc.value_loc(block, key),
-                             key="nvidia.calibrate")
-        return value
-    if key == "code_dir":
-        value = doc.path_value(block, key, "nvidia.code_dir")
-        try:
-            return str((doc.path.parent / value).resolve())
-        except (OSError, ValueError) as exc:
-            raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
-                             doc.value_loc(block, key), key="nvidia.code_dir") from None
-    value = doc.string(block, key, f"nvidia.{key}")
-    problem = component_problem(value) if value is not None else None
-    if problem is not None:
-        raise SuiteError(f"'{shown(value)}' {problem}", doc.value_loc(block, key), key=f"nvidia.{key}")
-    return value
+def _backend_option(doc: _Doc, block: YMap, key: str, kind: Any) -> Any:
+    value = block[key]
+    dotted = f"backend_options.{key}"
+    loc = doc.value_loc(block, key)
+    if kind is bool and not isinstance(value, bool):
+        raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
+    if kind in (int, float):
+        value = doc.number(value, loc, dotted, integer=kind is int, positive=False,
+                           maximum=INT64_MAX if kind is int else None)
+        value = kind(value)
+    elif kind is str and not isinstance(value, str):
+        raise SuiteError(f"expected a string, got {_got(value)}", loc, key=dotted)
+    elif kind in (list, tuple) and not isinstance(value, list):
+        raise SuiteError(f"expected a list, got {_got(value)}", loc, key=dotted)
+    return list(value) if isinstance(value, list) else value
 
 
 def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
@@ -477,21 +497,11 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                 "'dataset:')", key_loc, key=dotted)
         definition = registry.benchmarks.get(name)
         dataset_options = {}
-    skip_reason = None
-    supported = definition.scenarios if definition else mlperf_scenarios(name)
-    if suite.harness == "nvidia":
-        if name not in MLPERF_BENCHMARKS and suite.declared_harness != "nvidia":
-            skip_reason = f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it"
-        elif name not in MLPERF_BENCHMARKS:
-            raise SuiteError(f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it; "
-                             "use 'harness: loadgen' for it", key_loc, key=dotted)
-        supported = mlperf_scenarios(name) if name in MLPERF_BENCHMARKS else supported
-        if name not in NVIDIA_BENCHMARKS and skip_reason is None:
-            skip_reason = (f"NVIDIA's MLPerf code (v4.1, v5.0) has no {name}; the built-in harness "
-                           "cannot run it either")
-    elif definition is None:
-        skip_reason = (f"{name} cannot run on the built-in harness (harness: {suite.harness}) yet; "
-                       "NVIDIA's MLPerf code runs it with 'harness: nvidia'")
+    support = registry.harnesses[suite.harness].supports(name, definition, suite)
+    if support.error:
+        raise SuiteError(support.error, key_loc, key=dotted)
+    skip_reason = support.skip_reason
+    supported = support.scenarios or (definition.scenarios if definition else mlperf_scenarios(name))
 
     modes = doc.attempt(lambda: _modes(doc, body, f"{dotted}.modes")) or suite.modes
     expect = _expect(doc, body, dotted)
@@ -508,7 +518,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
             accuracy_samples = Sourced(count, f"suite {loc}")
     # Validate every benchmark-level knob, also one that applies to none of the scenarios.
     common_knobs = {k: doc.attempt(_knob_value, doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
-                                   f"{dotted}.{k}", profile)
+                                   f"{dotted}.{k}", profile, registry)
                     for k in body if k in KNOBS}
     common_knobs = {k: v for k, v in common_knobs.items() if v is not None}
     cases: list[Case] = []
@@ -522,7 +532,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
             where = f"{dotted}.scenarios.{scenario}"
             for knob_name in scen_body:
                 value = doc.attempt(_scenario_knob, doc, suite, scen_body, knob_name, scenario, where,
-                                    profile)
+                                    profile, registry)
                 if value is not None:
                     knobs[knob_name] = value
         for mode in modes:
@@ -548,7 +558,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
 
 
 def _scenario_knob(doc: _Doc, suite: Suite, scen_body: YMap, knob_name: Any, scenario: str, where: str,
-                   profile: str | None) -> Sourced | None:
+                   profile: str | None, registry: Registry) -> Sourced | None:
     kloc = doc.key_loc(scen_body, knob_name)
     if knob_name not in KNOBS:
         raise SuiteError(f"unknown knob{_hint(knob_name, list(KNOBS))}", kloc,
@@ -558,7 +568,7 @@ def _scenario_knob(doc: _Doc, suite: Suite, scen_body: YMap, knob_name: Any, sce
         raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
                          kloc, key=f"{where}.{knob_name}")
     return _knob_value(doc, suite, knob, scen_body[knob_name], doc.value_loc(scen_body, knob_name),
-                       f"{where}.{knob_name}", profile)
+                       f"{where}.{knob_name}", profile, registry)
 
 
 def _custom_definition(doc: _Doc, suite: Suite, body: YMap, dotted: str, bench_id: str
@@ -628,33 +638,18 @@ def _real_choices(definition: BenchmarkDef) -> list[str]:
     return [k for k, v in definition.datasets.items() if not definition.is_synthetic(v)]
 
 
-def mlperf_scenarios(name: str) -> tuple[str, ...]:
-    """Scenarios an MLPerf benchmark has in any round the rules registry knows."""
-    rules = MLPERF_BENCHMARKS[name]
-    if not any(info.present for info in rules.rounds.values()):
-        return SCENARIOS  # a retired benchmark: its rounds predate the rules registry
-    found: set[str] = set()
-    for info in rules.rounds.values():
-        for table in (info.required_scenarios, info.optional_scenarios):
-            for scenarios in table.values():
-                found.update(scenarios or ())
-    if rules.server_latency_bound_ns:
-        found.add("Server")
-    ordered = tuple(s for s in SCENARIOS if s in found)
-    return ordered or SCENARIOS
-
-
 def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, dotted: str,
-                profile: str | None) -> Sourced | None:
-    if suite.harness not in knob.harnesses and suite.declared_harness != suite.harness:
-        if dotted not in suite.ignored_knobs:
-            suite.ignored_knobs.append(dotted)
-        return None  # run on another harness (--mlperf-harness): listed, not an error
-    if suite.harness not in knob.harnesses:
-        raise SuiteError(
-            f"knob '{knob.name}' is not honoured by harness '{suite.harness}' "
-            f"(backend {suite.backend}); it is a knob of harness '{', '.join(knob.harnesses)}'. "
-            "Remove it from this suite", loc, key=dotted)
+                profile: str | None, registry: Registry) -> Sourced | None:
+    if knob.name not in suite.honoured_knobs:
+        if suite.declared_harness != suite.harness:
+            if dotted not in suite.ignored_knobs:
+                suite.ignored_knobs.append(dotted)
+            return None  # run on another harness (--mlperf-harness): listed, not an error
+        problem = registry.harnesses[suite.harness].knob_problem(knob, suite, registry)
+        others = [h.name for h in registry.harnesses.values() if h.name != suite.harness
+                  and h.knob_problem(knob, suite, registry) is None]
+        elsewhere = f"; it is a knob of harness '{', '.join(others)}'" if others else ""
+        raise SuiteError(f"{problem}{elsewhere}. Remove it from this suite", loc, key=dotted)
     if knob.type is bool:
         if not isinstance(value, bool):
             raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
