@@ -31,8 +31,9 @@ def write_submission(state: MlperfSession, suites: list[Suite]) -> tuple[list[An
         write_report(state.out, reports)
     except (OSError, MlperfError) as exc:
         for report in reports:
-            report.errors.append(f"the tree was written, but {state.out / 'submission-report.json'} "
-                                 f"could not be: {exc}")
+            written = "the tree was written, but " if report.root is not None else ""
+            report.errors.append(f"{written}{state.out / 'submission-report.json'} could not be written: "
+                                 f"{exc}")
     failed = any(r.profile == "official" and (r.errors or any(f["severity"] == "error" for f in r.findings))
                  for r in reports)
     # A broken suite fails the session only where the tree was meant to be submitted.

@@ -80,12 +80,16 @@ _SHAPE: dict[str, tuple[type, ...]] = {
     "not_submittable_because": (list, type(None)), "versions": (dict, type(None)),
     "model": (dict, type(None)), "audit": (dict, type(None)), "accuracy": (dict, type(None)),
     "framework": (str, type(None)), "implementation": (str, type(None)),
-    LOG_SHA256: (dict, type(None)),
+    LOG_SHA256: (dict, type(None)), "suite": (dict, type(None)), "case": (dict, type(None)),
+    "loadgen": (dict, type(None)),
 }
 _NESTED: dict[tuple[str, str], tuple[type, ...]] = {
     ("versions", "loadgen"): (str, type(None)), ("versions", "backend"): (dict, str, type(None)),
     ("nvidia", "log_dir"): (str, type(None)), ("nvidia", "metadata"): (dict, type(None)),
     ("model", "path"): (str, type(None)), ("audit", "verification"): (dict, type(None)),
+    ("accuracy", "value"): (int, float, type(None)), ("accuracy", "metric"): (str, type(None)),
+    ("loadgen", "value"): (int, float, type(None)), ("loadgen", "unit"): (str, type(None)),
+    ("loadgen", "validity"): (str, type(None)),
 }
 _STRING_LISTS = ("reasons", "overrides", "not_submittable_because")
 

@@ -136,14 +136,17 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
                 _restore(stage, tree, [p for p in _read_manifest(out).get(str(suite.path), [])
                                        if p not in _claimed(reports)])
         _swap(stage, tree)
-        manifest = _read_manifest(out)
+        before = _read_manifest(out)
+        manifest = dict(before)
         manifest.update({str(suite.path): r.parts for (suite, _), r in zip(wanted, reports, strict=True)
                          if r.parts})
         try:
-            _write_manifest(out, manifest)
+            if manifest != before or not (out / MANIFEST_FILE).is_file():
+                _write_manifest(out, manifest)
         except (OSError, MlperfError) as exc:  # the tree is in place: say that, not "not written"
             for report in reports:
-                report.errors.append(f"the tree was written, but {out / MANIFEST_FILE} could not be ({exc}); "
+                written = "the tree was written, but " if report.root is not None else ""
+                report.errors.append(f"{written}{out / MANIFEST_FILE} could not be written ({exc}); "
                                      "the next rebuild may leave this suite's old parts in place")
     finally:
         if stage.exists():

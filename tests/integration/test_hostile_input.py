@@ -85,3 +85,49 @@ def test_a_cached_engine_whose_bytes_changed_fails_with_the_repair_flag(
     assert "rerun with --mlperf-cache-verify" in output
     third = pytester.runpytest("s.yaml", "-p", "no:cacheprovider", "--mlperf-cache-verify")
     assert third.ret == pytest.ExitCode.OK, third.stdout.str()
+
+
+#: the issue's hostile suites: (file name, text, words of its error, with file:line:col)
+DIGITS = "mlperf_suite: 1\nbenchmarks:\n  digits:\n"
+OFFLINE_QPS = DIGITS + "    scenarios:\n      Offline: {offline_expected_qps: %s}\n"
+QPS_KNOB = ":5:39: benchmarks.digits.scenarios.Offline.offline_expected_qps: expected a finite"
+HOSTILE = {
+    "stem_dotdot": ("..yaml", DIGITS + "    scenarios: [Offline]\n",
+                    "..yaml:1:1: the file name '..yaml' cannot name this suite's run directory"),
+    "name_newline": ("newline.yaml", 'mlperf_suite: 1\nname: "edge\\n"\nbenchmarks: {digits: {}}\n',
+                     "newline.yaml:2:7: name: name 'edge\\n' contains a control character"),
+    "name_long": ("long.yaml", f"mlperf_suite: 1\nname: {'a' * 300}\nbenchmarks: {{digits: {{}}}}\n",
+                  "is 300 characters long (at most 100)"),
+    "deep": ("deep.yaml", "mlperf_suite: 1\nx: " + "[" * 400 + "]" * 400 + "\nbenchmarks: {digits: {}}\n",
+             "are nested more than 32 levels deep"),
+    "long_int": ("longint.yaml", DIGITS + "    min_duration: " + "9" * 5000 + "\n",
+                 "longint.yaml:4:19: an integer of 5000 characters is too long"),
+    "huge_float": ("hugefloat.yaml", OFFLINE_QPS % "1e309", "hugefloat.yaml" + QPS_KNOB),
+    "nan_qps": ("nanqps.yaml", OFFLINE_QPS % ".nan", "nanqps.yaml" + QPS_KNOB),
+    "nan_timeout": ("nantimeout.yaml", "mlperf_suite: 1\ntimeout: .nan\nbenchmarks: {digits: {}}\n",
+                    "nantimeout.yaml:2:10: timeout: expected a finite number, got NaN"),
+    "nan_gate": ("nangate.yaml", DIGITS + "    expect: {min_qps: .nan}\n",
+                 "nangate.yaml:4:23: benchmarks.digits.expect.min_qps: expected a finite number, got NaN"),
+    "nul_model": ("nulmodel.yaml", DIGITS + '    model: "m\\0.onnx"\n',
+                  "nulmodel.yaml:4:12: benchmarks.digits.model: the path 'm\\x00.onnx' contains a NUL byte"),
+    "long_extends": ("longextends.yaml", f"mlperf_suite: 1\nextends: {'x' * 5000}.yaml\n",
+                     "longextends.yaml:2:10: extends: the path"),
+    "nul_code_dir": ("nulcode.yaml", 'mlperf_suite: 1\nharness: nvidia\nnvidia: {code_dir: "a\\0b"}\n'
+                                     "benchmarks: {resnet50: {}}\n",
+                     "nulcode.yaml:3:20: nvidia.code_dir: the path 'a\\x00b' contains a NUL byte"),
+}
+
+
+def test_every_hostile_suite_of_a_session_is_one_clear_collection_error(project: pytest.Pytester) -> None:
+    """One collection of all of them: each suite is its own error with file:line:col and no traceback,
+    and the well-formed suite beside them is still collected."""
+    for stem, (name, text, _) in HOSTILE.items():
+        write(project, f"suites/{stem}/{name}", text)
+    write(project, "suites/good.yaml", "mlperf_suite: 1\nbenchmarks:\n  digits:\n    scenarios: [Offline]\n")
+    result = collect(project, "--continue-on-collection-errors", "suites")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.parseoutcomes().get("errors") == len(HOSTILE), output
+    for stem, (_, _, words) in HOSTILE.items():
+        assert words in output, f"{stem}: {words!r} not in\n{output}"
+    assert "<SuiteFile good.yaml>" in output and "<MlperfItem performance>" in output
+    assert_no_traceback(output)

@@ -187,10 +187,33 @@ def test_a_result_json_that_is_no_run_record_is_left_out_with_the_reason(project
     assert "a run record cannot be used (performance:" in report.left_out[0][1]
 
 
+@pytest.mark.parametrize("text", ["null", "[]",
+                                  '{"format": 2, "verdict": "PASS", "accuracy": {"value": "abc"}}',
+                                  '{"format": 2, "verdict": "PASS", "loadgen": {"value": "x", "unit": 1}}',
+                                  '{"format": 2, "verdict": "PASS", "case": "x"}', "[" * 100000])
+def test_mlperf_nv_results_skips_a_result_json_that_is_no_run_record_naming_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    good = tmp_path / "runs" / "s" / "digits" / "Offline" / "performance"
+    bad = tmp_path / "runs" / "s" / "digits" / "Server" / "performance"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    (good / "result.json").write_text(json.dumps({
+        "format": 2, "verdict": "PASS", "suite": {"name": "s"},
+        "case": {"id": "digits", "scenario": "Offline", "mode": "performance"},
+        "loadgen": {"validity": "VALID", "value": 100.0, "unit": "samples/s"}}))
+    (bad / "result.json").write_text(text)
+    assert cli_main(["results", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "s::digits::Offline::performance" in captured.out and "100 samples/s" in captured.out
+    assert f"mlperf-nv: skipping {bad / 'result.json'}" in captured.err
+    assert "Traceback" not in captured.err
+
+
 def test_record_problem_names_the_field() -> None:
     assert record_problem(None) == "its top level is null, not an object"
     assert record_problem({"verdict": "PASS", "versions": []}) == "'versions' is a list"
     assert record_problem({"verdict": "PASS", "model": {"path": 3}}) == "'model.path' is a number"
+    assert record_problem({"verdict": "PASS", "accuracy": {"value": "76"}}) == "'accuracy.value' is text"
     assert record_problem({"verdict": "PASS"}) is None
 
 
