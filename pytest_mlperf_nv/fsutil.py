@@ -172,11 +172,12 @@ def tree_size(path: Path) -> int:
 
 
 def _size(count: int) -> str:
+    size = float(count)
     for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:,} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
-        count /= 1024
-    return f"{count:,.1f} TiB"  # pragma: no cover
+        if size < 1024 or unit == "GiB":
+            return f"{count:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} TiB"  # pragma: no cover
 
 
 def _shown(path: Path | str) -> str:

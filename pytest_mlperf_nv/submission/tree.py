@@ -229,7 +229,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     manifest = _read_manifest(out)
     earlier = [PurePosixPath(p) for p in manifest.get(str(suite.path), [])]
     for part in [*earlier, *layout.system_parts()]:
-        remove(stage, part)  # OutsideError for a part that would leave the stage: nothing removed
+        remove(stage, str(part))  # OutsideError for a part that would leave the stage: nothing removed
     report.parts = [str(p) for p in layout.system_parts()]
 
     by_result: dict[tuple[str, str], list[Case]] = {}

@@ -473,6 +473,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     custom = "model" in body
     allowed = list(BENCHMARK_KEYS) + list(KNOBS)
     doc.check_keys(body, allowed, dotted)
+    definition: BenchmarkDef | None
     if custom:
         if "benchmark" in body:
             raise SuiteError("a benchmark defined here with 'model:' cannot also name another benchmark",
@@ -507,7 +508,8 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     expect = _expect(doc, body, dotted)
 
     scenario_map = doc.attempt(lambda: _scenarios(doc, body, dotted, supported, name), default={})
-    dataset = definition.dataset if custom else doc.attempt(lambda: _dataset(doc, body, dotted, definition))
+    dataset = (definition.dataset if custom and definition is not None
+               else doc.attempt(lambda: _dataset(doc, body, dotted, definition)))
     accuracy_samples = None
     if "accuracy_samples" in body:
         loc = doc.value_loc(body, "accuracy_samples")
