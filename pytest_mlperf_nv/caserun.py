@@ -20,7 +20,7 @@ from . import __version__
 from .benchmarks.mlperf import MLPERF_BENCHMARKS
 from .benchmarks.mlperf.seeds import round_of_detail
 from .errors import HarnessError, MlperfError, OutputError
-from .harness.api import HarnessRun, RunContext
+from .harness.api import Harness, HarnessRun, RunContext
 from .harness.logs import LogError, RunResult, parse_run
 from .provision.provisioners import BY_HARNESS
 from .record import ArtifactSection, ChildSection, LoadgenSection, RunRecord, write_record
@@ -55,15 +55,21 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
     prepare_run_dir(layout, session.out)
     ctx = RunContext(session, case, layout, plan, artifacts, nodeid)
     try:
-        run = harness.run(ctx)
-    except KeyboardInterrupt:
-        mark_interrupted(ctx, harness.name, started)
-        raise
-    except OSError as exc:
+        return _run_and_judge(ctx, harness, started)
+    except OSError as exc:  # a file of the run the disk refused, while running or judging
         error = run_write_error(exc, layout, session.out)
         if error is exc:
             raise
         raise error from None
+
+
+def _run_and_judge(ctx: RunContext, harness: Harness, started: str) -> CaseOutcome:
+    session, case, layout = ctx.session, ctx.case, ctx.layout
+    try:
+        run = harness.run(ctx)
+    except KeyboardInterrupt:
+        mark_interrupted(ctx, harness.name, started)
+        raise
     if run.skip:
         return CaseOutcome(case, layout.run_dir, False, run.skip, skipped=True)
 
@@ -81,7 +87,7 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
         if case.mode == "compliance":
             from .compliance import verify_audit
 
-            verdict, audit_record = verify_audit(session, case, layout, result, nodeid,
+            verdict, audit_record = verify_audit(session, case, layout, result, ctx.nodeid,
                                                  run.log_dir or layout.run_dir)
         elif case.mode == "performance":
             verdict = judge_performance(result, _values(case.expect))

@@ -96,6 +96,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         if call.excinfo.errisinstance(ItemFailure):
             report.when = "call"
+    # A domain error while the item's fixtures provision (a model file that is no model, a cache
+    # that cannot be written) is shown as its message, as in the call phase: no traceback.
+    if case is not None and report.failed and report.when != "call" and call.excinfo is not None \
+            and call.excinfo.errisinstance(MlperfError):
+        report.longrepr = str(call.excinfo.value)
     return report
 
 

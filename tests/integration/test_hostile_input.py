@@ -131,3 +131,22 @@ def test_every_hostile_suite_of_a_session_is_one_clear_collection_error(project:
         assert words in output, f"{stem}: {words!r} not in\n{output}"
     assert "<SuiteFile good.yaml>" in output and "<MlperfItem performance>" in output
     assert_no_traceback(output)
+
+
+def test_a_model_path_to_a_file_that_is_no_onnx_model_is_a_clear_error_without_a_traceback(
+        pytester: pytest.Pytester, mlperf_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    monkeypatch.setenv("MLPERF_NV_CACHE_DIR", str(tmp_path / "own-cache"))
+    (pytester.path / "m.onnx").write_text("not a model\n")
+    np.save(pytester.path / "x.npy", np.zeros((4, 8), dtype=np.float32))
+    np.save(pytester.path / "y.npy", np.zeros(4, dtype=np.int64))
+    pytester.makefile(".yaml", s="mlperf_suite: 1\nbenchmarks:\n  mine:\n    model: m.onnx\n"
+                                 "    dataset: {inputs: x.npy, labels: y.npy}\n    scenarios: [Offline]\n"
+                                 "    modes: [performance]\n    min_duration: 100\n")
+    result = pytester.runpytest("s.yaml", "-p", "no:cacheprovider")
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output
+    assert f"cannot load the model {pytester.path / 'm.onnx'}: it is not an ONNX model" in output
+    assert "give the path of an .onnx model file" in output
+    assert "Traceback" not in output and "backends.py" not in output and "\nE " not in output, output
