@@ -133,13 +133,15 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
                 report.errors.append(f"its results could not be written: {cause}; its previous results "
                                      "are kept")
                 reports.append(report)
-                _restore(stage, tree, [p for p in _read_manifest(out).get(str(suite.path), [])
-                                       if p not in _claimed(reports)])
+                owned = _owned_parts(out, suite, registry.harnesses[suite.harness])
+                _restore(stage, tree, [p for p in owned if p not in _claimed(reports)])
         _swap(stage, tree)
         before = _read_manifest(out)
         manifest = dict(before)
-        manifest.update({str(suite.path): r.parts for (suite, _), r in zip(wanted, reports, strict=True)
-                         if r.parts})
+        for (suite, _), r in zip(wanted, reports, strict=True):
+            if r.parts:
+                manifest.pop(str(suite.path), None)  # keyed by path before: a moved checkout missed it
+                manifest[_manifest_key(suite)] = r.parts
         try:
             if manifest != before or not (out / MANIFEST_FILE).is_file():
                 _write_manifest(out, manifest)
@@ -181,6 +183,32 @@ def _restore(stage: Path, tree: Path, parts: list[str]) -> None:
         elif old.is_file():
             staged.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(old, staged)
+
+
+def _manifest_key(suite: Suite) -> str:
+    """A suite's manifest entry: its name (unique in a session, and the name of its run dirs), so that
+    a checkout moved elsewhere still finds what its suites wrote."""
+    return suite.name
+
+
+def _earlier_parts(out: Path, suite: Suite) -> list[str]:
+    """What the suite wrote into the tree last time (by name; by path as earlier versions kept it)."""
+    manifest = _read_manifest(out)
+    return manifest.get(_manifest_key(suite)) or manifest.get(str(suite.path), [])
+
+
+def _owned_parts(out: Path, suite: Suite, harness: Harness) -> list[str]:
+    """Every part a rebuild of the suite clears: what it wrote last time and its system's parts now."""
+    parts = list(_earlier_parts(out, suite))
+    try:
+        sub = suite.submission
+        layout = Layout(suite_round(suite), sub.get("division", "closed"),
+                        sub.get("submitter", DEFAULT_SUBMITTER), sub.get("system_name", suite.name),
+                        harness.implementation(suite))
+        parts += [str(p) for p in layout.system_parts() if str(p) not in parts]
+    except Exception:  # noqa: BLE001 - a suite that cannot name its layout cleared only its earlier parts
+        pass
+    return parts
 
 
 def _claimed(reports: list[TreeReport]) -> set[str]:
@@ -226,8 +254,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     profiles_seen: set[str] = set()
     # What this suite wrote last time (its division, submitter, system or round may have changed
     # since) and what it owns now: both are cleared before the suite's results are written again.
-    manifest = _read_manifest(out)
-    earlier = [PurePosixPath(p) for p in manifest.get(str(suite.path), [])]
+    earlier = [PurePosixPath(p) for p in _earlier_parts(out, suite)]
     for part in [*earlier, *layout.system_parts()]:
         remove(stage, str(part))  # OutsideError for a part that would leave the stage: nothing removed
     report.parts = [str(p) for p in layout.system_parts()]

@@ -96,14 +96,17 @@ def test_the_untouched_runs_are_entered(project) -> None:
             / "mlperf_log_accuracy.json").is_file()
 
 
-def test_a_tampered_manifest_never_removes_anything_outside_the_tree(project, tmp_path: Path) -> None:
+@pytest.mark.parametrize("keyed_by", ["name", "path"])
+def test_a_tampered_manifest_never_removes_anything_outside_the_tree(project, tmp_path: Path, keyed_by: str
+                                                                     ) -> None:
     suite, out = project
     build(suite, out)
     victims = [tmp_path / "victim", out / "runs", out.parent / "keep"]
     for victim in victims:
         victim.mkdir(exist_ok=True)
         (victim / "precious.txt").write_text("keep me")
-    manifest = {str(suite.path): ["../../victim", str(tmp_path / "victim"), "../runs", "..", "open",
+    key = suite.name if keyed_by == "name" else str(suite.path)  # by path: as earlier versions wrote it
+    manifest = {key: ["../../victim", str(tmp_path / "victim"), "../runs", "..", "open",
                                   "open/../../keep", "open/pytest-mlperf-nv/../../../runs", None, 5,
                                   "open\\..\\..\\keep", "a\x00b"]}
     (out / MANIFEST_FILE).write_text(json.dumps(manifest))
@@ -111,7 +114,31 @@ def test_a_tampered_manifest_never_removes_anything_outside_the_tree(project, tm
     for victim in victims:
         assert (victim / "precious.txt").read_text() == "keep me", victim
     assert report.included == ["resnet50 SingleStream"]
-    assert json.loads((out / MANIFEST_FILE).read_text())[str(suite.path)] == report.parts
+    assert json.loads((out / MANIFEST_FILE).read_text()) == {suite.name: report.parts}
+
+
+def test_a_moved_checkout_whose_rebuild_fails_keeps_its_previous_results(project, tmp_path: Path,
+                                                                         monkeypatch, registry) -> None:
+    """The manifest names suites by name, not by the path of their file: after the checkout moves,
+    a rebuild that fails midway still puts back everything the suite had in the tree."""
+    suite, out = project
+    build(suite, out)
+    entered = out / "submission" / "open" / "pytest-mlperf-nv" / "results" / "edge"
+    before = sorted(p.relative_to(entered) for p in entered.rglob("*"))
+    moved = tmp_path / "moved"
+    shutil.move(suite.path.parent, moved)
+    out = moved / "mlperf-results"
+    suite = load_suite(moved / "edge.yaml", registry)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug while reading the runs")
+
+    monkeypatch.setattr(tree_module, "load_runs", broken)
+    report = build(suite, out)
+    assert "its results could not be written: RuntimeError: a bug while reading the runs; its previous " \
+           "results are kept" in report.errors[0]
+    entered = out / "submission" / "open" / "pytest-mlperf-nv" / "results" / "edge"
+    assert sorted(p.relative_to(entered) for p in entered.rglob("*")) == before and before
 
 
 @pytest.mark.parametrize("garbage", ["null", "[]", '"x"', '{"../": 1}', '{"a": "b"}', "{", "\x00"])
