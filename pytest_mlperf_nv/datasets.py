@@ -20,6 +20,23 @@ class DatasetContext:
     verify: bool = False
 
 
+@dataclass(frozen=True)
+class RawInput:
+    """How a dataset's samples follow from compact 8-bit data: ``(raw - mean) * scale``, per channel.
+
+    A dataset that has it offers ``raw_input`` (this) and ``raw(indices) -> uint8 array``, and
+    ``get(indices)`` equals the raw samples converted to float32, minus ``mean`` along the
+    last axis, times ``scale``, then transposed from channels-last when ``channels_first``.
+    A backend may then move the 8-bit data (a quarter of float32's bytes) and do this step on
+    its device. The MLPerf ResNet50 preprocessing is such a case: 8-bit pixels minus channel means.
+    """
+
+    mean: tuple[float, ...]
+    scale: float = 1.0
+    #: ``get`` is channels-first (N, C, H, W) while ``raw`` is channels-last (N, H, W, C)
+    channels_first: bool = True
+
+
 class Dataset(Protocol):
     """A QSL source: ``total_count`` samples, of which ``performance_count`` fit in memory."""
 

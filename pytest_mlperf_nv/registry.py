@@ -93,8 +93,9 @@ def builtin_harnesses() -> list[Harness]:
 
 def register_builtins(registry: Registry) -> None:
     """The plugin's own harnesses, backends, datasets and benchmarks."""
-    from .benchmarks import custom, digits, imagenet, resnet50
+    from .benchmarks import bert, custom, digits, imagenet, resnet50
     from .harness.loadgen.backends import OnnxRuntimeBackend
+    from .harness.loadgen.torch_backend import TorchBackend
 
     for harness in builtin_harnesses():
         registry.add_harness(harness)
@@ -105,6 +106,11 @@ def register_builtins(registry: Registry) -> None:
     registry.add_dataset("imagenet", imagenet.imagenet_dataset, prepare=True)
     registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
     registry.add_benchmark(resnet50.definition())
+    registry.add_backend("torch", TorchBackend)
+    registry.add_dataset("squad", bert.squad_dataset, prepare=True)
+    registry.add_dataset("synthetic-squad", bert.synthetic_squad_dataset)
+    for name in ("bert-99", "bert-99.9"):
+        registry.add_benchmark(bert.definition(name))
 
 
 def builtin_settings() -> list[Setting]:

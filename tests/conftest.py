@@ -18,6 +18,11 @@ import sklearn.exceptions  # noqa: F401, E402
 import sklearn.model_selection  # noqa: F401, E402
 import sklearn.neural_network  # noqa: F401, E402
 
+try:  # where installed (the torch extra): transformers and the torch backend import it in pytester runs
+    import torch  # noqa: F401
+except ImportError:
+    pass
+
 import pytest_mlperf_nv.caserun  # noqa: F401, E402
 import pytest_mlperf_nv.harness.loadgen.backends  # noqa: F401, E402
 import pytest_mlperf_nv.plugin  # noqa: F401, E402

@@ -63,6 +63,8 @@ class BenchmarkDef:
     response_dtype: str = "int32"
     #: key of the benchmark in the MLPerf rules registry, when it is an MLPerf benchmark
     mlperf_name: str | None = None
+    #: backends that can run the model (empty: any)
+    backends: tuple[str, ...] = ()
     description: str = ""
 
     def dataset_for(self, choice: str | None) -> str:

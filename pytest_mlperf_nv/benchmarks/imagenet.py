@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import ArrayDataset, DatasetContext
+from ..datasets import ArrayDataset, DatasetContext, RawInput
 from ..errors import ProvisionError
 from ..provision.download import file_sha256
 from ..provision.progress import Progress
@@ -304,6 +304,47 @@ class ImageNetDataset:
     def labels(self) -> np.ndarray | None:
         return self._labels
 
+    @property
+    def raw_input(self) -> RawInput:
+        """The samples are 8-bit pixels minus the channel means (see :func:`raw_pixels`)."""
+        return RawInput(MEANS_RGB, 1.0, self.layout == "NCHW")
+
+    def raw(self, indices: list[int]) -> np.ndarray:
+        """The 8-bit pixels (N, 224, 224, 3) of the samples at ``indices``."""
+        return raw_pixels(self.get(indices), self.layout)
+
+
+def raw_pixels(samples: np.ndarray, layout: str) -> np.ndarray:
+    """Preprocessed samples back to the 8-bit RGB crop they were made from (NHWC).
+
+    Exact: a sample is ``float32(pixel) - float32(mean)``, so adding the mean and rounding
+    gives the pixel back (float16 samples too: their error is under half a unit).
+    """
+    pixels = np.asarray(samples, dtype=np.float32)
+    if layout == "NCHW":
+        pixels = pixels.transpose(0, 2, 3, 1)
+    pixels = pixels + np.array(MEANS_RGB, dtype=np.float32)
+    return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
+
+
+class SyntheticImages(ArrayDataset):
+    """Random 8-bit images preprocessed like ImageNet's (no labels: performance only)."""
+
+    def __init__(self, pixels: np.ndarray, layout: str, dtype: str):
+        self.pixels = pixels
+        self.layout = layout
+        inputs = pixels.astype(np.float32) - np.array(MEANS_RGB, dtype=np.float32)
+        if layout == "NCHW":
+            inputs = inputs.transpose(0, 3, 1, 2)
+        super().__init__(np.ascontiguousarray(inputs, dtype=np.dtype(dtype)), None)
+
+    @property
+    def raw_input(self) -> RawInput:
+        return RawInput(MEANS_RGB, 1.0, self.layout == "NCHW")
+
+    def raw(self, indices: list[int]) -> np.ndarray:
+        return self.pixels[indices]
+
 
 def _option_int(options: dict, name: str, default: int | None) -> int | None:
     value = options.get(name, default)
@@ -343,7 +384,7 @@ def imagenet_dataset(context: DatasetContext) -> ImageNetDataset:
                            performance_count=performance_count, verify=context.verify)
 
 
-def synthetic_imagenet_dataset(context: DatasetContext) -> ArrayDataset:
+def synthetic_imagenet_dataset(context: DatasetContext) -> SyntheticImages:
     """Seeded random images shaped like the real preprocessing output; performance only (no labels).
 
     Options: count (default 256), layout, dtype, seed. Values are random 8-bit pixels minus the
@@ -354,8 +395,5 @@ def synthetic_imagenet_dataset(context: DatasetContext) -> ArrayDataset:
     count = _option_int(options, "count", SYNTHETIC_COUNT) or SYNTHETIC_COUNT
     seed = options.get("seed", SYNTHETIC_SEED)
     rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)  # type: ignore[arg-type]
-    inputs = pixels.astype(np.float32) - np.array(MEANS_RGB, dtype=np.float32)
-    if layout == "NCHW":
-        inputs = inputs.transpose(0, 3, 1, 2)
-    return ArrayDataset(np.ascontiguousarray(inputs, dtype=np.dtype(dtype)), None)
+    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    return SyntheticImages(pixels, layout, dtype)

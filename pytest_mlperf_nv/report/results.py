@@ -1,15 +1,15 @@
 """``mlperf-nv results``: the latest result of every run under an output dir, one aligned row each.
 
-Result files are read as untrusted (record.read_record): a file that is not a run record
-(``null``, ``[]``, bad JSON, missing fields) is reported on its own line and skipped, never a
-traceback.
+Result files are read as untrusted, with the submission tree's reader (submission/runs.py):
+a file that is not a run record (``null``, ``[]``, bad JSON, missing fields) is reported on its
+own line and skipped, never a traceback.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..record import RecordError, RunRecord, read_record
+from ..record import RunRecord
 from ..rundir import RESULT, RUNS, display, result_files
 from .format import accuracy_text, metric_text, table
 
@@ -37,10 +37,12 @@ def read_results(out: Path) -> tuple[list[dict[str, str]], list[str]]:
     runs = Path(out) / RUNS
     rows, problems = [], []
     for path in result_files(Path(out)):
-        try:
-            record = read_record(path.parent)
-        except RecordError as exc:
-            problems.append(str(exc))
+        from ..submission.runs import read_record
+
+        record, problem = read_record(path)
+        if record is None:
+            if problem:
+                problems.append(problem)
             continue
         rows.append(row_of(record, path.parent, runs))
     return rows, problems

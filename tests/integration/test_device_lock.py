@@ -39,7 +39,8 @@ class TimedBackend(OnnxRuntimeBackend):
 def pytest_mlperf_register(registry):
     registry.add_backend("timed", TimedBackend)
 '''
-SCENARIOS = ("      Offline: {offline_expected_qps: 20000, min_duration: 200}\n"
+#: Offline's query sized like the default suite's: VALID on any machine up to 1.1 M samples/s
+SCENARIOS = ("      Offline: {offline_expected_qps: 1000000, min_duration: 50}\n"
              "      SingleStream: {single_stream_expected_latency_ns: 20000}\n"
              "      MultiStream: {multi_stream_expected_latency_ns: 50000}\n")
 

@@ -81,6 +81,9 @@ class Subset:
         labels = self.dataset.labels()
         return None if labels is None else labels[: self.total_count]
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.dataset, name)  # optional parts of a dataset (raw, raw_input)
+
 
 def run(spec: RunSpec) -> None:
     import mlperf_loadgen as lg
@@ -154,11 +157,25 @@ def run(spec: RunSpec) -> None:
     report_deadline(status, spec, settings, speed, dataset.total_count)
     status["status"] = "running"
     write_status(status)
-    sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size,
-                           on_error=lambda exc: die_with(exc, lambda s: write_status({**status, **s})))
-    sut = lg.ConstructSUT(sut_impl.issue, sut_impl.flush)
-    qsl = lg.ConstructQSL(dataset.total_count, dataset.performance_count,
-                          lambda idx: dataset.load(list(idx)), lambda idx: dataset.unload(list(idx)))
+    on_error = lambda exc: die_with(exc, lambda s: write_status({**status, **s}))  # noqa: E731
+    # A backend may bring its own SUT (``create_sut``), which may take LoadGen's fast issue
+    # callback (``issue_fast``) and the QSL's load/unload (``load_samples``/``unload_samples``).
+    create_sut = getattr(backend, "create_sut", None)
+    if create_sut is not None:
+        t0 = time.perf_counter()
+        knobs = spec.get("knobs") or {"gpu_batch_size": batch_size, "num_warmups": spec.get("num_warmups")}
+        sut_impl = create_sut(lg, dataset, postprocess, knobs, on_error, scenario=loadgen["scenario"])
+        timings["sut_s"] = time.perf_counter() - t0
+        status["backend"] = describe() if callable(describe) else status["backend"]
+        write_status(status)
+    else:
+        sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size, on_error=on_error)
+    issue_fast = getattr(sut_impl, "issue_fast", None)
+    sut = lg.ConstructFastSUT(issue_fast, sut_impl.flush) if issue_fast else \
+        lg.ConstructSUT(sut_impl.issue, sut_impl.flush)
+    load = getattr(sut_impl, "load_samples", None) or (lambda idx: dataset.load(list(idx)))
+    unload = getattr(sut_impl, "unload_samples", None) or (lambda idx: dataset.unload(list(idx)))
+    qsl = lg.ConstructQSL(dataset.total_count, dataset.performance_count, load, unload)
     t0 = time.perf_counter()
     # An explicit audit.config path that does not exist: a stray audit.config in the working
     # directory must never turn a normal run into a compliance run.
@@ -166,7 +183,7 @@ def run(spec: RunSpec) -> None:
     timings["loadgen_s"] = time.perf_counter() - t0
     sut_impl.stop()
     lg.DestroyQSL(qsl)
-    lg.DestroySUT(sut)
+    (lg.DestroyFastSUT if issue_fast else lg.DestroySUT)(sut)
     status.update(status="completed", samples_completed=sut_impl.completed)
     write_status(status)
 

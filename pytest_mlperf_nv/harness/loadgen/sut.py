@@ -1,6 +1,6 @@
-"""The built-in SUT: a worker thread that batches issued samples through a backend.
+"""The built-in SUTs: :class:`BatchingSUT` (any backend) and :class:`PipelinedSUT` (device backends).
 
-LoadGen's issue callback only enqueues; the worker drains up to ``batch_size`` samples,
+BatchingSUT: LoadGen's issue callback only enqueues; the worker drains up to ``batch_size`` samples,
 runs the backend, post-processes, and completes the samples. A backend error cannot be
 handed back to LoadGen (a raising callback aborts the process and unfinished samples hang
 it), so the worker reports the error and ends the process at once: the parent then fails
@@ -97,3 +97,272 @@ def die_with(exc: BaseException, status_writer: Callable[[dict], None]) -> None:
     status_writer({"status": "backend_error", "error": f"{type(exc).__name__}: {exc}",
                    "traceback": text})
     os._exit(EXIT_BACKEND_ERROR)
+
+
+class SampleQueue:
+    """Issued samples waiting for a batch: chunks of (ids, indices) arrays, taken up to N at a time.
+
+    LoadGen's issue callback puts (Offline: one chunk of the whole query; Server: one per
+    query); batchers take. ``take`` waits for a first sample and, with a fill timeout, up to that
+    long for a full batch (NVIDIA's ``use_deque_limit`` / ``deque_timeout_usec``).
+    """
+
+    def __init__(self) -> None:
+        import collections
+
+        self._chunks: collections.deque = collections.deque()
+        self._count = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def put(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        with self._cond:
+            self._chunks.append((ids, indices))
+            self._count += len(ids)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def take(self, n: int, fill_timeout_s: float = 0.0) -> tuple[np.ndarray, np.ndarray] | None:
+        """Up to ``n`` samples (ids, indices) in issue order; None once closed and empty."""
+        import time
+
+        with self._cond:
+            while self._count == 0 and not self._closed:
+                self._cond.wait()
+            if self._count == 0:
+                return None
+            if fill_timeout_s > 0 and self._count < n:
+                deadline = time.monotonic() + fill_timeout_s
+                while self._count < n and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+            ids_parts, index_parts, need = [], [], n
+            while need and self._chunks:
+                ids, indices = self._chunks[0]
+                if len(ids) <= need:
+                    self._chunks.popleft()
+                else:
+                    self._chunks[0] = (ids[need:], indices[need:])
+                    ids, indices = ids[:need], indices[:need]
+                ids_parts.append(ids)
+                index_parts.append(indices)
+                need -= len(ids)
+            self._count -= n - need
+            if self._count:
+                self._cond.notify()  # more for another batcher
+        if len(ids_parts) == 1:
+            return ids_parts[0], index_parts[0]
+        return np.concatenate(ids_parts), np.concatenate(index_parts)
+
+
+class PipelinedSUT:
+    """A SUT that keeps one or more devices busy (the torch backend's).
+
+    Per device (a :class:`~.torch_runtime.DeviceEngine`): feeder threads, one per copy stream,
+    take batches of up to ``batch_size`` issued samples, gather them into pinned memory and
+    start their copy to the device; lane threads, one per inference stream, run each batch
+    (CUDA graph replay), queue the copy of its outputs back, and complete the previous batch
+    while this one runs, with one ``QuerySamplesComplete`` call per batch (``launch_ahead``:
+    whether the next batch is queued on the device before the previous one ends). At most one batch
+    per lane is prepared ahead (Offline: one per copy stream), so under Server load samples wait
+    in the queue and batches grow instead of being split. All devices take from one queue: a faster or idle
+    device takes more.
+
+    SingleStream and MultiStream (``inline``) run each query in LoadGen's issue thread: one query
+    is in flight at a time there, and handing it between threads would only add latency.
+    """
+
+    def __init__(self, lg: Any, engines: list[Any], store: Any, postprocess: Callable[[Any], np.ndarray],
+                 batch_size: int, *, on_error: Callable[[BaseException], None], fill_timeout_s: float = 0.0,
+                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True):
+        self.lg = lg
+        self.engines = engines
+        self.store = store
+        self.postprocess = postprocess
+        self.batch_size = batch_size
+        self.on_error = on_error
+        self.fill_timeout_s = fill_timeout_s
+        self.inline = inline
+        #: batches prepared per device while others run (default: one per lane)
+        self.prepare_ahead = prepare_ahead
+        #: a lane queues its next batch on the device behind the running one (Offline: no gap
+        #: between batches); without, the device runs one batch at a time per lane, and a batch
+        #: never waits behind another there (Server: up to one batch's time less latency)
+        self.launch_ahead = launch_ahead
+        self.queue = SampleQueue()
+        self.completed = 0
+        self.batches = 0
+        self._count_lock = threading.Lock()
+        self._pipes = [] if inline else [_DevicePipe(self, e) for e in engines]
+        self._inline_slot: Any = engines[0].new_slot(store.on_device_wanted) if inline else None
+        for pipe in self._pipes:
+            pipe.start()
+
+    # LoadGen callbacks -------------------------------------------------------------------
+    def issue_fast(self, ids: list[int], indices: list[int]) -> None:
+        """``ConstructFastSUT``'s issue callback: the query's ids and sample indices as lists."""
+        ids_a = np.array(ids, dtype=np.uint64)
+        indices_a = np.array(indices, dtype=np.int64)
+        if self.inline:
+            self._run_inline(ids_a, indices_a)
+        else:
+            self.queue.put(ids_a, indices_a)
+
+    def issue(self, samples: list) -> None:
+        self.issue_fast([s.id for s in samples], [s.index for s in samples])
+
+    def flush(self) -> None:
+        pass
+
+    def load_samples(self, indices: list[int]) -> None:
+        self.store.load(list(indices))
+        self.store.prepare_devices([e.device for e in self.engines if e.cuda])
+
+    def unload_samples(self, indices: list[int]) -> None:
+        self.store.unload(list(indices))
+
+    # work --------------------------------------------------------------------------------
+    def _run_inline(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        try:
+            engine, slot = self.engines[0], self._inline_slot
+            lane = engine.lanes[0]
+            for start in range(0, len(ids), self.batch_size):
+                end = start + self.batch_size
+                slot.ids, slot.indices = ids[start:end], indices[start:end]
+                engine.fill(slot, self.store.rows(slot.indices), self.store, 0)
+                lane.launch(slot)
+                self.complete(slot, lane)
+        except BaseException as exc:  # noqa: BLE001 - LoadGen aborts on an exception in its thread
+            self.on_error(exc)
+
+    def complete(self, slot: Any, lane: Any) -> None:
+        """Hand the slot's results to LoadGen, one call for the whole batch."""
+        out = lane.wait(slot)
+        rows = np.ascontiguousarray(self.postprocess(out))
+        n = len(slot.ids)
+        if len(rows) != n:
+            raise RuntimeError(f"postprocess returned {len(rows)} responses for {n} samples")
+        base, stride = rows.ctypes.data, rows.strides[0] if rows.ndim > 1 else rows.itemsize
+        response = self.lg.QuerySampleResponse
+        responses = [response(i, base + k * stride, stride) for k, i in enumerate(slot.ids.tolist())]
+        # LoadGen copies the bytes during this call; ``rows`` stays alive until it returns.
+        self.lg.QuerySamplesComplete(responses)
+        with self._count_lock:
+            self.completed += n
+            self.batches += 1
+
+    def stop(self) -> None:
+        self.queue.close()
+        for pipe in self._pipes:
+            pipe.stop()
+
+
+class _DevicePipe:
+    """The feeder and lane threads of one device, and the slots (batch buffers) they pass around."""
+
+    def __init__(self, sut: PipelinedSUT, engine: Any):
+        self.sut = sut
+        self.engine = engine
+        self.free: queue.SimpleQueue = queue.SimpleQueue()
+        self.ready: queue.SimpleQueue = queue.SimpleQueue()
+        # Few batches prepared ahead (one per lane unless told otherwise): under Server load, samples
+        # wait in the queue and batches grow instead of being split and queued behind each other.
+        ahead = max(1, sut.prepare_ahead or len(engine.lanes))
+        self.prepared = threading.Semaphore(ahead)
+        # Each lane holds the batch it runs and the one it completes; the rest are being prepared.
+        for _ in range(ahead + 2 * len(engine.lanes) + 1):
+            self.free.put(engine.new_slot(sut.store.on_device_wanted))
+        if not engine.cuda:
+            # On the CPU nothing is asynchronous: one thread takes, runs and completes each batch
+            # (a hand-over between threads would only add latency).
+            self.feeders = [threading.Thread(target=self._guard, args=(self._serial, engine.lanes[0]),
+                                             daemon=True, name=f"mlperf-worker-{engine.device}")]
+            self.lanes = []
+            return
+        self.feeders = [threading.Thread(target=self._guard, args=(self._feed, k), daemon=True,
+                                         name=f"mlperf-feeder-{engine.device}-{k}")
+                        for k in range(len(engine.copy_streams))]
+        self.lanes = [threading.Thread(target=self._guard, args=(self._run, lane), daemon=True,
+                                       name=f"mlperf-lane-{engine.device}-{i}")
+                      for i, lane in enumerate(engine.lanes)]
+
+    def start(self) -> None:
+        for t in (*self.feeders, *self.lanes):
+            t.start()
+
+    def _guard(self, target: Callable[[Any], None], arg: Any) -> None:
+        try:
+            target(arg)
+        except BaseException as exc:  # noqa: BLE001 - any failure ends the run with its cause
+            self.sut.on_error(exc)
+
+    def _feed(self, copy_stream: int) -> None:
+        sut, engine = self.sut, self.engine
+        while True:
+            self.prepared.acquire()
+            slot = self.free.get()
+            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            if batch is None:
+                self.free.put(slot)
+                self.prepared.release()
+                return
+            slot.ids, slot.indices = batch
+            engine.fill(slot, sut.store.rows(slot.indices), sut.store, copy_stream)
+            self.ready.put(slot)
+
+    def _serial(self, lane: Any) -> None:
+        sut, engine = self.sut, self.engine
+        slot = self.free.get()
+        while True:
+            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            if batch is None:
+                return
+            slot.ids, slot.indices = batch
+            engine.fill(slot, sut.store.rows(slot.indices), sut.store, 0)
+            lane.launch(slot)
+            sut.complete(slot, lane)
+
+    def _run(self, lane: Any) -> None:
+        pending = None
+        while True:
+            if pending is None:
+                slot = self.ready.get()
+            else:
+                try:
+                    slot = self.ready.get_nowait()
+                except queue.Empty:
+                    self._complete(pending, lane)
+                    pending = None
+                    continue
+            if slot is None:
+                if pending is not None:
+                    self._complete(pending, lane)
+                return
+            if pending is not None and not self.sut.launch_ahead:
+                lane.wait(pending)
+            lane.launch(slot)
+            self.prepared.release()
+            if pending is not None:
+                self._complete(pending, lane)
+            pending = slot
+
+    def _complete(self, slot: Any, lane: Any) -> None:
+        self.sut.complete(slot, lane)
+        self.free.put(slot)
+
+    def stop(self) -> None:
+        for t in self.feeders:
+            t.join(timeout=30)
+        for _ in self.lanes:
+            self.ready.put(None)
+        for t in self.lanes:
+            t.join(timeout=30)

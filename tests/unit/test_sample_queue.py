@@ -1,0 +1,188 @@
+"""The pipelined SUT's sample queue: batches taken in issue order, fill timeout, close."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from pytest_mlperf_nv.harness.loadgen.sut import SampleQueue
+
+
+def _put(q: SampleQueue, ids: list[int]) -> None:
+    q.put(np.array(ids, dtype=np.uint64), np.array(ids, dtype=np.int64) * 10)
+
+
+def test_take_returns_up_to_n_samples_in_issue_order_across_chunks() -> None:
+    q = SampleQueue()
+    _put(q, [1, 2, 3])
+    _put(q, [4])
+    _put(q, [5, 6])
+    ids, indices = q.take(5)
+    assert ids.tolist() == [1, 2, 3, 4, 5] and indices.tolist() == [10, 20, 30, 40, 50]
+    assert len(q) == 1
+    ids, _ = q.take(5)
+    assert ids.tolist() == [6] and len(q) == 0
+
+
+def test_a_large_query_is_split_into_batches() -> None:
+    q = SampleQueue()
+    q.put(np.arange(10, dtype=np.uint64), np.arange(10, dtype=np.int64))
+    sizes = [len(q.take(4)[0]) for _ in range(3)]
+    assert sizes == [4, 4, 2]
+
+
+def test_without_a_fill_timeout_take_does_not_wait_for_a_full_batch() -> None:
+    q = SampleQueue()
+    _put(q, [1])
+    start = time.monotonic()
+    ids, _ = q.take(64)
+    assert ids.tolist() == [1] and time.monotonic() - start < 5  # no waiting beyond scheduling
+
+
+def test_a_fill_timeout_collects_samples_that_arrive_meanwhile() -> None:
+    q = SampleQueue()
+    _put(q, [1])
+
+    def late() -> None:
+        for i in range(2, 5):
+            _put(q, [i])
+
+    threading.Timer(0.05, late).start()
+    ids, _ = q.take(4, fill_timeout_s=30.0)  # returns as soon as the batch is full
+    assert ids.tolist() == [1, 2, 3, 4]
+
+
+def test_close_wakes_a_waiting_taker_and_ends_it() -> None:
+    q = SampleQueue()
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(q.take(8)))
+    t.start()
+    q.close()
+    t.join(timeout=30)
+    assert not t.is_alive() and got == [None]
+
+
+def test_samples_queued_before_close_are_still_taken() -> None:
+    q = SampleQueue()
+    _put(q, [7, 8])
+    q.close()
+    ids, _ = q.take(8, fill_timeout_s=30.0)  # closed: no waiting for more
+    assert ids.tolist() == [7, 8] and q.take(8) is None
+
+
+# -- the feeder and lane threads of a device (a GPU's asynchronous paths, with a stand-in device) ---------
+
+
+class _Device:
+    """A device that runs launched batches in order on its own thread (one stream), slowly."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.work: queue.SimpleQueue = queue.SimpleQueue()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            slot = self.work.get()
+            time.sleep(0.002)
+            slot.out = slot.rows.astype(np.float32)[:, None] * 2
+            with self.lock:
+                self.in_flight -= 1
+            slot.done.set()
+
+
+class _Slot:
+    def __init__(self) -> None:
+        self.ids = self.indices = self.rows = self.out = None
+        self.count = 0
+        self.done = threading.Event()
+
+
+class _Lane:
+    def __init__(self, device: _Device):
+        self.device = device
+
+    def launch(self, slot: _Slot) -> None:
+        slot.done.clear()
+        with self.device.lock:
+            self.device.in_flight += 1
+            self.device.most_in_flight = max(self.device.most_in_flight, self.device.in_flight)
+        self.device.work.put(slot)
+
+    @staticmethod
+    def wait(slot: _Slot) -> np.ndarray:
+        assert slot.done.wait(60)
+        return slot.out
+
+
+class _Engine:
+    cuda = True
+    device = "stand-in"
+
+    def __init__(self) -> None:
+        self.dev = _Device()
+        self.lanes = [_Lane(self.dev)]
+        self.copy_streams = [None, None]
+
+    def new_slot(self, on_device: bool) -> _Slot:
+        return _Slot()
+
+    def fill(self, slot: _Slot, rows: np.ndarray, store: object, copy_stream: int) -> None:
+        slot.count = len(rows)
+        slot.rows = np.array(rows)
+
+
+class _Store:
+    on_device_wanted = False
+
+    @staticmethod
+    def rows(indices: np.ndarray) -> np.ndarray:
+        return np.asarray(indices)
+
+
+class _LoadGen:
+    def __init__(self) -> None:
+        self.got: dict[int, float] = {}
+        self.cond = threading.Condition()
+
+    @staticmethod
+    def QuerySampleResponse(id: int, data: int, size: int) -> tuple:  # noqa: N802, A002 - LoadGen's names
+        import ctypes
+
+        return id, np.frombuffer(ctypes.string_at(data, size), np.float32)[0]
+
+    def QuerySamplesComplete(self, responses: list) -> None:  # noqa: N802 - LoadGen's name
+        with self.cond:
+            for i, value in responses:
+                assert i not in self.got
+                self.got[i] = float(value)
+            self.cond.notify_all()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("launch_ahead", [True, False])
+def test_every_sample_completes_once_through_the_feeders_and_lanes(launch_ahead: bool) -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=2,
+                       launch_ahead=launch_ahead)
+    for start in range(0, 200, 7):  # queries of a few samples, as a Server issues them
+        ids = list(range(start, min(200, start + 7)))
+        sut.issue_fast(ids, [i + 1000 for i in ids])
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 200, timeout=60)
+    sut.stop()
+    assert lg.got == {i: 2.0 * (i + 1000) for i in range(200)}
+    if launch_ahead:
+        assert engine.dev.most_in_flight <= 2
+    else:
+        assert engine.dev.most_in_flight == 1  # never a batch queued behind another on the device
