@@ -130,7 +130,7 @@ def _to_hf(name: str, value: object, hidden: int) -> dict:
 
 
 def test_a_hugging_face_state_dict_loads_and_padding_does_not_change_the_answer(tmp_path: Path) -> None:
-    import torch
+    torch = pytest.importorskip("torch", reason="the torch BERT needs torch")
 
     from pytest_mlperf_nv.harness.loadgen.torch_bert import load_bert_checkpoint
 
@@ -151,7 +151,7 @@ def test_a_hugging_face_state_dict_loads_and_padding_does_not_change_the_answer(
 
 def test_the_model_matches_hugging_faces_bert_for_question_answering(tmp_path: Path) -> None:
     """Against the real thing where it is installed (transformers is no dependency of the project)."""
-    import torch
+    torch = pytest.importorskip("torch", reason="the torch BERT needs torch")
 
     transformers = pytest.importorskip("transformers",
                                        reason="comparison with Hugging Face needs transformers")

@@ -231,7 +231,7 @@ def test_mlperf_nv_results_skips_a_result_json_that_is_no_run_record_naming_why(
     (bad / "result.json").write_text(text)
     assert cli_main(["results", "--out", str(tmp_path)]) == 0
     captured = capsys.readouterr()
-    assert "s::digits::Offline::performance" in captured.out and "100 samples/s" in captured.out
+    assert "s::digits::Offline::performance" in captured.out and "100.0 samples/s" in captured.out
     assert f"mlperf-nv: skipping {bad / 'result.json'}" in captured.err
     assert "Traceback" not in captured.err
 
