@@ -12,6 +12,7 @@ from . import hookspecs
 from .collect import MlperfItem, SuiteFile, is_suite_file
 from .errors import SettingsError
 from .options import add_options
+from .report.reports_plugin import ReportsPlugin
 from .report.terminal import row_from_report, write_table
 from .session import SESSION_KEY, MlperfSession
 
@@ -44,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.numprocesses = None
     config.pluginmanager.register(_fixtures, "mlperf_nv_fixtures")
     config.pluginmanager.register(_Reporter(config.stash[SESSION_KEY]), "mlperf_nv_reporter")
+    config.pluginmanager.register(ReportsPlugin(config), "mlperf_nv_reports")
 
 
 def pytest_mlperf_register(registry: Any) -> None:
