@@ -51,7 +51,7 @@ class Threshold:
         if worse <= 0:
             return True
         limit = abs(baseline) * self.value / 100 if self.relative else self.value
-        return worse <= limit
+        return worse <= limit + 1e-9 * max(1.0, abs(baseline))  # at the threshold is within it
 
 
 def parse_threshold(text: str) -> Threshold:
