@@ -6,6 +6,9 @@ from pathlib import Path
 
 # In-process pytester runs drop the modules they imported when they end; numpy and the
 # libraries below cannot be imported twice in one process, so import them here, once.
+import matplotlib  # noqa: F401, E402 - report.html's charts
+import matplotlib.backends.backend_svg  # noqa: F401, E402
+import matplotlib.figure  # noqa: F401, E402
 import numpy  # noqa: F401, E402
 import onnx  # noqa: F401, E402
 import onnx.checker  # noqa: F401, E402

@@ -204,7 +204,7 @@ class ReportsPlugin:
                 context = {}
         setattr(report, REPORT_ATTR, context)
         if report.when == "call" and report.passed and context:
-            self._gate(report, context)
+            self._gate(item, report, context)
         return report
 
     def _baseline_data(self) -> dict[str, Any] | None:
@@ -236,7 +236,7 @@ class ReportsPlugin:
     def baseline_dir(self) -> Path:
         return Path(self.setting("baseline_dir") or self.out() / "baselines")
 
-    def _gate(self, report: pytest.TestReport, context: dict[str, Any]) -> None:
+    def _gate(self, item: pytest.Item, report: pytest.TestReport, context: dict[str, Any]) -> None:
         """Fail a passed item whose figures regressed beyond --mlperf-compare-fail against the baseline."""
         baseline = self._baseline_data()
         if baseline is None:
@@ -244,11 +244,13 @@ class ReportsPlugin:
         from .baseline import compare_item, delta_text
         from .summary import build_item
 
-        item = build_item(ItemOutcome(report.nodeid, "passed", context=context), self.state.session_id)
-        comparison = compare_item(item, baseline, list(self.setting("compare_fail")))
+        summary_item = build_item(ItemOutcome(report.nodeid, "passed", context=context), self.state.session_id)
+        comparison = compare_item(summary_item, baseline, list(self.setting("compare_fail")))
         if comparison is None:
             return
-        report.user_properties.append(("mlperf_baseline", f"{baseline.get('name')}: {delta_text(comparison)}"))
+        prop = ("mlperf_baseline", f"{baseline.get('name')}: {delta_text(comparison)}")
+        item.user_properties.append(prop)  # JUnit takes the properties from the item's last report
+        report.user_properties.append(prop)
         if comparison["regressed"]:
             report.outcome = "failed"
             lines = [f"{context.get('benchmark_id')} {context.get('scenario')} {context.get('mode')}: regressed "
@@ -310,6 +312,7 @@ class ReportsPlugin:
             count = save_baseline(path, name, machine_id(facts), summary["items"], facts_dict(facts))
             self.saved_baseline = (path, count)
 
+    @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
         if self.is_worker or (self.summary is None and not self.problems):
             return
