@@ -140,7 +140,8 @@ def _only_submitter(tree: Path) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``mlperf-nv`` (``snapshot`` and ``from-cm`` parse their own arguments)."""
     parser = argparse.ArgumentParser(prog="mlperf-nv", description="pytest-mlperf-nv companion tool")
     parser.add_argument("--version", action="version", version=f"pytest-mlperf-nv {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
                    add_help=False)
     sub.add_parser("from-cm", help="print the suite YAML equivalent to a command line of the original "
                                    "CM/MLC automation; see 'mlperf-nv from-cm -h'", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["from-cm"]:
         from .cm import cm_main

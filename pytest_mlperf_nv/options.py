@@ -233,7 +233,7 @@ SETTINGS: tuple[Setting, ...] = (
             "the reports"),
     Setting("compare_fail", "--mlperf-compare-fail", "mlperf_compare_fail", "MLPERF_NV_COMPARE_FAIL", None,
             lambda: "", _thresholds, "FIGURE:AMOUNT",
-            "with --mlperf-compare: fail items whose FIGURE regressed by more than AMOUNT, e.g. metric:5% or "
+            "with --mlperf-compare: fail items whose FIGURE regressed by more than AMOUNT, e.g. metric:5%% or "
             "accuracy:0.1 (repeatable; figures: metric, accuracy, p50, p90, p99, p99.9, mean, "
             "samples_per_joule, power)", flag_is_list=True),
     Setting("shard", "--mlperf-shard", "mlperf_shard", "MLPERF_NV_SHARD", None, lambda: None, _shard, "I/N",
@@ -268,7 +268,7 @@ def add_options(parser: pytest.Parser) -> None:
         elif setting.flag:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             metavar=setting.metavar, help=setting.help)
-        parser.addini(setting.ini, help=setting.help, default=None)
+        parser.addini(setting.ini, help=setting.help.replace("%%", "%"), default=None)  # no %-format here
     group.addoption("--mlperf-set", dest="mlperf_set", action="append", default=[],
                     metavar="ID[.Scenario].knob=VALUE",
                     help="override a suite knob for this session (repeatable), e.g. "
