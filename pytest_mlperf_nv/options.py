@@ -224,8 +224,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("baseline_dir", "--mlperf-baseline-dir", "mlperf_baseline_dir", "MLPERF_NV_BASELINE_DIR", None,
             lambda: None, _path, "DIR", "where baselines are kept, one directory per machine (default: "
             "<out>/baselines)", is_path=True),
-    Setting("save_baseline", "--mlperf-save-baseline", "mlperf_save_baseline", "MLPERF_NV_SAVE_BASELINE", None,
-            lambda: None, _baseline_name, "NAME",
+    Setting("save_baseline", "--mlperf-save-baseline", "mlperf_save_baseline", "MLPERF_NV_SAVE_BASELINE",
+            None, lambda: None, _baseline_name, "NAME",
             "save this session's results as baseline NAME for this machine (updating its items)"),
     Setting("compare", "--mlperf-compare", "mlperf_compare", "MLPERF_NV_COMPARE", None, lambda: None,
             _baseline_name, "NAME",
@@ -233,8 +233,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the reports"),
     Setting("compare_fail", "--mlperf-compare-fail", "mlperf_compare_fail", "MLPERF_NV_COMPARE_FAIL", None,
             lambda: "", _thresholds, "FIGURE:AMOUNT",
-            "with --mlperf-compare: fail items whose FIGURE regressed by more than AMOUNT, e.g. metric:5%% or "
-            "accuracy:0.1 (repeatable; figures: metric, accuracy, p50, p90, p99, p99.9, mean, "
+            "with --mlperf-compare: fail items whose FIGURE regressed by more than AMOUNT, e.g. "
+            "metric:5%% or accuracy:0.1 (repeatable; figures: metric, accuracy, p50, p90, p99, p99.9, mean, "
             "samples_per_joule, power)", flag_is_list=True),
     Setting("shard", "--mlperf-shard", "mlperf_shard", "MLPERF_NV_SHARD", None, lambda: None, _shard, "I/N",
             "run the I-th of N shards of the selection (items sharing an engine stay together); writes "

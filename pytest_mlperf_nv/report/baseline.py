@@ -1,7 +1,8 @@
 """Baselines: a session's results saved per machine under a name, and later runs compared with them.
 
     pytest suites/l4.yaml --mlperf-save-baseline main
-    pytest suites/l4.yaml --mlperf-compare main --mlperf-compare-fail metric:5% --mlperf-compare-fail accuracy:0.1
+    pytest suites/l4.yaml --mlperf-compare main --mlperf-compare-fail metric:5% \
+                          --mlperf-compare-fail accuracy:0.1
 
 Files live in ``<baseline dir>/<machine>/<NAME>.json`` (one per machine, as pytest-benchmark keeps
 its runs); saving a name again updates the items of this session and keeps the others. An item
@@ -59,14 +60,18 @@ def parse_threshold(text: str) -> Threshold:
     figure, sep, amount = text.partition(":")
     figure, amount = figure.strip(), amount.strip()
     if not sep or figure not in FIGURES:
-        raise BaselineError(f"{text!r}: expected FIGURE:AMOUNT with FIGURE one of {', '.join(FIGURES)} "
-                            "(e.g. metric:5% or accuracy:0.1)")
+        raise BaselineError(
+            f"{text!r}: expected FIGURE:AMOUNT with FIGURE one of {', '.join(FIGURES)} "
+            "(e.g. metric:5% or accuracy:0.1)"
+        )
     relative = amount.endswith("%")
     number = amount[:-1].strip() if relative else amount
     try:
         value = float(number)
     except ValueError:
-        raise BaselineError(f"{text!r}: {amount!r} is not a number or a percentage (e.g. 5% or 0.1)") from None
+        raise BaselineError(
+            f"{text!r}: {amount!r} is not a number or a percentage (e.g. 5% or 0.1)"
+        ) from None
     if value < 0:
         raise BaselineError(f"{text!r}: the threshold cannot be negative")
     return Threshold(figure, value, relative, text)
@@ -94,8 +99,9 @@ def item_key(suite_stem: str, benchmark_id: str, scenario: str, mode: str) -> st
 
 def baseline_path(directory: Path, machine: str, name: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or ".." in name:
-        raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' and '-' "
-                            "(it becomes a file name)")
+        raise BaselineError(
+            f"baseline name {name!r}: use letters, digits, '.', '_' and '-' (it becomes a file name)"
+        )
     return Path(directory) / machine / f"{name}.json"
 
 
@@ -120,19 +126,23 @@ def figures_of(item: dict[str, Any]) -> dict[str, tuple[float, str, str]]:
     return out
 
 
-def save_baseline(path: Path, name: str, machine: str, items: list[dict[str, Any]],
-                  system: dict[str, Any] | None = None) -> int:
+def save_baseline(
+    path: Path, name: str, machine: str, items: list[dict[str, Any]], system: dict[str, Any] | None = None
+) -> int:
     """Store the figures of ``items`` (summary items) under ``path``; returns how many were stored."""
-    data = _read(path) if path.is_file() else {"format": FORMAT, "name": name, "machine": machine,
-                                                "items": {}}
+    data = (
+        _read(path) if path.is_file() else {"format": FORMAT, "name": name, "machine": machine, "items": {}}
+    )
     saved = _now()
     count = 0
     for item in items:
         figures = figures_of(item)
         if not figures or item.get("outcome") != "passed":
             continue  # a failed run is no baseline
-        data["items"][item["key"]] = {"saved": saved, "figures": {
-            k: {"value": v, "unit": u, "better": b} for k, (v, u, b) in figures.items()}}
+        data["items"][item["key"]] = {
+            "saved": saved,
+            "figures": {k: {"value": v, "unit": u, "better": b} for k, (v, u, b) in figures.items()},
+        }
         count += 1
     data.update(saved=saved, system=system or data.get("system"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,10 +155,14 @@ def save_baseline(path: Path, name: str, machine: str, items: list[dict[str, Any
 def load_baseline(path: Path) -> dict[str, Any]:
     if not path.is_file():
         siblings = sorted(p.stem for p in path.parent.glob("*.json")) if path.parent.is_dir() else []
-        have = f"; this machine has: {', '.join(siblings)}" if siblings else \
-            "; save one first with --mlperf-save-baseline NAME"
-        raise BaselineError(f"no baseline {path.stem!r} for machine {path.parent.name} ({path} does not "
-                            f"exist){have}")
+        have = (
+            f"; this machine has: {', '.join(siblings)}"
+            if siblings
+            else "; save one first with --mlperf-save-baseline NAME"
+        )
+        raise BaselineError(
+            f"no baseline {path.stem!r} for machine {path.parent.name} ({path} does not exist){have}"
+        )
     return _read(path)
 
 
@@ -162,8 +176,9 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def compare_item(item: dict[str, Any], baseline: dict[str, Any], thresholds: list[Threshold]
-                 ) -> dict[str, Any] | None:
+def compare_item(
+    item: dict[str, Any], baseline: dict[str, Any], thresholds: list[Threshold]
+) -> dict[str, Any] | None:
     """This item against its baseline entry: per figure the values, the delta and whether it regressed.
 
     None when the baseline has no entry for the item.
@@ -180,8 +195,14 @@ def compare_item(item: dict[str, Any], baseline: dict[str, Any], thresholds: lis
         value, unit, better = current[name]
         base = float(stored["value"])
         delta = value - base
-        row = {"baseline": base, "current": value, "unit": unit, "better": better,
-               "delta": delta, "delta_pct": (100 * delta / base) if base else None}
+        row = {
+            "baseline": base,
+            "current": value,
+            "unit": unit,
+            "better": better,
+            "delta": delta,
+            "delta_pct": (100 * delta / base) if base else None,
+        }
         for threshold in thresholds:
             if threshold.figure == name:
                 row["threshold"] = threshold.text
@@ -189,14 +210,21 @@ def compare_item(item: dict[str, Any], baseline: dict[str, Any], thresholds: lis
                 if row["regressed"]:
                     regressions.append(_regression_text(name, row))
         figures[name] = row
-    return {"name": baseline.get("name"), "saved": entry.get("saved"), "figures": figures,
-            "regressed": bool(regressions), "regressions": regressions}
+    return {
+        "name": baseline.get("name"),
+        "saved": entry.get("saved"),
+        "figures": figures,
+        "regressed": bool(regressions),
+        "regressions": regressions,
+    }
 
 
 def _regression_text(name: str, row: dict[str, Any]) -> str:
     pct = f" ({row['delta_pct']:+.1f} %)" if row.get("delta_pct") is not None else ""
-    return (f"{name} regressed beyond {row['threshold']}: {_fmt(row['current'])} {row['unit']} against "
-            f"{_fmt(row['baseline'])} {row['unit']} in the baseline{pct}")
+    return (
+        f"{name} regressed beyond {row['threshold']}: {_fmt(row['current'])} {row['unit']} against "
+        f"{_fmt(row['baseline'])} {row['unit']} in the baseline{pct}"
+    )
 
 
 def delta_text(comparison: dict[str, Any] | None) -> str:
@@ -226,7 +254,10 @@ def _now() -> str:
 
 # -- github-action-benchmark --------------------------------------------------------------------
 
-def benchmark_action_entries(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+
+def benchmark_action_entries(
+    items: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Entries in github-action-benchmark's JSON (``customBiggerIsBetter`` and ``customSmallerIsBetter``
     tools): ``[{"name", "unit", "value", "extra"}]``, one per figure of each passed item."""
     bigger: list[dict[str, Any]] = []
@@ -238,13 +269,30 @@ def benchmark_action_entries(items: list[dict[str, Any]]) -> tuple[list[dict[str
             if name not in ("metric", "accuracy", "samples_per_joule", "power"):
                 continue  # the headline figures; latency percentiles stay in summary.json
             label = (item.get("metric") or {}).get("name") if name == "metric" else name
-            entry = {"name": f"{item['key']} {label}", "unit": unit, "value": value,
-                     "extra": f"verdict {item.get('verdict')}; profile {item.get('profile')}; "
-                              f"run dir {item.get('run_dir')}"}
+            entry = {
+                "name": f"{item['key']} {label}",
+                "unit": unit,
+                "value": value,
+                "extra": f"verdict {item.get('verdict')}; profile {item.get('profile')}; "
+                f"run dir {item.get('run_dir')}",
+            }
             (bigger if better == "higher" else smaller).append(entry)
     return bigger, smaller
 
 
-__all__ = ["FIGURES", "BaselineError", "Threshold", "baseline_path", "benchmark_action_entries",
-           "compare_item", "delta_column", "delta_text", "figures_of", "item_key", "load_baseline",
-           "machine_id", "parse_threshold", "save_baseline"]
+__all__ = [
+    "FIGURES",
+    "BaselineError",
+    "Threshold",
+    "baseline_path",
+    "benchmark_action_entries",
+    "compare_item",
+    "delta_column",
+    "delta_text",
+    "figures_of",
+    "item_key",
+    "load_baseline",
+    "machine_id",
+    "parse_threshold",
+    "save_baseline",
+]

@@ -15,12 +15,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "target": "#1565c0", "base": "#9e9e9e",
-           "nvidia": "#76b900", "line": "#37474f"}
+_COLORS = {
+    "pass": "#2e7d32",
+    "fail": "#c62828",
+    "target": "#1565c0",
+    "base": "#9e9e9e",
+    "nvidia": "#76b900",
+    "line": "#37474f",
+}
 LATENCY_KEYS = ("min", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")
-TELEMETRY_PANELS = (("power_w", "power (W)"), ("sm_clock_mhz", "SM clock (MHz)"),
-                    ("temperature_c", "temperature (°C)"), ("utilization_pct", "utilisation (%)"),
-                    ("memory_used_mib", "memory used (MiB)"))
+TELEMETRY_PANELS = (
+    ("power_w", "power (W)"),
+    ("sm_clock_mhz", "SM clock (MHz)"),
+    ("temperature_c", "temperature (°C)"),
+    ("utilization_pct", "utilisation (%)"),
+    ("memory_used_mib", "memory used (MiB)"),
+)
 
 
 def _matplotlib(cache_dir: Path | None) -> Any:
@@ -56,7 +66,7 @@ class Charts:
         with self.mpl.rc_context({"svg.hashsalt": f"mlperf-chart-{self._count}", "svg.fonttype": "path"}):
             fig.savefig(buffer, format="svg", bbox_inches="tight")
         text = buffer.getvalue()
-        return text[text.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inline in HTML
+        return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inline in HTML
 
     # -- charts --------------------------------------------------------------------------------
     def latency(self, item: dict[str, Any]) -> str | None:
@@ -77,8 +87,13 @@ class Charts:
             ax.set_yscale("log")
         metric = item.get("metric") or {}
         if metric.get("unit") == "ms" and metric.get("value") is not None:
-            ax.axhline(metric["value"], color=_COLORS["target"], linestyle="--", linewidth=1,
-                       label=f"{metric.get('name')}: {metric['value']:.3g} ms")
+            ax.axhline(
+                metric["value"],
+                color=_COLORS["target"],
+                linestyle="--",
+                linewidth=1,
+                label=f"{metric.get('name')}: {metric['value']:.3g} ms",
+            )
             ax.legend(fontsize=7, loc="upper left")
         ax.set_title(f"{item['benchmark_id']} {item['scenario']}: latency percentiles", fontsize=9)
         ax.grid(True, alpha=0.3)
@@ -99,8 +114,13 @@ class Charts:
         for n, item in enumerate(rows):
             target = (item.get("target") or {}).get("value")
             if target:
-                ax.plot([target, target], [n - 0.4, n + 0.4], color=_COLORS["target"], linewidth=2.5,
-                        label=None if labelled else "target (expected / target QPS)")
+                ax.plot(
+                    [target, target],
+                    [n - 0.4, n + 0.4],
+                    color=_COLORS["target"],
+                    linewidth=2.5,
+                    label=None if labelled else "target (expected / target QPS)",
+                )
                 labelled = True
         ax.set_yticks(range(len(rows)), labels)
         ax.invert_yaxis()
@@ -125,8 +145,13 @@ class Charts:
         for n, item in enumerate(rows):
             target = item["accuracy"].get("target")
             if target is not None:
-                ax.plot([target, target], [n - 0.4, n + 0.4], color=_COLORS["target"], linewidth=2.5,
-                        label=None if labelled else "threshold")
+                ax.plot(
+                    [target, target],
+                    [n - 0.4, n + 0.4],
+                    color=_COLORS["target"],
+                    linewidth=2.5,
+                    label=None if labelled else "threshold",
+                )
                 labelled = True
             ax.text(values[n], n, f" {values[n]:.2f} %", va="center", fontsize=7)
         ax.set_yticks(range(len(rows)), [f"{i['benchmark_id']} {i['scenario']}" for i in rows])
@@ -144,7 +169,9 @@ class Charts:
         """GPU power, SM clock, temperature, utilisation and memory over one item's run."""
         series = (item.get("telemetry") or {}).get("series") or {}
         t = series.get("t_s") or []
-        panels = [(k, label) for k, label in TELEMETRY_PANELS if any(v is not None for v in series.get(k) or [])]
+        panels = [
+            (k, label) for k, label in TELEMETRY_PANELS if any(v is not None for v in series.get(k) or [])
+        ]
         if len(t) < 2 or not panels:
             return None
         fig = self.Figure(figsize=(7.5, 1.35 * len(panels) + 0.6))
@@ -157,8 +184,11 @@ class Charts:
             ax.grid(True, alpha=0.3)
         axes[-1].set_xlabel("seconds since the run started", fontsize=7)
         gpus = item["telemetry"].get("gpus")
-        axes[0].set_title(f"{item['benchmark_id']} {item['scenario']} {item['mode']}: GPU telemetry "
-                          f"({gpus} GPU{'s' if gpus != 1 else ''})", fontsize=9)
+        axes[0].set_title(
+            f"{item['benchmark_id']} {item['scenario']} {item['mode']}: GPU telemetry "
+            f"({gpus} GPU{'s' if gpus != 1 else ''})",
+            fontsize=9,
+        )
         return self._svg(fig)
 
     def references(self, items: list[dict[str, Any]]) -> str | None:
@@ -167,7 +197,8 @@ class Charts:
         for item in items:
             comparison = item.get("baseline") or {}
             figure = (comparison.get("figures") or {}).get("metric") or (comparison.get("figures") or {}).get(
-                "accuracy")
+                "accuracy"
+            )
             base_pct = None
             if figure and figure.get("baseline"):
                 ratio = figure["current"] / figure["baseline"]
@@ -175,8 +206,14 @@ class Charts:
             published = item.get("published") or {}
             nvidia_pct = 100 * published["fraction"] if published.get("fraction") is not None else None
             if base_pct is not None or nvidia_pct is not None:
-                rows.append((f"{item['benchmark_id']} {item['scenario']} {item['mode']}", base_pct, nvidia_pct,
-                             comparison.get("regressed", False)))
+                rows.append(
+                    (
+                        f"{item['benchmark_id']} {item['scenario']} {item['mode']}",
+                        base_pct,
+                        nvidia_pct,
+                        comparison.get("regressed", False),
+                    )
+                )
         if not rows:
             return None
         fig = self.Figure(figsize=(7.5, 0.6 * len(rows) + 1.3))
@@ -194,8 +231,13 @@ class Charts:
                 ax.barh(n - 0.18, base_pct, height=0.34, color=color, label=label("vs baseline"))
                 ax.text(base_pct, n - 0.18, f" {base_pct:.0f} %", va="center", fontsize=7)
             if nvidia_pct is not None:
-                ax.barh(n + 0.18, nvidia_pct, height=0.34, color=_COLORS["nvidia"],
-                        label=label("vs NVIDIA's published figure"))
+                ax.barh(
+                    n + 0.18,
+                    nvidia_pct,
+                    height=0.34,
+                    color=_COLORS["nvidia"],
+                    label=label("vs NVIDIA's published figure"),
+                )
                 ax.text(nvidia_pct, n + 0.18, f" {nvidia_pct:.0f} %", va="center", fontsize=7)
         ax.axvline(100, color=_COLORS["line"], linestyle="--", linewidth=1)
         ax.set_yticks(range(len(rows)), [r[0] for r in rows])

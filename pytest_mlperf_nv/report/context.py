@@ -26,9 +26,15 @@ def case_context(session: Any, case: Any) -> dict[str, Any]:
     target = expect.get("min_accuracy", getattr(definition, "accuracy_target", None))
     return {
         "key": item_key(suite.path.stem, case.id, case.scenario, case.name),
-        "suite_stem": suite.path.stem, "suite_name": suite.name, "benchmark_id": case.id,
-        "benchmark": case.benchmark, "scenario": case.scenario, "mode": case.mode, "audit": case.audit,
-        "harness": suite.harness, "run_dir": str(Path(run_dir_for(session, case)).resolve()),
+        "suite_stem": suite.path.stem,
+        "suite_name": suite.name,
+        "benchmark_id": case.id,
+        "benchmark": case.benchmark,
+        "scenario": case.scenario,
+        "mode": case.mode,
+        "audit": case.audit,
+        "harness": suite.harness,
+        "run_dir": str(Path(run_dir_for(session, case)).resolve()),
         "accuracy_target": None if target is None else float(target),
         "gpus": 0 if gpu == "none" else int(suite.system.get("count", 1)),
         "expected_s": expected_seconds(session, case),
@@ -55,13 +61,27 @@ def facts_dict(facts: Any) -> dict[str, Any] | None:
     if facts is None:
         return None
     return {
-        "source": facts.source, "hostname": facts.hostname, "os": facts.os, "python": facts.python,
-        "cpu_model": facts.cpu_model, "cpu_count": facts.cpu_count, "memory_total_gib": facts.memory_total_gib,
-        "driver_version": facts.driver_version, "cuda_driver_version": facts.cuda_driver_version,
-        "gpus": [{"index": g.index, "name": g.name, "memory_total_mib": g.memory_total_mib,
-                  "compute_capability": g.compute_capability, "power_limit_w": g.power_limit_w}
-                 for g in facts.gpus],
-        "gpu_error": facts.gpu_error, "software": dict(facts.software or {}),
+        "source": facts.source,
+        "hostname": facts.hostname,
+        "os": facts.os,
+        "python": facts.python,
+        "cpu_model": facts.cpu_model,
+        "cpu_count": facts.cpu_count,
+        "memory_total_gib": facts.memory_total_gib,
+        "driver_version": facts.driver_version,
+        "cuda_driver_version": facts.cuda_driver_version,
+        "gpus": [
+            {
+                "index": g.index,
+                "name": g.name,
+                "memory_total_mib": g.memory_total_mib,
+                "compute_capability": g.compute_capability,
+                "power_limit_w": g.power_limit_w,
+            }
+            for g in facts.gpus
+        ],
+        "gpu_error": facts.gpu_error,
+        "software": dict(facts.software or {}),
     }
 
 

@@ -38,23 +38,30 @@ def render_html(summary: dict[str, Any], cache_dir: Path | None = None) -> str:
     items = summary["items"]
     t = summary["totals"]
     verdict = "PASSED" if t["failed"] == 0 else "FAILED"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-             f"<title>MLPerf results: {verdict}</title><style>{_CSS}</style></head><body>",
-             f"<h1>MLPerf results: <span class='{'PASS' if verdict == 'PASSED' else 'FAIL'}'>{verdict}</span></h1>",
-             f"<p class='meta'>{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
-             + (f", <span class='regressed'>{t['regressed']} regressed</span>" if t.get("regressed") else "")
-             + "</p>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>MLPerf results: {verdict}</title><style>{_CSS}</style></head><body>",
+        f"<h1>MLPerf results: <span class='{'PASS' if t['failed'] == 0 else 'FAIL'}'>{verdict}</span>"
+        "</h1>",
+        f"<p class='meta'>{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
+        + (f", <span class='regressed'>{t['regressed']} regressed</span>" if t.get("regressed") else "")
+        + "</p>",
+    ]
     parts += _meta(summary)
     parts += ["<h2>Items</h2>", _table(items)]
     failed = [i for i in items if i["outcome"] == "failed"]
     if failed:
         parts.append("<h2>Failures</h2>")
         for item in failed:
-            parts.append(f"<p><b>{_e(item['nodeid'])}</b></p><pre>{_e((item.get('message') or '').strip())}</pre>")
+            parts.append(
+                f"<p><b>{_e(item['nodeid'])}</b></p><pre>{_e((item.get('message') or '').strip())}</pre>"
+            )
     parts += _charts(items, cache_dir)
-    parts.append(f"<p class='meta'>pytest-mlperf-nv {_e(summary.get('plugin_version'))}; summary schema "
-                 f"{_e(summary['schema'])} v{_e(summary['version'])}; generated {_e(summary.get('generated'))}."
-                 "</p></body></html>")
+    parts.append(
+        f"<p class='meta'>pytest-mlperf-nv {_e(summary.get('plugin_version'))}; summary schema "
+        f"{_e(summary['schema'])} v{_e(summary['version'])}; generated {_e(summary.get('generated'))}."
+        "</p></body></html>"
+    )
     return "\n".join(parts)
 
 
@@ -63,48 +70,71 @@ def _meta(summary: dict[str, Any]) -> list[str]:
     gpus = system.get("gpus") or []
     lines = []
     if gpus:
-        lines.append(f"GPUs: {len(gpus)} x {_e(gpus[0].get('name'))}; driver {_e(system.get('driver_version'))}, "
-                     f"CUDA {_e(system.get('cuda_driver_version'))}")
+        lines.append(
+            f"GPUs: {len(gpus)} x {_e(gpus[0].get('name'))}; driver {_e(system.get('driver_version'))}, "
+            f"CUDA {_e(system.get('cuda_driver_version'))}"
+        )
     elif system:
         lines.append(f"No GPU ({_e(system.get('gpu_error') or 'none detected')})")
     if system:
-        lines.append(f"Host {_e(system.get('hostname'))}: {_e(system.get('cpu_model'))}, "
-                     f"{_e(system.get('cpu_count'))} CPUs; {_e(system.get('os'))}")
+        lines.append(
+            f"Host {_e(system.get('hostname'))}: {_e(system.get('cpu_model'))}, "
+            f"{_e(system.get('cpu_count'))} CPUs; {_e(system.get('os'))}"
+        )
     session = summary.get("session") or {}
     if session:
-        lines.append(f"Session {_e(session.get('id'))}, started {_e(session.get('started'))}"
-                     + (f", LoadGen {_e(session.get('loadgen'))}" if session.get("loadgen") else ""))
+        lines.append(
+            f"Session {_e(session.get('id'))}, started {_e(session.get('started'))}"
+            + (f", LoadGen {_e(session.get('loadgen'))}" if session.get("loadgen") else "")
+        )
     if summary.get("shard"):
         lines.append(f"Shard {summary['shard']['index']} of {summary['shard']['count']}")
     if summary.get("merged_from"):
-        lines.append(f"Merged from {len(summary['merged_from'])} shard(s): "
-                     + ", ".join(_e(m) for m in summary["merged_from"]))
+        lines.append(
+            f"Merged from {len(summary['merged_from'])} shard(s): "
+            + ", ".join(_e(m) for m in summary["merged_from"])
+        )
     baseline = summary.get("baseline")
     if baseline:
-        lines.append(f"Baseline {_e(baseline.get('name'))} (machine {_e(baseline.get('machine'))}); fail thresholds: "
-                     f"{_e(', '.join(baseline.get('thresholds') or []) or 'none')}")
+        lines.append(
+            f"Baseline {_e(baseline.get('name'))} (machine {_e(baseline.get('machine'))}); fail thresholds: "
+            f"{_e(', '.join(baseline.get('thresholds') or []) or 'none')}"
+        )
     return [f"<p class='meta'>{line}</p>" for line in lines]
 
 
 def _table(items: list[dict[str, Any]]) -> str:
     from .baseline import delta_text
 
-    head = ("item", "verdict", "validity", "metric", "target", "accuracy", "vs baseline", "vs NVIDIA",
-            "GPU power", "run dir")
+    head = (
+        "item",
+        "verdict",
+        "validity",
+        "metric",
+        "target",
+        "accuracy",
+        "vs baseline",
+        "vs NVIDIA",
+        "GPU power",
+        "run dir",
+    )
     rows = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for item in items:
         target = item.get("target") or {}
         accuracy = item.get("accuracy") or {}
         acc = ""
         if accuracy.get("value") is not None:
-            acc = f"{accuracy['value']:.3f} %" + (f" (≥ {accuracy['target']:g})" if accuracy.get("target") is not None
-                                                  else "")
+            acc = f"{accuracy['value']:.3f} %" + (
+                f" (≥ {accuracy['target']:g})" if accuracy.get("target") is not None else ""
+            )
         published = item.get("published") or {}
         telemetry = item.get("telemetry") or {}
         delta = delta_text(item.get("baseline"))
         cells = [
-            _e(item["nodeid"]), f"<span class='{item['verdict']}'>{item['verdict']}</span>",
-            _e(item.get("validity")), _e(format_metric(item.get("metric") or {})),
+            _e(item["nodeid"]),
+            f"<span class='{item['verdict']}'>{item['verdict']}</span>",
+            _e(item.get("validity")),
+            _e(format_metric(item.get("metric") or {})),
             _e(f"{format_value(target['value'])} {target['unit']}" if target.get("value") else ""),
             _e(acc),
             f"<span class='{'regressed' if 'REGRESSED' in delta else ''}'>{_e(delta)}</span>",
@@ -129,30 +159,53 @@ def _charts(items: list[dict[str, Any]], cache_dir: Path | None) -> list[str]:
 
         charts = Charts(cache_dir)
     except ImportError as exc:
-        return ["<h2>Charts</h2>", f"<p class='note'>No charts: matplotlib cannot be imported ({_e(exc)}); "
-                                   "reinstall pytest-mlperf-nv to get it back.</p>"]
+        return [
+            "<h2>Charts</h2>",
+            f"<p class='note'>No charts: matplotlib cannot be imported ({_e(exc)}); "
+            "reinstall pytest-mlperf-nv to get it back.</p>",
+        ]
     out = []
-    overview = [_figure("throughput", charts.throughput(items),
-                        "Offline and Server: the MLPerf metric (bars) and the QPS the run's settings aimed at "
-                        "(offline_expected_qps / server_target_qps)."),
-                _figure("accuracy", charts.accuracy(items), "Accuracy runs: the score and the threshold it must "
-                                                            "reach."),
-                _figure("references", charts.references(items),
-                        "Each result as a percentage of its saved baseline (latencies inverted, so higher is "
-                        "better) and of NVIDIA's published per-GPU figure for this GPU.")]
+    overview = [
+        _figure(
+            "throughput",
+            charts.throughput(items),
+            "Offline and Server: the MLPerf metric (bars) and the QPS the run's settings aimed at "
+            "(offline_expected_qps / server_target_qps).",
+        ),
+        _figure(
+            "accuracy", charts.accuracy(items), "Accuracy runs: the score and the threshold it must reach."
+        ),
+        _figure(
+            "references",
+            charts.references(items),
+            "Each result as a percentage of its saved baseline (latencies inverted, so higher is "
+            "better) and of NVIDIA's published per-GPU figure for this GPU.",
+        ),
+    ]
     overview = [f for f in overview if f]
     if overview:
         out += ["<h2>Overview</h2>", "<div class='charts'>", *overview, "</div>"]
-    latency = [_figure(f"latency-{n}", charts.latency(item),
-                       "LoadGen's latency percentiles from the run's detail log (per-query latencies would need "
-                       "LoadGen's trace, which the plugin keeps off).")
-               for n, item in enumerate(items) if item.get("scenario") in ("Server", "SingleStream", "MultiStream")]
+    latency = [
+        _figure(
+            f"latency-{n}",
+            charts.latency(item),
+            "LoadGen's latency percentiles from the run's detail log (per-query latencies would need "
+            "LoadGen's trace, which the plugin keeps off).",
+        )
+        for n, item in enumerate(items)
+        if item.get("scenario") in ("Server", "SingleStream", "MultiStream")
+    ]
     latency = [f for f in latency if f]
     if latency:
         out += ["<h2>Latency distributions</h2>", "<div class='charts'>", *latency, "</div>"]
-    telemetry = [_figure(f"telemetry-{n}", charts.telemetry(item),
-                         "NVML samples taken by the parent process about once a second during the run.")
-                 for n, item in enumerate(items)]
+    telemetry = [
+        _figure(
+            f"telemetry-{n}",
+            charts.telemetry(item),
+            "NVML samples taken by the parent process about once a second during the run.",
+        )
+        for n, item in enumerate(items)
+    ]
     telemetry = [f for f in telemetry if f]
     out.append("<h2>GPU telemetry</h2>")
     if telemetry:

@@ -19,19 +19,28 @@ def junit_writer(config: Any) -> Any | None:
     return None
 
 
-def suite_properties(*, facts: Any, session: dict[str, Any], items: list[dict[str, Any]],
-                     shard: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+def suite_properties(
+    *, facts: Any, session: dict[str, Any], items: list[dict[str, Any]], shard: tuple[int, int] | None = None
+) -> list[tuple[str, str]]:
     """The facts every test case shares: system, driver, versions, profiles, LoadGen version and seeds."""
-    props: list[tuple[str, Any]] = [("mlperf_session_id", session.get("id")),
-                                    ("mlperf_plugin_version", session.get("plugin_version"))]
+    props: list[tuple[str, Any]] = [
+        ("mlperf_session_id", session.get("id")),
+        ("mlperf_plugin_version", session.get("plugin_version")),
+    ]
     if facts is not None:
         gpus = getattr(facts, "gpus", ()) or ()
-        props += [("mlperf_system_host", facts.hostname), ("mlperf_system_cpu", facts.cpu_model),
-                  ("mlperf_system_gpus", f"{len(gpus)} x {gpus[0].name}" if gpus else
-                   f"none ({facts.gpu_error or 'no GPU found'})"),
-                  ("mlperf_driver_version", facts.driver_version),
-                  ("mlperf_cuda_version", facts.cuda_driver_version),
-                  ("mlperf_python_version", facts.python), ("mlperf_os", facts.os)]
+        props += [
+            ("mlperf_system_host", facts.hostname),
+            ("mlperf_system_cpu", facts.cpu_model),
+            (
+                "mlperf_system_gpus",
+                f"{len(gpus)} x {gpus[0].name}" if gpus else f"none ({facts.gpu_error or 'no GPU found'})",
+            ),
+            ("mlperf_driver_version", facts.driver_version),
+            ("mlperf_cuda_version", facts.cuda_driver_version),
+            ("mlperf_python_version", facts.python),
+            ("mlperf_os", facts.os),
+        ]
         for name, version in sorted((facts.software or {}).items()):
             if name != "pytest_mlperf_nv":
                 props.append((f"mlperf_version_{name}", version))
@@ -52,7 +61,9 @@ def suite_properties(*, facts: Any, session: dict[str, Any], items: list[dict[st
 
 
 def _seeds_text(seeds: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={seeds[k]}" for k in ("qsl", "sample_index", "schedule") if seeds.get(k) is not None)
+    return ", ".join(
+        f"{k}={seeds[k]}" for k in ("qsl", "sample_index", "schedule") if seeds.get(k) is not None
+    )
 
 
 def add_suite_properties(config: Any, props: list[tuple[str, str]]) -> bool:

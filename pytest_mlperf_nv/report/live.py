@@ -39,6 +39,7 @@ TTY_POLL_S = 0.5
 
 # -- child side ------------------------------------------------------------------------------
 
+
 def write_progress(run_dir: Path, data: dict[str, Any]) -> None:
     """Write ``progress.json`` whole (the parent may read it at any moment)."""
     path = Path(run_dir) / PROGRESS_FILE
@@ -54,9 +55,15 @@ class ProgressWriter:
     Never raises: a full disk must not fail the benchmark it reports on.
     """
 
-    def __init__(self, run_dir: Path, *, expected_samples: int | None = None,
-                 expected_s: float | None = None, interval_s: float = WRITE_INTERVAL_S,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        expected_samples: int | None = None,
+        expected_s: float | None = None,
+        interval_s: float = WRITE_INTERVAL_S,
+        clock: Callable[[], float] = time.time,
+    ):
         self.run_dir = Path(run_dir)
         self.expected_samples = expected_samples
         self.expected_s = expected_s
@@ -89,9 +96,15 @@ class ProgressWriter:
         now = self._clock() if now is None else now
         self._last_write = now
         rate = self.rate(now)
-        data = {"phase": phase, "started": self.started, "updated": now,
-                "samples_completed": self.completed, "samples_expected": self.expected_samples,
-                "expected_s": self.expected_s, "rate": None if rate is None else round(rate, 3)}
+        data = {
+            "phase": phase,
+            "started": self.started,
+            "updated": now,
+            "samples_completed": self.completed,
+            "samples_expected": self.expected_samples,
+            "expected_s": self.expected_s,
+            "rate": None if rate is None else round(rate, 3),
+        }
         try:
             write_progress(self.run_dir, data)
         except OSError:
@@ -114,6 +127,7 @@ def read_progress(run_dir: Path, since: float | None = None) -> dict[str, Any] |
 
 # -- parent side -----------------------------------------------------------------------------
 
+
 def _clock_text(seconds: float) -> str:
     s = max(0, int(seconds))
     h, rem = divmod(s, 3600)
@@ -121,8 +135,9 @@ def _clock_text(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def render_line(label: str, elapsed_s: float, expected_s: float | None,
-                progress: dict[str, Any] | None) -> str:
+def render_line(
+    label: str, elapsed_s: float, expected_s: float | None, progress: dict[str, Any] | None
+) -> str:
     """``digits Offline performance: 0:12 of ~1:00, 45,000 of 110,000 samples, 3,200 samples/s``."""
     text = f"{label}: {_clock_text(elapsed_s)}"
     expected = expected_s
@@ -149,10 +164,20 @@ class ProgressView:
     at ``column`` of the line above, so pytest's own output continues where it was.
     """
 
-    def __init__(self, label: str, *, stream: TextIO, tty: bool, quiet: bool = False,
-                 expected_s: float | None = None, plain_interval_s: float = DEFAULT_PLAIN_INTERVAL_S,
-                 column: int = 0, width: int = 80, clock: Callable[[], float] = time.monotonic,
-                 write_line: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        label: str,
+        *,
+        stream: TextIO,
+        tty: bool,
+        quiet: bool = False,
+        expected_s: float | None = None,
+        plain_interval_s: float = DEFAULT_PLAIN_INTERVAL_S,
+        column: int = 0,
+        width: int = 80,
+        clock: Callable[[], float] = time.monotonic,
+        write_line: Callable[[str], None] | None = None,
+    ):
         self.label = label
         self.stream = stream
         self.tty = tty
@@ -204,8 +229,9 @@ class ProgressView:
 
 
 @contextlib.contextmanager
-def watch_progress(run_dir: Path, view: ProgressView, *, poll_s: float | None = None,
-                   since: float | None = None) -> Iterator[ProgressView]:
+def watch_progress(
+    run_dir: Path, view: ProgressView, *, poll_s: float | None = None, since: float | None = None
+) -> Iterator[ProgressView]:
     """Render the child's ``progress.json`` in ``run_dir`` through ``view`` while the block runs.
 
     ``since`` (a Unix time, default: now) tells this run's file from a previous run's.
@@ -231,5 +257,12 @@ def watch_progress(run_dir: Path, view: ProgressView, *, poll_s: float | None = 
         view.close()
 
 
-__all__ = ["PROGRESS_FILE", "ProgressView", "ProgressWriter", "read_progress", "render_line",
-           "watch_progress", "write_progress"]
+__all__ = [
+    "PROGRESS_FILE",
+    "ProgressView",
+    "ProgressWriter",
+    "read_progress",
+    "render_line",
+    "watch_progress",
+    "write_progress",
+]

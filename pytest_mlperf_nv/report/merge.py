@@ -54,8 +54,14 @@ def load_shards(dirs: list[Path]) -> list[Shard]:
             problems.append(f"{directory}: not a directory")
             continue
         try:
-            shards.append(Shard(Path(directory), read_manifest(directory),
-                                read_summary(Path(directory) / "summary.json"), _junit_files(Path(directory))))
+            shards.append(
+                Shard(
+                    Path(directory),
+                    read_manifest(directory),
+                    read_summary(Path(directory) / "summary.json"),
+                    _junit_files(Path(directory)),
+                )
+            )
         except (ShardError, SummaryError) as exc:
             problems.append(str(exc))
     if problems:
@@ -69,8 +75,10 @@ def check_shards(shards: list[Shard]) -> list[str]:
     counts = {s.manifest["of"] for s in shards}
     selections = {s.manifest["selection"] for s in shards}
     if len(counts) > 1 or len(selections) > 1:
-        listed = ", ".join(f"{s.directory} ({s.manifest['shard']}/{s.manifest['of']}, selection "
-                           f"{s.manifest['selection']})" for s in shards)
+        listed = ", ".join(
+            f"{s.directory} ({s.manifest['shard']}/{s.manifest['of']}, selection {s.manifest['selection']})"
+            for s in shards
+        )
         problems.append(f"the shards come from different runs (shard counts or selections differ): {listed}")
         return problems
     count = counts.pop()
@@ -79,26 +87,34 @@ def check_shards(shards: list[Shard]) -> list[str]:
         by_index.setdefault(int(shard.manifest["shard"]), []).append(shard)
     for index, same in sorted(by_index.items()):
         if len(same) > 1:
-            problems.append(f"overlap: shard {index}/{count} given {len(same)} times: "
-                            + ", ".join(str(s.directory) for s in same))
+            problems.append(
+                f"overlap: shard {index}/{count} given {len(same)} times: "
+                + ", ".join(str(s.directory) for s in same)
+            )
     plan = shards[0].manifest["plan"]
     for index in range(1, count + 1):
         if index not in by_index:
             items = plan[str(index)]["items"]
-            problems.append(f"gap: shard {index}/{count} is missing ({len(items)} planned items: "
-                            f"{_few(items)}); add its output dir")
+            problems.append(
+                f"gap: shard {index}/{count} is missing ({len(items)} planned items: "
+                f"{_few(items)}); add its output dir"
+            )
     seen: dict[str, Path] = {}
     for shard in shards:
         planned = set(shard.manifest["items"])
         reported = {i["nodeid"] for i in shard.summary["items"]}
         missing = sorted(planned - reported)
         if missing:
-            problems.append(f"gap: {shard.directory} (shard {shard.manifest['shard']}/{count}) has no result for "
-                            f"{len(missing)} planned item(s): {_few(missing)}; did the shard's session end?")
+            problems.append(
+                f"gap: {shard.directory} (shard {shard.manifest['shard']}/{count}) has no result for "
+                f"{len(missing)} planned item(s): {_few(missing)}; did the shard's session end?"
+            )
         stray = sorted(reported - planned)
         if stray:
-            problems.append(f"overlap: {shard.directory} reports {len(stray)} item(s) its manifest gives another "
-                            f"shard: {_few(stray)}")
+            problems.append(
+                f"overlap: {shard.directory} reports {len(stray)} item(s) its manifest gives another "
+                f"shard: {_few(stray)}"
+            )
         for nodeid in sorted(reported):
             if nodeid in seen and seen[nodeid] != shard.directory:
                 problems.append(f"overlap: {nodeid} is in {seen[nodeid]} and in {shard.directory}")
@@ -123,8 +139,9 @@ def merge(dirs: list[Path], out: Path, cache_dir: Path | None = None) -> MergeRe
     junit_problems = _check_junit(shards)
     problems += junit_problems
     if problems:
-        raise MergeError("the shards do not make one run; nothing was written:\n"
-                         + "\n".join(f"  - {p}" for p in problems))
+        raise MergeError(
+            "the shards do not make one run; nothing was written:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     out.mkdir(parents=True, exist_ok=True)
     summary = merged_summary(shards)
     from .writer import write_reports
@@ -144,15 +161,21 @@ def merged_summary(shards: list[Shard]) -> dict[str, Any]:
     first = shards[0].summary
     items = sorted((i for s in shards for i in s.summary["items"]), key=lambda i: i["nodeid"])
     systems = [s.summary.get("system") for s in shards]
-    merged = {**first, "items": items, "totals": totals(items), "shard": None,
-              "merged_from": [str(s.directory) for s in sorted(shards, key=lambda s: s.manifest["shard"])],
-              "session": {"ids": [(s.summary.get("session") or {}).get("id") for s in shards]}}
+    merged = {
+        **first,
+        "items": items,
+        "totals": totals(items),
+        "shard": None,
+        "merged_from": [str(s.directory) for s in sorted(shards, key=lambda s: s.manifest["shard"])],
+        "session": {"ids": [(s.summary.get("session") or {}).get("id") for s in shards]},
+    }
     if any(s != systems[0] for s in systems):
         merged["systems"] = systems
     return merged
 
 
 # -- JUnit -----------------------------------------------------------------------------------
+
 
 def _junit_files(directory: Path) -> list[Path]:
     """JUnit XML files at the top of a shard dir (any name: the root element says what it is)."""
@@ -202,7 +225,7 @@ def _merge_junit(shards: list[Shard], target: Path) -> Path | None:
     merged = JUnitXml()
     for path in paths:
         xml = JUnitXml.fromfile(str(path))
-        for suite in ([xml] if xml._tag == "testsuite" else list(xml)):
+        for suite in [xml] if xml._tag == "testsuite" else list(xml):
             merged.add_testsuite(suite)
     merged.update_statistics()
     merged.write(str(target), pretty=True)
@@ -210,6 +233,7 @@ def _merge_junit(shards: list[Shard], target: Path) -> Path | None:
 
 
 # -- submission trees ------------------------------------------------------------------------
+
 
 def _result_unit(rel: PurePosixPath) -> tuple[str, ...] | None:
     """``<division>/<submitter>/results/<system>/<benchmark>/<Scenario>``: one result, owned by one shard."""
@@ -234,17 +258,21 @@ def _plan_tree(shards: list[Shard]) -> tuple[dict[PurePosixPath, Path], list[str
             unit = _result_unit(rel)
             if unit is not None:
                 if unit in owner and owner[unit] != shard.directory:
-                    problems.append(f"overlap: the result {'/'.join(unit)} is in the trees of {owner[unit]} and "
-                                    f"{shard.directory}")
+                    problems.append(
+                        f"overlap: the result {'/'.join(unit)} is in the trees of {owner[unit]} and "
+                        f"{shard.directory}"
+                    )
                     continue
                 owner[unit] = shard.directory
                 plan[rel] = path
             elif rel.name == "model_mapping.json":
                 mappings.setdefault(rel, []).append(path)
             elif rel in plan and not filecmp.cmp(plan[rel], path, shallow=False):
-                problems.append(f"conflict: {rel} differs between {plan[rel].parents[len(rel.parts)]} and "
-                                f"{shard.directory} (one submission system must run on one kind of machine, "
-                                "with one version of the plugin)")
+                problems.append(
+                    f"conflict: {rel} differs between {plan[rel].parents[len(rel.parts)]} and "
+                    f"{shard.directory} (one submission system must run on one kind of machine, "
+                    "with one version of the plugin)"
+                )
             else:
                 plan.setdefault(rel, path)
     for rel, paths in mappings.items():

@@ -90,8 +90,9 @@ def read_run(run_dir: Path) -> RunView:
     loadgen = record.get("loadgen") or {}
     child = record.get("child") or {}
     versions = record.get("versions") or {}
-    settings = {k: (v.get("value") if isinstance(v, dict) else v)
-                for k, v in (record.get("settings") or {}).items()}
+    settings = {
+        k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("settings") or {}).items()
+    }
     return RunView(
         run_dir=Path(run_dir),
         suite_path=str(suite.get("path") or ""),

@@ -69,8 +69,9 @@ class ReportsPlugin:
 
     # -- shards -------------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         shard = self.setting("shard")
         if shard is None or config.getoption("mlperf_explain"):
             return
@@ -171,11 +172,22 @@ class ReportsPlugin:
         label = f"{context['benchmark_id']} {context['scenario']} {context['mode']}"
         if self._terminal_fd is not None:
             writer = self.config.get_terminal_writer()
-            return ProgressView(label, stream=_FdStream(self._terminal_fd), tty=True,
-                                expected_s=context["expected_s"], column=writer.width_of_current_line,
-                                width=writer.fullwidth)
-        return ProgressView(label, stream=sys.stderr, tty=False, expected_s=context["expected_s"],
-                            plain_interval_s=interval, write_line=self._plain_line)
+            return ProgressView(
+                label,
+                stream=_FdStream(self._terminal_fd),
+                tty=True,
+                expected_s=context["expected_s"],
+                column=writer.width_of_current_line,
+                width=writer.fullwidth,
+            )
+        return ProgressView(
+            label,
+            stream=sys.stderr,
+            tty=False,
+            expected_s=context["expected_s"],
+            plain_interval_s=interval,
+            write_line=self._plain_line,
+        )
 
     def _plain_line(self, text: str) -> None:
         """A whole line among pytest's own output (capture set aside while it is written)."""
@@ -244,7 +256,9 @@ class ReportsPlugin:
         from .baseline import compare_item, delta_text
         from .summary import build_item
 
-        summary_item = build_item(ItemOutcome(report.nodeid, "passed", context=context), self.state.session_id)
+        summary_item = build_item(
+            ItemOutcome(report.nodeid, "passed", context=context), self.state.session_id
+        )
         comparison = compare_item(summary_item, baseline, list(self.setting("compare_fail")))
         if comparison is None:
             return
@@ -253,8 +267,10 @@ class ReportsPlugin:
         report.user_properties.append(prop)
         if comparison["regressed"]:
             report.outcome = "failed"
-            lines = [f"{context.get('benchmark_id')} {context.get('scenario')} {context.get('mode')}: regressed "
-                     f"against baseline {baseline.get('name')} ({baseline.get('path')})"]
+            lines = [
+                f"{context.get('benchmark_id')} {context.get('scenario')} {context.get('mode')}: regressed "
+                f"against baseline {baseline.get('name')} ({baseline.get('path')})"
+            ]
             lines += [f"  - {text}" for text in comparison["regressions"]]
             report.longrepr = "\n".join(lines)
 
@@ -268,8 +284,9 @@ class ReportsPlugin:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             context = getattr(report, REPORT_ATTR, None) or {}
             outcome = "skipped" if report.skipped else ("passed" if report.passed else "failed")
-            self.outcomes[report.nodeid] = ItemOutcome(report.nodeid, outcome, float(report.duration or 0.0),
-                                                       _message(report), context)
+            self.outcomes[report.nodeid] = ItemOutcome(
+                report.nodeid, outcome, float(report.duration or 0.0), _message(report), context
+            )
 
     # -- session end: reports, baseline, JUnit facts ------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -293,17 +310,28 @@ class ReportsPlugin:
         state = self.state
         shard = self.setting("shard")
         baseline = self._baseline_data()
-        info = {"id": state.session_id, "started": state.started, "finished": _now(),
-                "plugin_version": _version(), "loadgen": _loadgen_version()}
-        summary = build_summary(list(self.outcomes.values()), session=info, system=facts_dict(facts),
-                                shard=None if shard is None else {"index": shard[0], "count": shard[1]},
-                                baseline=baseline, thresholds=list(self.setting("compare_fail")),
-                                gpu_name=getattr(facts, "gpu_name", None))
+        info = {
+            "id": state.session_id,
+            "started": state.started,
+            "finished": _now(),
+            "plugin_version": _version(),
+            "loadgen": _loadgen_version(),
+        }
+        summary = build_summary(
+            list(self.outcomes.values()),
+            session=info,
+            system=facts_dict(facts),
+            shard=None if shard is None else {"index": shard[0], "count": shard[1]},
+            baseline=baseline,
+            thresholds=list(self.setting("compare_fail")),
+            gpu_name=getattr(facts, "gpu_name", None),
+        )
         self.summary = summary
         self.written = write_reports(self.out(), summary, self.setting("cache_dir"))
         if self.setting("junit_properties") != "none":
-            add_suite_properties(self.config, suite_properties(facts=facts, session=info, items=summary["items"],
-                                                               shard=shard))
+            add_suite_properties(
+                self.config, suite_properties(facts=facts, session=info, items=summary["items"], shard=shard)
+            )
         name = self.setting("save_baseline")
         if name:
             from .baseline import baseline_path, machine_id, save_baseline
@@ -338,8 +366,10 @@ def _comparison_lines(summary: dict[str, Any]) -> list[str]:
         return []
     from .baseline import delta_text
 
-    lines = [f"compared with baseline {baseline['name']} ({baseline['path']}); fail thresholds: "
-             f"{', '.join(baseline['thresholds']) or 'none'}"]
+    lines = [
+        f"compared with baseline {baseline['name']} ({baseline['path']}); fail thresholds: "
+        f"{', '.join(baseline['thresholds']) or 'none'}"
+    ]
     for item in summary["items"]:
         comparison = item.get("baseline")
         if comparison is None:

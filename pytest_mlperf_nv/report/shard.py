@@ -67,10 +67,16 @@ def selection_digest(nodeids: Iterable[str]) -> str:
 def manifest(index: int, count: int, nodeids: Iterable[str]) -> dict[str, Any]:
     everything = sorted(set(nodeids))
     shards = plan(everything, count)
-    return {"format": FORMAT, "shard": index, "of": count, "selection": selection_digest(everything),
-            "items": shards[index - 1],
-            "plan": {str(i + 1): {"groups": sorted({group_of(n) for n in s}), "items": s}
-                     for i, s in enumerate(shards)}}
+    return {
+        "format": FORMAT,
+        "shard": index,
+        "of": count,
+        "selection": selection_digest(everything),
+        "items": shards[index - 1],
+        "plan": {
+            str(i + 1): {"groups": sorted({group_of(n) for n in s}), "items": s} for i, s in enumerate(shards)
+        },
+    }
 
 
 def write_manifest(out: Path, data: dict[str, Any]) -> Path:
@@ -90,8 +96,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ShardError(f"{directory}: no {MANIFEST}; give the output dir of a run with --mlperf-shard I/N") \
-            from None
+        raise ShardError(
+            f"{directory}: no {MANIFEST}; give the output dir of a run with --mlperf-shard I/N"
+        ) from None
     except (OSError, ValueError) as exc:
         raise ShardError(f"{path}: unreadable shard manifest: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or "plan" not in data:
@@ -101,14 +108,28 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 def plan_lines(data: dict[str, Any]) -> list[str]:
     """What the terminal shows: the whole plan, this shard marked."""
-    lines = [f"mlperf shard {data['shard']}/{data['of']}: {len(data['items'])} of "
-             f"{sum(len(p['items']) for p in data['plan'].values())} items (selection {data['selection']})"]
+    lines = [
+        f"mlperf shard {data['shard']}/{data['of']}: {len(data['items'])} of "
+        f"{sum(len(p['items']) for p in data['plan'].values())} items (selection {data['selection']})"
+    ]
     for key in sorted(data["plan"], key=int):
         part = data["plan"][key]
         mark = "*" if int(key) == data["shard"] else " "
-        lines.append(f" {mark} shard {key}: {len(part['items'])} items: {', '.join(part['groups']) or '(none)'}")
+        lines.append(
+            f" {mark} shard {key}: {len(part['items'])} items: {', '.join(part['groups']) or '(none)'}"
+        )
     return lines
 
 
-__all__ = ["MANIFEST", "ShardError", "group_of", "manifest", "parse_shard", "plan", "plan_lines",
-           "read_manifest", "selection_digest", "write_manifest"]
+__all__ = [
+    "MANIFEST",
+    "ShardError",
+    "group_of",
+    "manifest",
+    "parse_shard",
+    "plan",
+    "plan_lines",
+    "read_manifest",
+    "selection_digest",
+    "write_manifest",
+]

@@ -44,16 +44,35 @@ def build_item(outcome: ItemOutcome, session_id: str | None = None) -> dict[str,
     when None), the figures of its run record."""
     ctx = outcome.context
     item: dict[str, Any] = {
-        "key": ctx.get("key") or outcome.nodeid, "nodeid": outcome.nodeid,
-        "suite": ctx.get("suite_stem"), "benchmark_id": ctx.get("benchmark_id"),
-        "benchmark": ctx.get("benchmark"), "scenario": ctx.get("scenario"), "mode": ctx.get("mode"),
-        "audit": ctx.get("audit"), "outcome": outcome.outcome,
+        "key": ctx.get("key") or outcome.nodeid,
+        "nodeid": outcome.nodeid,
+        "suite": ctx.get("suite_stem"),
+        "benchmark_id": ctx.get("benchmark_id"),
+        "benchmark": ctx.get("benchmark"),
+        "scenario": ctx.get("scenario"),
+        "mode": ctx.get("mode"),
+        "audit": ctx.get("audit"),
+        "outcome": outcome.outcome,
         "verdict": {"passed": "PASS", "failed": "FAIL"}.get(outcome.outcome, "SKIP"),
-        "message": outcome.message, "duration_s": round(outcome.duration_s, 3),
-        "profile": None, "harness": ctx.get("harness"), "round": None, "submittable": None,
-        "not_submittable_because": [], "validity": None, "metric": None, "target": None,
-        "latencies_ms": {}, "accuracy": None, "telemetry": None, "baseline": None, "published": None,
-        "gpus": ctx.get("gpus"), "run_dir": ctx.get("run_dir"), "loadgen_version": None, "seeds": None,
+        "message": outcome.message,
+        "duration_s": round(outcome.duration_s, 3),
+        "profile": None,
+        "harness": ctx.get("harness"),
+        "round": None,
+        "submittable": None,
+        "not_submittable_because": [],
+        "validity": None,
+        "metric": None,
+        "target": None,
+        "latencies_ms": {},
+        "accuracy": None,
+        "telemetry": None,
+        "baseline": None,
+        "published": None,
+        "gpus": ctx.get("gpus"),
+        "run_dir": ctx.get("run_dir"),
+        "loadgen_version": None,
+        "seeds": None,
     }
     run_dir = ctx.get("run_dir")
     view = None
@@ -70,10 +89,17 @@ def build_item(outcome: ItemOutcome, session_id: str | None = None) -> dict[str,
 
 
 def _fill_from_run(item: dict[str, Any], view: RunView, ctx: dict[str, Any]) -> None:
-    item.update(profile=view.profile, harness=view.harness, round=view.round,
-                submittable=view.submittable, not_submittable_because=view.not_submittable_because,
-                validity=view.validity, latencies_ms=view.latencies_ms,
-                loadgen_version=view.loadgen_version, seeds=view.seeds or None)
+    item.update(
+        profile=view.profile,
+        harness=view.harness,
+        round=view.round,
+        submittable=view.submittable,
+        not_submittable_because=view.not_submittable_because,
+        validity=view.validity,
+        latencies_ms=view.latencies_ms,
+        loadgen_version=view.loadgen_version,
+        seeds=view.seeds or None,
+    )
     if view.metric_value is not None:
         item["metric"] = {"name": view.metric_name, "value": view.metric_value, "unit": view.metric_unit}
         target = view.target
@@ -81,8 +107,13 @@ def _fill_from_run(item: dict[str, Any], view: RunView, ctx: dict[str, Any]) -> 
             item["target"] = {"setting": target[0], "value": target[1], "unit": target[2]}
     if view.accuracy:
         acc = view.accuracy
-        item["accuracy"] = {"metric": acc.get("metric"), "value": acc.get("value"), "unit": "%",
-                            "target": ctx.get("accuracy_target"), "subset": bool(acc.get("subset"))}
+        item["accuracy"] = {
+            "metric": acc.get("metric"),
+            "value": acc.get("value"),
+            "unit": "%",
+            "target": ctx.get("accuracy_target"),
+            "subset": bool(acc.get("subset")),
+        }
     from ..systems.telemetry import read_telemetry, samples_per_joule
 
     telemetry = read_telemetry(view.run_dir)
@@ -117,15 +148,26 @@ def _series(telemetry: Any) -> dict[str, list[float | None]]:
                 out.append(round(sum(values) / len(values), 2))
         return out
 
-    return {"t_s": [telemetry.t_s[i] for i in picks], "power_w": combine("power_w", "sum"),
-            "sm_clock_mhz": combine("sm_clock_mhz", "mean"), "temperature_c": combine("temperature_c", "max"),
-            "memory_used_mib": combine("memory_used_mib", "sum"),
-            "utilization_pct": combine("utilization_pct", "mean")}
+    return {
+        "t_s": [telemetry.t_s[i] for i in picks],
+        "power_w": combine("power_w", "sum"),
+        "sm_clock_mhz": combine("sm_clock_mhz", "mean"),
+        "temperature_c": combine("temperature_c", "max"),
+        "memory_used_mib": combine("memory_used_mib", "sum"),
+        "utilization_pct": combine("utilization_pct", "mean"),
+    }
 
 
-def build_summary(outcomes: list[ItemOutcome], *, session: dict[str, Any], system: dict[str, Any] | None,
-                  shard: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None,
-                  thresholds: list[Any] = (), gpu_name: str | None = None) -> dict[str, Any]:
+def build_summary(
+    outcomes: list[ItemOutcome],
+    *,
+    session: dict[str, Any],
+    system: dict[str, Any] | None,
+    shard: dict[str, Any] | None = None,
+    baseline: dict[str, Any] | None = None,
+    thresholds: list[Any] = (),
+    gpu_name: str | None = None,
+) -> dict[str, Any]:
     """The whole summary (schema version 1)."""
     from .baseline import compare_item
     from .published import published_figure
@@ -136,12 +178,23 @@ def build_summary(outcomes: list[ItemOutcome], *, session: dict[str, Any], syste
             item["baseline"] = compare_item(item, baseline, list(thresholds))
         item["published"] = _published(item, gpu_name, published_figure)
     return {
-        "schema": SCHEMA, "version": VERSION, "generated": _now(), "plugin_version": __version__,
-        "session": session, "system": system, "shard": shard,
-        "baseline": None if baseline is None else {
-            "name": baseline.get("name"), "machine": baseline.get("machine"), "path": baseline.get("path"),
-            "thresholds": [t.text for t in thresholds]},
-        "totals": totals(items), "items": items,
+        "schema": SCHEMA,
+        "version": VERSION,
+        "generated": _now(),
+        "plugin_version": __version__,
+        "session": session,
+        "system": system,
+        "shard": shard,
+        "baseline": None
+        if baseline is None
+        else {
+            "name": baseline.get("name"),
+            "machine": baseline.get("machine"),
+            "path": baseline.get("path"),
+            "thresholds": [t.text for t in thresholds],
+        },
+        "totals": totals(items),
+        "items": items,
     }
 
 
@@ -154,8 +207,12 @@ def _published(item: dict[str, Any], gpu_name: str | None, lookup: Any) -> dict[
         return None
     per_gpu = float(metric["value"]) / max(1, int(item.get("gpus") or 1))
     fraction = per_gpu / figure.per_gpu
-    return {**figure.as_dict(), "this_per_gpu": per_gpu, "fraction": round(fraction, 4),
-            "text": figure.describe(fraction)}
+    return {
+        **figure.as_dict(),
+        "this_per_gpu": per_gpu,
+        "fraction": round(fraction, 4),
+        "text": figure.describe(fraction),
+    }
 
 
 def totals(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -168,6 +225,7 @@ def totals(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 # -- files --------------------------------------------------------------------------------------
+
 
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,21 +246,25 @@ def read_summary(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise SummaryError(f"{path}: no summary.json (did the session end? it is written at session end)") \
-            from None
+        raise SummaryError(
+            f"{path}: no summary.json (did the session end? it is written at session end)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise SummaryError(f"{path}: unreadable summary: {exc}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise SummaryError(f"{path}: not a pytest-mlperf-nv summary (schema {SCHEMA!r} expected)")
     if data.get("version") != VERSION:
-        raise SummaryError(f"{path}: summary version {data.get('version')!r}; this pytest-mlperf-nv "
-                           f"{__version__} reads version {VERSION}: use the release that wrote it")
+        raise SummaryError(
+            f"{path}: summary version {data.get('version')!r}; this pytest-mlperf-nv "
+            f"{__version__} reads version {VERSION}: use the release that wrote it"
+        )
     if not isinstance(data.get("items"), list):
         raise SummaryError(f"{path}: the summary has no item list")
     return data
 
 
 # -- summary.md ---------------------------------------------------------------------------------
+
 
 def render_markdown(summary: dict[str, Any]) -> str:
     """The summary as Markdown for CI job summaries ($GITHUB_STEP_SUMMARY, GitLab's job page)."""
@@ -211,29 +273,54 @@ def render_markdown(summary: dict[str, Any]) -> str:
     gpus = system.get("gpus") or []
     machine = f"{len(gpus)} x {gpus[0]['name']}" if gpus else (system.get("cpu_model") or "unknown machine")
     head = "PASSED" if t["failed"] == 0 else "FAILED"
-    lines = [f"## MLPerf results: {head}", "",
-             f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
-             + (f", {t['regressed']} regressed" if t.get("regressed") else "")
-             + f" on {machine}" + _shard_text(summary) + ".", ""]
+    lines = [
+        f"## MLPerf results: {head}",
+        "",
+        f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped"
+        + (f", {t['regressed']} regressed" if t.get("regressed") else "")
+        + f" on {machine}"
+        + _shard_text(summary)
+        + ".",
+        "",
+    ]
     baseline = summary.get("baseline")
     if baseline:
         thresholds = ", ".join(baseline.get("thresholds") or []) or "none (deltas only)"
-        lines += [f"Compared with baseline `{baseline['name']}` (machine `{baseline['machine']}`); "
-                  f"fail thresholds: {thresholds}.", ""]
-    lines += ["| item | verdict | validity | metric | vs target | accuracy | vs baseline | vs NVIDIA | GPU power |",
-              "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"Compared with baseline `{baseline['name']}` (machine `{baseline['machine']}`); "
+            f"fail thresholds: {thresholds}.",
+            "",
+        ]
+    lines += [
+        "| item | verdict | validity | metric | vs target | accuracy | vs baseline | vs NVIDIA | GPU power |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for item in summary["items"]:
         lines.append("| " + " | ".join(_md(c) for c in _row(item)) + " |")
     failed = [i for i in summary["items"] if i["outcome"] == "failed"]
     if failed:
         lines += ["", "### Failures", ""]
         for item in failed:
-            lines += [f"**{_md(item['nodeid'])}**", "", "```", (item.get("message") or "").strip()[:2000], "```", ""]
+            lines += [
+                f"**{_md(item['nodeid'])}**",
+                "",
+                "```",
+                (item.get("message") or "").strip()[:2000],
+                "```",
+                "",
+            ]
     quick = sorted({p for i in summary["items"] if (p := i.get("profile")) and p != "official"})
     if quick:
-        lines += ["", f"Profile {', '.join(quick)}: shortened LoadGen runs; these results are not submittable."]
-    lines += ["", f"<sub>pytest-mlperf-nv {summary.get('plugin_version')}, summary schema "
-                  f"{summary['schema']} v{summary['version']}, generated {summary.get('generated')}</sub>", ""]
+        lines += [
+            "",
+            f"Profile {', '.join(quick)}: shortened LoadGen runs; these results are not submittable.",
+        ]
+    lines += [
+        "",
+        f"<sub>pytest-mlperf-nv {summary.get('plugin_version')}, summary schema "
+        f"{summary['schema']} v{summary['version']}, generated {summary.get('generated')}</sub>",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -255,8 +342,17 @@ def _row(item: dict[str, Any]) -> list[str]:
     telemetry = item.get("telemetry") or {}
     power = f"{telemetry['mean_power_w']:.0f} W" if telemetry.get("mean_power_w") is not None else ""
     vs_nvidia = f"{100 * published['fraction']:.0f} % ({published['accelerator']})" if published else ""
-    return [item["nodeid"], item["verdict"], item.get("validity") or "",
-            format_metric(metric), vs_target, acc, delta_text(item.get("baseline")), vs_nvidia, power]
+    return [
+        item["nodeid"],
+        item["verdict"],
+        item.get("validity") or "",
+        format_metric(metric),
+        vs_target,
+        acc,
+        delta_text(item.get("baseline")),
+        vs_nvidia,
+        power,
+    ]
 
 
 def _shard_text(summary: dict[str, Any]) -> str:
@@ -287,5 +383,18 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-__all__ = ["SCHEMA", "SUMMARY_JSON", "SUMMARY_MD", "VERSION", "ItemOutcome", "SummaryError", "build_item",
-           "build_summary", "read_summary", "render_markdown", "totals", "write_json", "write_text"]
+__all__ = [
+    "SCHEMA",
+    "SUMMARY_JSON",
+    "SUMMARY_MD",
+    "VERSION",
+    "ItemOutcome",
+    "SummaryError",
+    "build_item",
+    "build_summary",
+    "read_summary",
+    "render_markdown",
+    "totals",
+    "write_json",
+    "write_text",
+]

@@ -42,8 +42,13 @@ class GpuSeries:
     energy_counter_j: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "uuid": self.uuid, **self.values,
-                "energy_counter_j": self.energy_counter_j}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "uuid": self.uuid,
+            **self.values,
+            "energy_counter_j": self.energy_counter_j,
+        }
 
 
 @dataclass
@@ -71,7 +76,8 @@ class Telemetry:
         total = 0.0
         for gpu in self.gpus:
             points = [(t, p) for t, p in zip(self.t_s, gpu.values["power_w"], strict=True) if p is not None]
-            total += sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in zip(points, points[1:]))
+            pairs = zip(points, points[1:], strict=False)
+            total += sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in pairs)
         return total
 
     def summary(self) -> dict[str, Any]:
@@ -83,9 +89,12 @@ class Telemetry:
         energy = self.energy_j()
         mean_power = energy / duration if energy is not None and duration > 0 else _mean(power)
         return {
-            "sampled": True, "gpus": len(self.gpus), "samples": len(self.t_s),
+            "sampled": True,
+            "gpus": len(self.gpus),
+            "samples": len(self.t_s),
             "duration_s": round(duration, 3),
-            "mean_power_w": _round(mean_power), "max_power_w": _round(_max(power)),
+            "mean_power_w": _round(mean_power),
+            "max_power_w": _round(_max(power)),
             "energy_j": _round(energy),
             "mean_sm_clock_mhz": _round(_mean(_all(self.gpus, "sm_clock_mhz"))),
             "max_temperature_c": _round(_max(_all(self.gpus, "temperature_c"))),
@@ -94,18 +103,35 @@ class Telemetry:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "interval_s": self.interval_s, "started": self.started,
-                "unavailable": self.unavailable, "t_s": self.t_s,
-                "gpus": [g.as_dict() for g in self.gpus], "summary": self.summary()}
+        return {
+            "format": FORMAT,
+            "interval_s": self.interval_s,
+            "started": self.started,
+            "unavailable": self.unavailable,
+            "t_s": self.t_s,
+            "gpus": [g.as_dict() for g in self.gpus],
+            "summary": self.summary(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Telemetry:
-        gpus = [GpuSeries(int(g["index"]), str(g["name"]), str(g.get("uuid", "")),
-                          {k: list(g.get(k) or []) for k in SERIES}, list(g.get("energy_counter_j") or []))
-                for g in data.get("gpus") or []]
-        return cls(interval_s=float(data.get("interval_s") or DEFAULT_INTERVAL_S), started=data.get("started"),
-                   t_s=[float(t) for t in data.get("t_s") or []], gpus=gpus,
-                   unavailable=data.get("unavailable"))
+        gpus = [
+            GpuSeries(
+                int(g["index"]),
+                str(g["name"]),
+                str(g.get("uuid", "")),
+                {k: list(g.get(k) or []) for k in SERIES},
+                list(g.get("energy_counter_j") or []),
+            )
+            for g in data.get("gpus") or []
+        ]
+        return cls(
+            interval_s=float(data.get("interval_s") or DEFAULT_INTERVAL_S),
+            started=data.get("started"),
+            t_s=[float(t) for t in data.get("t_s") or []],
+            gpus=gpus,
+            unavailable=data.get("unavailable"),
+        )
 
 
 def _values(values: list[float | None]) -> list[float]:
@@ -141,8 +167,12 @@ class TelemetrySampler:
     (as the child sees them). ``nvml`` is the ``pynvml`` module, or an object with its API.
     """
 
-    def __init__(self, gpu_indices: Sequence[int] | None = None, interval_s: float = DEFAULT_INTERVAL_S,
-                 nvml: Any = None):
+    def __init__(
+        self,
+        gpu_indices: Sequence[int] | None = None,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        nvml: Any = None,
+    ):
         if not interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
         self.gpu_indices = None if gpu_indices is None else list(gpu_indices)
@@ -178,8 +208,11 @@ class TelemetrySampler:
             for index in indices:
                 handle = nvml.nvmlDeviceGetHandleByIndex(index)
                 self._handles.append(handle)
-                self.telemetry.gpus.append(GpuSeries(index, _text(nvml.nvmlDeviceGetName(handle)),
-                                                     _text(nvml.nvmlDeviceGetUUID(handle))))
+                self.telemetry.gpus.append(
+                    GpuSeries(
+                        index, _text(nvml.nvmlDeviceGetName(handle)), _text(nvml.nvmlDeviceGetUUID(handle))
+                    )
+                )
         except Exception as exc:  # noqa: BLE001
             self.telemetry.unavailable = f"no GPU telemetry: NVML: {exc}"
             self.telemetry.gpus.clear()
@@ -247,6 +280,7 @@ class TelemetrySampler:
 
 def _read_gpu(nvml: Any, handle: Any) -> dict[str, float | None]:
     """One reading; a value NVML refuses for this GPU (not supported, lost) is None."""
+
     def read(fn: Any) -> float | None:
         try:
             return float(fn())
@@ -278,6 +312,7 @@ def _text(value: object) -> str:
 
 
 # -- files and properties --------------------------------------------------------------------
+
 
 def write_telemetry(run_dir: Path, telemetry: Telemetry) -> Path:
     """``<run dir>/telemetry.json``, written whole (temp file + rename)."""
@@ -326,5 +361,13 @@ def telemetry_properties(telemetry: Telemetry, samples: float | None = None) -> 
     return [(k, v) for k, v in props if v is not None]
 
 
-__all__ = ["SERIES", "TELEMETRY_FILE", "Telemetry", "TelemetrySampler", "read_telemetry",
-           "samples_per_joule", "telemetry_properties", "write_telemetry"]
+__all__ = [
+    "SERIES",
+    "TELEMETRY_FILE",
+    "Telemetry",
+    "TelemetrySampler",
+    "read_telemetry",
+    "samples_per_joule",
+    "telemetry_properties",
+    "write_telemetry",
+]

@@ -25,37 +25,61 @@ from pytest_mlperf_nv.report.published import accelerator_of, all_figures, publi
 from pytest_mlperf_nv.report.shard import group_of, manifest, parse_shard, plan, plan_lines, selection_digest
 
 
-def _item(key: str, *, value: float | None = 1000.0, unit: str = "samples/s", accuracy: float | None = None,
-          outcome: str = "passed", p99: float | None = None) -> dict:
-    return {"key": key, "nodeid": f"suites/x.yaml::{key}", "outcome": outcome, "verdict": "PASS",
-            "profile": "quick", "run_dir": "runs/x",
-            "metric": None if value is None else {"name": "samples_per_second", "value": value, "unit": unit},
-            "accuracy": None if accuracy is None else {"metric": "top1", "value": accuracy, "unit": "%"},
-            "latencies_ms": {} if p99 is None else {"p99": p99}, "telemetry": None}
+def _item(
+    key: str,
+    *,
+    value: float | None = 1000.0,
+    unit: str = "samples/s",
+    accuracy: float | None = None,
+    outcome: str = "passed",
+    p99: float | None = None,
+) -> dict:
+    return {
+        "key": key,
+        "nodeid": f"suites/x.yaml::{key}",
+        "outcome": outcome,
+        "verdict": "PASS",
+        "profile": "quick",
+        "run_dir": "runs/x",
+        "metric": None if value is None else {"name": "samples_per_second", "value": value, "unit": unit},
+        "accuracy": None if accuracy is None else {"metric": "top1", "value": accuracy, "unit": "%"},
+        "latencies_ms": {} if p99 is None else {"p99": p99},
+        "telemetry": None,
+    }
 
 
 # -- thresholds ------------------------------------------------------------------------------
+
 
 def test_threshold_parsing() -> None:
     t = parse_threshold("metric:5%")
     assert (t.figure, t.value, t.relative) == ("metric", 5.0, True)
     t = parse_threshold("accuracy:0.1")
     assert (t.figure, t.value, t.relative) == ("accuracy", 0.1, False)
-    for bad, says in (("metric", "expected FIGURE:AMOUNT"), ("speed:5%", "FIGURE one of metric"),
-                      ("metric:fast", "not a number or a percentage"), ("metric:-5%", "cannot be negative")):
+    for bad, says in (
+        ("metric", "expected FIGURE:AMOUNT"),
+        ("speed:5%", "FIGURE one of metric"),
+        ("metric:fast", "not a number or a percentage"),
+        ("metric:-5%", "cannot be negative"),
+    ):
         with pytest.raises(BaselineError, match=says):
             parse_threshold(bad)
 
 
-@pytest.mark.parametrize(("baseline", "current", "better", "allowed"), [
-    (1000.0, 950.0, "higher", True),     # exactly 5 % lower: at the threshold, allowed
-    (1000.0, 949.0, "higher", False),    # beyond it
-    (1000.0, 2000.0, "higher", True),    # better is always fine
-    (10.0, 10.5, "lower", True),         # a latency 5 % higher
-    (10.0, 10.6, "lower", False),
-    (10.0, 1.0, "lower", True),
-])
-def test_relative_threshold_at_the_boundary(baseline: float, current: float, better: str, allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("baseline", "current", "better", "allowed"),
+    [
+        (1000.0, 950.0, "higher", True),  # exactly 5 % lower: at the threshold, allowed
+        (1000.0, 949.0, "higher", False),  # beyond it
+        (1000.0, 2000.0, "higher", True),  # better is always fine
+        (10.0, 10.5, "lower", True),  # a latency 5 % higher
+        (10.0, 10.6, "lower", False),
+        (10.0, 1.0, "lower", True),
+    ],
+)
+def test_relative_threshold_at_the_boundary(
+    baseline: float, current: float, better: str, allowed: bool
+) -> None:
     assert parse_threshold("metric:5%").allows(baseline, current, better) is allowed
 
 
@@ -67,32 +91,55 @@ def test_absolute_threshold() -> None:
 
 # -- storage and comparison ------------------------------------------------------------------
 
+
 def test_machine_ids() -> None:
     gpu = SimpleNamespace(name="NVIDIA H200")
     assert machine_id(SimpleNamespace(gpus=(gpu, gpu), cpu_model="x")) == "nvidia-h200x2"
-    assert machine_id(SimpleNamespace(gpus=(), cpu_model="AMD EPYC 7313P 16-Core Processor")) == \
-        "cpu-amd-epyc-7313p-16-core-processor"
+    assert (
+        machine_id(SimpleNamespace(gpus=(), cpu_model="AMD EPYC 7313P 16-Core Processor"))
+        == "cpu-amd-epyc-7313p-16-core-processor"
+    )
 
 
 def test_save_updates_items_and_compare_fails_at_the_threshold(tmp_path: Path) -> None:
     path = baseline_path(tmp_path, "nvidia-l4x1", "main")
-    assert save_baseline(path, "main", "nvidia-l4x1", [_item("l4::resnet50::Offline::performance"),
-                                                      _item("l4::resnet50::Server::performance",
-                                                            outcome="failed")]) == 1
-    assert save_baseline(path, "main", "nvidia-l4x1", [_item("l4::resnet50::SingleStream::performance",
-                                                             value=2.0, unit="ms", p99=3.0)]) == 1
+    assert (
+        save_baseline(
+            path,
+            "main",
+            "nvidia-l4x1",
+            [
+                _item("l4::resnet50::Offline::performance"),
+                _item("l4::resnet50::Server::performance", outcome="failed"),
+            ],
+        )
+        == 1
+    )
+    assert (
+        save_baseline(
+            path,
+            "main",
+            "nvidia-l4x1",
+            [_item("l4::resnet50::SingleStream::performance", value=2.0, unit="ms", p99=3.0)],
+        )
+        == 1
+    )
     data = load_baseline(path)
-    assert sorted(data["items"]) == ["l4::resnet50::Offline::performance",
-                                     "l4::resnet50::SingleStream::performance"]  # the failed run is no baseline
+    assert sorted(data["items"]) == [
+        "l4::resnet50::Offline::performance",
+        "l4::resnet50::SingleStream::performance",
+    ]  # the failed run is no baseline
     fail = [parse_threshold("metric:5%"), parse_threshold("p99:10%")]
     same = compare_item(_item("l4::resnet50::Offline::performance", value=950.0), data, fail)
     assert not same["regressed"] and same["figures"]["metric"]["delta_pct"] == pytest.approx(-5.0)
     worse = compare_item(_item("l4::resnet50::Offline::performance", value=940.0), data, fail)
     assert worse["regressed"]
-    assert worse["regressions"] == ["metric regressed beyond metric:5%: 940 samples/s against 1,000.0 "
-                                    "samples/s in the baseline (-6.0 %)"]
-    slow = compare_item(_item("l4::resnet50::SingleStream::performance", value=2.05, unit="ms", p99=3.5),
-                        data, fail)
+    assert worse["regressions"] == [
+        "metric regressed beyond metric:5%: 940 samples/s against 1,000.0 samples/s in the baseline (-6.0 %)"
+    ]
+    slow = compare_item(
+        _item("l4::resnet50::SingleStream::performance", value=2.05, unit="ms", p99=3.5), data, fail
+    )
     assert slow["figures"]["metric"]["better"] == "lower" and not slow["figures"]["metric"]["regressed"]
     assert slow["figures"]["p99"]["regressed"] and slow["regressed"]
     assert compare_item(_item("l4::bert::Offline::performance"), data, fail) is None
@@ -115,20 +162,26 @@ def test_missing_or_bad_baselines_say_what_to_do(tmp_path: Path) -> None:
 
 
 def test_benchmark_action_export() -> None:
-    bigger, smaller = benchmark_action_entries([
-        _item("cpu::digits::Offline::performance"),
-        _item("cpu::digits::SingleStream::performance", value=0.04, unit="ms"),
-        _item("cpu::digits::Offline::accuracy", value=None, accuracy=97.2),
-        _item("cpu::digits::Server::performance", outcome="failed")])
+    bigger, smaller = benchmark_action_entries(
+        [
+            _item("cpu::digits::Offline::performance"),
+            _item("cpu::digits::SingleStream::performance", value=0.04, unit="ms"),
+            _item("cpu::digits::Offline::accuracy", value=None, accuracy=97.2),
+            _item("cpu::digits::Server::performance", outcome="failed"),
+        ]
+    )
     assert [(e["name"], e["unit"], e["value"]) for e in bigger] == [
         ("cpu::digits::Offline::performance samples_per_second", "samples/s", 1000.0),
-        ("cpu::digits::Offline::accuracy accuracy", "%", 97.2)]
+        ("cpu::digits::Offline::accuracy accuracy", "%", 97.2),
+    ]
     assert [(e["name"], e["unit"]) for e in smaller] == [
-        ("cpu::digits::SingleStream::performance samples_per_second", "ms")]
+        ("cpu::digits::SingleStream::performance samples_per_second", "ms")
+    ]
     assert all(set(e) == {"name", "unit", "value", "extra"} for e in bigger + smaller)
 
 
 # -- published figures -----------------------------------------------------------------------
+
 
 def test_published_figures_have_sources_and_match_nvml_names() -> None:
     assert accelerator_of("NVIDIA H200") == "H200-SXM-141GB"
@@ -136,8 +189,9 @@ def test_published_figures_have_sources_and_match_nvml_names() -> None:
     assert accelerator_of(None) is None
     figure = published_figure("resnet50", "Offline", "NVIDIA H200")
     assert (figure.round, figure.per_gpu, figure.gpus) == ("v5.0", 95089.38, 8)
-    assert figure.source.endswith("H200-SXM-141GBx8_TRT/resnet50/Offline/performance/run_1/"
-                                  "mlperf_log_summary.txt")
+    assert figure.source.endswith(
+        "H200-SXM-141GBx8_TRT/resnet50/Offline/performance/run_1/mlperf_log_summary.txt"
+    )
     assert figure.describe(0.62).startswith("62 % of NVIDIA's published H200-SXM-141GB figure")
     assert published_figure("resnet50", "Offline", "NVIDIA L4").round == "v3.1"
     assert published_figure("digits", "Offline", "NVIDIA H200") is None
@@ -148,9 +202,14 @@ def test_published_figures_have_sources_and_match_nvml_names() -> None:
 
 # -- shards ----------------------------------------------------------------------------------
 
+
 def _nodeids() -> list[str]:
-    ids = [f"suites/l4.yaml::{b}::{s}::{m}" for b in ("resnet50", "bert-99", "retinanet", "3d-unet-99")
-           for s in ("Offline", "Server") for m in ("performance", "accuracy")]
+    ids = [
+        f"suites/l4.yaml::{b}::{s}::{m}"
+        for b in ("resnet50", "bert-99", "retinanet", "3d-unet-99")
+        for s in ("Offline", "Server")
+        for m in ("performance", "accuracy")
+    ]
     ids += [f"suites/l4.yaml::resnet50::{s}::TEST01" for s in ("Offline", "Server")]
     ids += ["suites/cpu.yaml::digits::Offline::performance", "tests/test_plain.py::test_one"]
     return ids

@@ -74,7 +74,9 @@ def test_github_actions_example(pytester: pytest.Pytester) -> None:
     assert any("summary.md" in c and "GITHUB_STEP_SUMMARY" in c for c in commands)
     merge = " ".join(_github_commands({"jobs": {"merge": workflow["jobs"]["merge"]}}))
     assert all(f"mlperf-shard-{n}" in merge for n in matrix)  # every shard's artifact is merged
-    benchmark = [s for s in workflow["jobs"]["merge"]["steps"] if "github-action-benchmark" in s.get("uses", "")]
+    benchmark = [
+        s for s in workflow["jobs"]["merge"]["steps"] if "github-action-benchmark" in s.get("uses", "")
+    ]
     assert benchmark and benchmark[0]["with"]["tool"] == "customBiggerIsBetter"
     assert _check(commands, _pytest_options(pytester)) == 2
 
@@ -98,8 +100,9 @@ def _documented(table: str) -> set[str]:
 
 
 def test_readme_documents_the_summary_schema_the_plugin_writes() -> None:
-    summary = build_summary([ItemOutcome("suites/x.yaml::a::Offline::performance", "skipped")],
-                            session={"id": "s"}, system=None)
+    summary = build_summary(
+        [ItemOutcome("suites/x.yaml::a::Offline::performance", "skipped")], session={"id": "s"}, system=None
+    )
     assert _documented("top") == set(summary) | {"merged_from"}
     item = build_item(ItemOutcome("suites/x.yaml::a::Offline::performance", "passed"))
     assert _documented("item") == set(item) | {"record_problem"}

@@ -68,18 +68,25 @@ def test_a_previous_runs_file_is_not_read_as_this_runs(tmp_path: Path) -> None:
 
 def test_render_line() -> None:
     progress = {"samples_completed": 45000, "samples_expected": 110000, "rate": 3200.4, "phase": "running"}
-    assert render_line("digits Offline performance", 12, 60, progress) == \
-        "digits Offline performance: 0:12 of ~1:00, 45,000 of 110,000 samples, 3,200 samples/s"
-    assert render_line("resnet50 Server performance", 3725, None, None) == "resnet50 Server performance: 1:02:05"
-    assert render_line("x", 5, 600, {"samples_completed": 10, "rate": None, "phase": "done"}) == \
-        "x: 0:05 of ~10:00, 10 samples (done)"
+    assert (
+        render_line("digits Offline performance", 12, 60, progress)
+        == "digits Offline performance: 0:12 of ~1:00, 45,000 of 110,000 samples, 3,200 samples/s"
+    )
+    assert (
+        render_line("resnet50 Server performance", 3725, None, None) == "resnet50 Server performance: 1:02:05"
+    )
+    assert (
+        render_line("x", 5, 600, {"samples_completed": 10, "rate": None, "phase": "done"})
+        == "x: 0:05 of ~10:00, 10 samples (done)"
+    )
 
 
 def test_terminal_line_is_redrawn_below_and_removed_putting_the_cursor_back() -> None:
     clock = Clock(0.0)
     stream = Tty()
-    view = ProgressView("digits Offline performance", stream=stream, tty=True, expected_s=60, column=23,
-                        width=70, clock=clock)
+    view = ProgressView(
+        "digits Offline performance", stream=stream, tty=True, expected_s=60, column=23, width=70, clock=clock
+    )
     clock.now = 1.0
     view.tick({"samples_completed": 10, "rate": 10.0})
     clock.now = 2.0
@@ -96,8 +103,9 @@ def test_terminal_line_is_redrawn_below_and_removed_putting_the_cursor_back() ->
 
 def test_terminal_line_is_cut_to_the_width() -> None:
     stream = Tty()
-    view = ProgressView("a-very-long-benchmark-name Offline performance", stream=stream, tty=True, width=30,
-                        clock=Clock())
+    view = ProgressView(
+        "a-very-long-benchmark-name Offline performance", stream=stream, tty=True, width=30, clock=Clock()
+    )
     view.tick(None)
     line = stream.getvalue().split("\r")[1]
     assert line == "a-very-long-benchmark-name Of\x1b[K"
@@ -106,17 +114,27 @@ def test_terminal_line_is_cut_to_the_width() -> None:
 def test_plain_lines_every_interval_and_none_for_short_runs() -> None:
     clock = Clock(0.0)
     lines: list[str] = []
-    view = ProgressView("digits Server performance", stream=io.StringIO(), tty=False, expected_s=600,
-                        plain_interval_s=30, clock=clock, write_line=lines.append)
+    view = ProgressView(
+        "digits Server performance",
+        stream=io.StringIO(),
+        tty=False,
+        expected_s=600,
+        plain_interval_s=30,
+        clock=clock,
+        write_line=lines.append,
+    )
     for second in range(1, 95):
         clock.now = float(second)
         view.tick({"samples_completed": 1000 * second, "rate": 1000.0})
     view.close()
-    assert lines == [f"digits Server performance: {t} of ~10:00, {n:,} samples, 1,000 samples/s"
-                     for t, n in (("0:30", 30000), ("1:00", 60000), ("1:30", 90000))]
+    assert lines == [
+        f"digits Server performance: {t} of ~10:00, {n:,} samples, 1,000 samples/s"
+        for t, n in (("0:30", 30000), ("1:00", 60000), ("1:30", 90000))
+    ]
     assert not any("\r" in line or "\x1b" in line for line in lines)
-    short = ProgressView("x", stream=io.StringIO(), tty=False, plain_interval_s=30, clock=Clock(0.0),
-                         write_line=lines.append)
+    short = ProgressView(
+        "x", stream=io.StringIO(), tty=False, plain_interval_s=30, clock=Clock(0.0), write_line=lines.append
+    )
     short.tick(None)
     short.close()
     assert len(lines) == 3
@@ -144,8 +162,14 @@ def test_quiet_writes_nothing(tmp_path: Path) -> None:
 def test_watch_renders_a_child_writing_progress(tmp_path: Path) -> None:
     """A writer in another thread stands for the child process: the files are real."""
     lines: list[str] = []
-    view = ProgressView("digits Offline performance", stream=io.StringIO(), tty=False, expected_s=1,
-                        plain_interval_s=0.05, write_line=lines.append)
+    view = ProgressView(
+        "digits Offline performance",
+        stream=io.StringIO(),
+        tty=False,
+        expected_s=1,
+        plain_interval_s=0.05,
+        write_line=lines.append,
+    )
     done = threading.Event()
 
     def child() -> None:

@@ -33,10 +33,19 @@ def _browser(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     browser = _chromium()
     assert browser is not None
     profile = tmp_path / "chromium-profile"
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               f"--user-data-dir={profile}", "--no-first-run", "--disable-extensions",
-               # Offline: any name the page tried to reach would not resolve.
-               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost", *args]
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        "--no-first-run",
+        "--disable-extensions",
+        # Offline: any name the page tried to reach would not resolve.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
 
@@ -51,38 +60,64 @@ def _summary_with_everything() -> dict:
     baseline = {"name": "main", "items": {}}
     for item in summary["items"]:
         if item["metric"]:
-            baseline["items"][item["key"]] = {"figures": {"metric": {
-                "value": item["metric"]["value"] * (1.25 if item["scenario"] == "Offline" else 0.9),
-                "unit": item["metric"]["unit"], "better": "higher"}}}
-            item["telemetry"] = {**telemetry.summary(), "series": _series(telemetry), "samples_per_joule": 1.0}
+            baseline["items"][item["key"]] = {
+                "figures": {
+                    "metric": {
+                        "value": item["metric"]["value"] * (1.25 if item["scenario"] == "Offline" else 0.9),
+                        "unit": item["metric"]["unit"],
+                        "better": "higher",
+                    }
+                }
+            }
+            item["telemetry"] = {
+                **telemetry.summary(),
+                "series": _series(telemetry),
+                "samples_per_joule": 1.0,
+            }
     for item in summary["items"]:
         item["baseline"] = compare_item(item, baseline, [parse_threshold("metric:5%")])
     h200 = dict(next(i for i in summary["items"] if i["key"] == "cpu::digits::Offline::performance"))
-    h200.update(key="h200::resnet50::Offline::performance", nodeid="suites/h200.yaml::resnet50::Offline::performance",
-                benchmark_id="resnet50", benchmark="resnet50", gpus=1,
-                metric={"name": "samples_per_second", "value": 59000.0, "unit": "samples/s"})
+    h200.update(
+        key="h200::resnet50::Offline::performance",
+        nodeid="suites/h200.yaml::resnet50::Offline::performance",
+        benchmark_id="resnet50",
+        benchmark="resnet50",
+        gpus=1,
+        metric={"name": "samples_per_second", "value": 59000.0, "unit": "samples/s"},
+    )
     figure = published_figure("resnet50", "Offline", "NVIDIA H200")
-    h200["published"] = {**figure.as_dict(), "fraction": 59000.0 / figure.per_gpu,
-                         "text": figure.describe(59000.0 / figure.per_gpu)}
+    h200["published"] = {
+        **figure.as_dict(),
+        "fraction": 59000.0 / figure.per_gpu,
+        "text": figure.describe(59000.0 / figure.per_gpu),
+    }
     summary["items"].append(h200)
     summary["totals"] = totals(summary["items"])
     return summary
 
 
-@pytest.mark.skipif(_chromium() is None, reason="report.html is checked in headless Chromium, which is not "
-                                                 "installed (Debian: apt-get install chromium)")
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="report.html is checked in headless Chromium, which is not "
+    "installed (Debian: apt-get install chromium)",
+)
 def test_report_renders_offline_with_non_empty_charts(tmp_path: Path) -> None:
     from PIL import Image, ImageStat
 
     page = render_html(_summary_with_everything())
     charts = re.findall(r"<figure class='chart' id='(chart-[^']+)'", page)
     assert {"chart-throughput", "chart-accuracy", "chart-references"} <= set(charts)
-    assert any(c.startswith("chart-latency") for c in charts) and any(c.startswith("chart-telemetry") for c in charts)
+    assert any(c.startswith("chart-latency") for c in charts) and any(
+        c.startswith("chart-telemetry") for c in charts
+    )
     report = tmp_path / "report.html"
     report.write_text(page)
     # The test's own copy asks the browser where each chart is (the report itself has no script).
     probe = tmp_path / "probe.html"
-    probe.write_text(page.replace("</body>", """<pre id='layout'></pre><script>
+    probe.write_text(
+        page.replace(
+            "</body>",
+            """<pre id='layout'></pre><script>
 const boxes = {};
 for (const f of document.querySelectorAll('figure.chart')) {
   const r = f.querySelector('svg').getBoundingClientRect();
@@ -90,7 +125,9 @@ for (const f of document.querySelectorAll('figure.chart')) {
 }
 document.getElementById('layout').textContent = JSON.stringify(
   {boxes: boxes, height: document.documentElement.scrollHeight});
-</script></body>"""))
+</script></body>""",
+        )
+    )
     dumped = _browser(tmp_path, f"--window-size={WIDTH},1000", "--dump-dom", probe.as_uri())
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     layout = json.loads(re.search(r"<pre id=\"layout\">(.*?)</pre>", dumped.stdout, re.S)[1])

@@ -19,11 +19,15 @@ FAST_OFFLINE = "      Offline: {offline_expected_qps: 2000000, min_duration: 200
 SINGLE = "      SingleStream: {single_stream_expected_latency_ns: 10000}\n"
 OUT = Path("mlperf-results")
 #: two benchmark ids (two engine groups), so that two shards both get work
-TWO_IDS = ("mlperf_suite: 1\nbackend: onnxruntime\nprofile: quick\nmodes: [performance]\n"
-           "submission: {division: open, model_mapping: {digits: resnet50}}\n"
-           "benchmarks:\n  digits:\n    gpu_batch_size: 32\n    modes: [performance, accuracy]\n"
-           "    scenarios:\n" + FAST_OFFLINE +
-           "  digits-b64:\n    benchmark: digits\n    gpu_batch_size: 64\n    scenarios:\n" + FAST_OFFLINE)
+TWO_IDS = (
+    "mlperf_suite: 1\nbackend: onnxruntime\nprofile: quick\nmodes: [performance]\n"
+    "submission: {division: open, model_mapping: {digits: resnet50}}\n"
+    "benchmarks:\n  digits:\n    gpu_batch_size: 32\n    modes: [performance, accuracy]\n"
+    "    scenarios:\n"
+    + FAST_OFFLINE
+    + "  digits-b64:\n    benchmark: digits\n    gpu_batch_size: 64\n    scenarios:\n"
+    + FAST_OFFLINE
+)
 
 
 @pytest.fixture
@@ -48,8 +52,9 @@ def _case_props(xml: JUnitXml) -> dict[str, dict[str, str]]:
 def test_session_leaves_summaries_report_and_junit_facts(digits: Path, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*MLPerf reports*", "*mlperf-results/summary.json*",
-                                 "*mlperf-results/report.html*"])
+    result.stdout.fnmatch_lines(
+        ["*MLPerf reports*", "*mlperf-results/summary.json*", "*mlperf-results/report.html*"]
+    )
     summary = read_summary(digits / OUT / "summary.json")
     assert summary["schema"] == SCHEMA and summary["version"] == 1
     assert summary["totals"] == {"items": 4, "passed": 4, "failed": 0, "skipped": 0, "regressed": 0}
@@ -83,8 +88,9 @@ def test_session_leaves_summaries_report_and_junit_facts(digits: Path, pytester:
     assert all("mlperf_verdict" in props for props in _case_props(xml).values())
 
 
-def test_xdist_controller_writes_reports_and_suite_properties_once(digits: Path,
-                                                                  pytester: pytest.Pytester) -> None:
+def test_xdist_controller_writes_reports_and_suite_properties_once(
+    digits: Path, pytester: pytest.Pytester
+) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2", "--junitxml=junit.xml")
     result.assert_outcomes(passed=4)
     summary = read_summary(digits / OUT / "summary.json")
@@ -95,9 +101,17 @@ def test_xdist_controller_writes_reports_and_suite_properties_once(digits: Path,
 
 
 @pytest.mark.parametrize("which", ["suite", "none"])
-def test_junit_properties_switch_for_strict_consumers(digits: Path, pytester: pytest.Pytester, which: str) -> None:
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "Offline and performance", "--junitxml=junit.xml",
-                                f"--mlperf-junit-properties={which}")
+def test_junit_properties_switch_for_strict_consumers(
+    digits: Path, pytester: pytest.Pytester, which: str
+) -> None:
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "Offline and performance",
+        "--junitxml=junit.xml",
+        f"--mlperf-junit-properties={which}",
+    )
     result.assert_outcomes(passed=1)
     text = (digits / "junit.xml").read_text()
     assert "<testcase" in text
@@ -108,42 +122,62 @@ def test_junit_properties_switch_for_strict_consumers(digits: Path, pytester: py
 
 
 def test_bad_report_options_are_usage_errors(digits: Path, pytester: pytest.Pytester) -> None:
-    for option, says in (("--mlperf-compare-fail=speed:5%", "FIGURE one of metric"),
-                         ("--mlperf-shard=3/2", "I must be between 1 and N"),
-                         ("--mlperf-junit-properties=some", "expected all"),
-                         ("--mlperf-progress=sometimes", "expected auto, off")):
+    for option, says in (
+        ("--mlperf-compare-fail=speed:5%", "FIGURE one of metric"),
+        ("--mlperf-shard=3/2", "I must be between 1 and N"),
+        ("--mlperf-junit-properties=some", "expected all"),
+        ("--mlperf-progress=sometimes", "expected auto, off"),
+    ):
         result = pytester.runpytest("--co", option)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, option
         result.stderr.fnmatch_lines([f"*command-line option {option.split('=')[0]}=*{says}*"])
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "Offline and performance",
-                                "--mlperf-compare=nightly")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-k", "Offline and performance", "--mlperf-compare=nightly"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mlperf-compare: no baseline 'nightly' for machine *"])
     assert "Traceback" not in result.stderr.str()
 
 
-def test_baseline_saved_then_regression_fails_at_the_threshold(digits: Path, pytester: pytest.Pytester) -> None:
+def test_baseline_saved_then_regression_fails_at_the_threshold(
+    digits: Path, pytester: pytest.Pytester
+) -> None:
     select = ("-p", "no:cacheprovider", "-k", "Offline")
     pytester.runpytest(*select, "--mlperf-save-baseline=main").assert_outcomes(passed=2)
     files = list((digits / OUT / "baselines").glob("*/main.json"))
     assert len(files) == 1
     baseline = json.loads(files[0].read_text())
-    assert sorted(baseline["items"]) == ["cpu::digits::Offline::accuracy", "cpu::digits::Offline::performance"]
+    assert sorted(baseline["items"]) == [
+        "cpu::digits::Offline::accuracy",
+        "cpu::digits::Offline::performance",
+    ]
     # Figures no machine reaches (1e12 samples/s) and none falls below (1 sample/s): the verdicts
     # below hold however fast or loaded this machine is.
     figures = baseline["items"]["cpu::digits::Offline::performance"]["figures"]
     figures["metric"]["value"] = 1e12
     files[0].write_text(json.dumps(baseline))
-    result = pytester.runpytest(*select, "--mlperf-compare=main", "--mlperf-compare-fail=metric:50%",
-                                "--mlperf-compare-fail=accuracy:0.5", "--junitxml=junit.xml")
+    result = pytester.runpytest(
+        *select,
+        "--mlperf-compare=main",
+        "--mlperf-compare-fail=metric:50%",
+        "--mlperf-compare-fail=accuracy:0.5",
+        "--junitxml=junit.xml",
+    )
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*digits Offline performance: regressed against baseline main*",
-                                 "*metric regressed beyond metric:50%:*against 1,000,000,000,000.0 samples/s in "
-                                 "the baseline (-100.0 %)",
-                                 "*compared with baseline main*", "*Offline::accuracy: +0.0 %*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*digits Offline performance: regressed against baseline main*",
+            "*metric regressed beyond metric:50%:*against 1,000,000,000,000.0 samples/s in "
+            "the baseline (-100.0 %)",
+            "*compared with baseline main*",
+            "*Offline::accuracy: +0.0 %*",
+        ]
+    )
     summary = read_summary(digits / OUT / "summary.json")
-    assert summary["totals"]["regressed"] == 1 and summary["baseline"]["thresholds"] == ["metric:50%",
-                                                                                         "accuracy:0.5"]
+    assert summary["totals"]["regressed"] == 1 and summary["baseline"]["thresholds"] == [
+        "metric:50%",
+        "accuracy:0.5",
+    ]
     props = _case_props(JUnitXml.fromfile(str(digits / "junit.xml")))
     assert any(p.get("mlperf_baseline", "").endswith("REGRESSED") for p in props.values())
 
@@ -160,14 +194,22 @@ def test_baseline_saved_then_regression_fails_at_the_threshold(digits: Path, pyt
 def _run_shard(root: Path, pytester: pytest.Pytester, index: int, *extra: str) -> None:
     out = root / f"shard{index}"
     # The suite named: the other shard's output dir (in the same directory here) holds copies of it.
-    result = pytester.runpytest("suites/cpu.yaml", "-p", "no:cacheprovider", f"--mlperf-shard={index}/2",
-                                f"--mlperf-out={out}", f"--junitxml={out}/junit.xml", *extra)
+    result = pytester.runpytest(
+        "suites/cpu.yaml",
+        "-p",
+        "no:cacheprovider",
+        f"--mlperf-shard={index}/2",
+        f"--mlperf-out={out}",
+        f"--junitxml={out}/junit.xml",
+        *extra,
+    )
     result.stdout.fnmatch_lines([f"mlperf shard {index}/2: * of 3 items*"])
     assert result.ret == 0
 
 
-def test_shards_run_their_part_and_merge_checks_gaps_and_overlaps(mlperf_env: Path, pytester: pytest.Pytester,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_shards_run_their_part_and_merge_checks_gaps_and_overlaps(
+    mlperf_env: Path, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_suite(mlperf_env, TWO_IDS)
     _run_shard(mlperf_env, pytester, 1)
     _run_shard(mlperf_env, pytester, 2)
@@ -177,13 +219,25 @@ def test_shards_run_their_part_and_merge_checks_gaps_and_overlaps(mlperf_env: Pa
     assert sorted(one["items"] + two["items"]) == sorted(i for p in one["plan"].values() for i in p["items"])
     assert {len(one["items"]), len(two["items"])} == {1, 2}  # digits (2 items) and digits-b64 apart
 
-    assert cli_main(["merge", str(mlperf_env / "shard1"), str(mlperf_env / "shard2"),
-                     "--out", str(mlperf_env / "merged")]) == 0
+    assert (
+        cli_main(
+            [
+                "merge",
+                str(mlperf_env / "shard1"),
+                str(mlperf_env / "shard2"),
+                "--out",
+                str(mlperf_env / "merged"),
+            ]
+        )
+        == 0
+    )
     merged = read_summary(mlperf_env / "merged" / "summary.json")
     assert merged["totals"]["passed"] == 3 and len(merged["merged_from"]) == 2
     xml = JUnitXml.fromfile(str(mlperf_env / "merged" / "junit.xml"))
     assert len(_case_props(xml)) == 3
-    assert (mlperf_env / "merged" / "report.html").is_file() and (mlperf_env / "merged" / "summary.md").is_file()
+    assert (mlperf_env / "merged" / "report.html").is_file() and (
+        mlperf_env / "merged" / "summary.md"
+    ).is_file()
     tree = mlperf_env / "merged" / "submission" / "open" / "pytest-mlperf-nv"
     assert (tree / "results" / "cpu" / "digits" / "Offline" / "performance" / "run_1").is_dir()
     capsys.readouterr()
@@ -192,8 +246,19 @@ def test_shards_run_their_part_and_merge_checks_gaps_and_overlaps(mlperf_env: Pa
     assert "gap: shard 2/2 is missing" in capsys.readouterr().err
     assert not (mlperf_env / "gap").exists()  # nothing written
     shutil.copytree(mlperf_env / "shard1", mlperf_env / "shard1-again")
-    assert cli_main(["merge", str(mlperf_env / "shard1"), str(mlperf_env / "shard1-again"),
-                     str(mlperf_env / "shard2"), "--out", str(mlperf_env / "overlap")]) == 1
+    assert (
+        cli_main(
+            [
+                "merge",
+                str(mlperf_env / "shard1"),
+                str(mlperf_env / "shard1-again"),
+                str(mlperf_env / "shard2"),
+                "--out",
+                str(mlperf_env / "overlap"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "overlap: shard 1/2 given 2 times" in err and "overlap: suites/cpu.yaml::" in err
 

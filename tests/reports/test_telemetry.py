@@ -21,9 +21,20 @@ from tests.reports.nvml_double import NoDriver, NvmlDouble
 
 
 def _gpu(name: str, powers: list[float], utilization: float | None = 90) -> dict:
-    return {"name": name, "uuid": f"GPU-{name[-4:]}", "readings": [
-        {"power_w": p, "sm_clock_mhz": 1980, "temperature_c": 40 + n, "memory_used_mib": 1000 + n,
-         "utilization_pct": utilization} for n, p in enumerate(powers)]}
+    return {
+        "name": name,
+        "uuid": f"GPU-{name[-4:]}",
+        "readings": [
+            {
+                "power_w": p,
+                "sm_clock_mhz": 1980,
+                "temperature_c": 40 + n,
+                "memory_used_mib": 1000 + n,
+                "utilization_pct": utilization,
+            }
+            for n, p in enumerate(powers)
+        ],
+    }
 
 
 def test_without_a_driver_nothing_is_sampled_and_nothing_raises(tmp_path: Path) -> None:
@@ -32,8 +43,9 @@ def test_without_a_driver_nothing_is_sampled_and_nothing_raises(tmp_path: Path) 
     telemetry = sampler.telemetry
     assert not telemetry.sampled and telemetry.gpus == []
     assert telemetry.unavailable == "no GPU telemetry: NVML: NVML Shared Library Not Found"
-    assert telemetry_properties(telemetry) == [("mlperf_gpu_telemetry",
-                                                "none: no GPU telemetry: NVML: NVML Shared Library Not Found")]
+    assert telemetry_properties(telemetry) == [
+        ("mlperf_gpu_telemetry", "none: no GPU telemetry: NVML: NVML Shared Library Not Found")
+    ]
     write_telemetry(tmp_path, telemetry)
     assert read_telemetry(tmp_path).unavailable == telemetry.unavailable
 
@@ -55,8 +67,9 @@ def test_real_nvml_here_or_its_absence_said() -> None:
 
 
 def test_samples_every_gpu_and_summarises_power_and_energy() -> None:
-    nvml = NvmlDouble([_gpu("NVIDIA H100 80GB HBM3", [100, 300, 300, 300]),
-                       _gpu("NVIDIA H100 80GB HBM3", [50, 50, 50, 50])])
+    nvml = NvmlDouble(
+        [_gpu("NVIDIA H100 80GB HBM3", [100, 300, 300, 300]), _gpu("NVIDIA H100 80GB HBM3", [50, 50, 50, 50])]
+    )
     sampler = TelemetrySampler(interval_s=0.05, nvml=nvml).start()
     time.sleep(0.3)
     telemetry = sampler.stop()
