@@ -111,6 +111,22 @@ class ProgressWriter:
             pass
 
 
+def expected_samples(mode: str, scenario: str, settings: dict[str, Any], total_count: int) -> int | None:
+    """How many samples the run will issue, where LoadGen's settings decide it in advance: an accuracy
+    run issues the data set once; Offline one query of max(min_query_count, 1.1 x min duration x
+    expected QPS) samples; Server about min duration x target QPS. None for SingleStream and
+    MultiStream, whose count follows the SUT's latency."""
+    if mode == "AccuracyOnly":
+        return int(total_count)
+    seconds = float(settings.get("min_duration_ms", 600000)) / 1000
+    if scenario == "Offline" and settings.get("offline_expected_qps"):
+        count = int(1.1 * seconds * float(settings["offline_expected_qps"]))
+        return max(int(settings.get("min_query_count", 1)), count)
+    if scenario == "Server" and settings.get("server_target_qps"):
+        return int(seconds * float(settings["server_target_qps"]))
+    return None
+
+
 def read_progress(run_dir: Path, since: float | None = None) -> dict[str, Any] | None:
     """The child's last progress, or None (no file yet, unreadable, or older than ``since``: a
     previous run's)."""
@@ -143,7 +159,7 @@ def render_line(
     expected = expected_s
     if progress and progress.get("expected_s"):
         expected = float(progress["expected_s"])
-    if expected:
+    if expected and expected >= 1:
         text += f" of ~{_clock_text(expected)}"
     if progress:
         done = int(progress.get("samples_completed") or 0)

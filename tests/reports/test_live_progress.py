@@ -12,6 +12,7 @@ from pytest_mlperf_nv.report.live import (
     PROGRESS_FILE,
     ProgressView,
     ProgressWriter,
+    expected_samples,
     read_progress,
     render_line,
     watch_progress,
@@ -64,6 +65,16 @@ def test_a_previous_runs_file_is_not_read_as_this_runs(tmp_path: Path) -> None:
     assert read_progress(tmp_path, since=400.0)["started"] == 500.0
     (tmp_path / PROGRESS_FILE).write_text("{half a fi")
     assert read_progress(tmp_path) is None
+
+
+def test_expected_samples_from_loadgens_settings() -> None:
+    settings = {"min_duration_ms": 1000, "offline_expected_qps": 2000.0, "min_query_count": 1}
+    assert expected_samples("PerformanceOnly", "Offline", settings, 360) == 2200
+    rules = {**settings, "min_query_count": 24576}
+    assert expected_samples("PerformanceOnly", "Offline", rules, 360) == 24576
+    assert expected_samples("PerformanceOnly", "Server", {"server_target_qps": 100}, 360) == 60000  # 600 s
+    assert expected_samples("AccuracyOnly", "Server", {"server_target_qps": 100}, 360) == 360
+    assert expected_samples("PerformanceOnly", "SingleStream", settings, 360) is None
 
 
 def test_render_line() -> None:

@@ -267,7 +267,7 @@ def test_live_progress_plain_lines_and_quiet(digits: Path, pytester: pytest.Pyte
     select = ("-p", "no:cacheprovider", "-k", "Offline and performance", "-p", "no:xdist")
     result = pytester.runpytest(*select, "--mlperf-progress=0.05")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["mlperf: digits Offline performance: 0:0* of ~0:00*"])
+    result.stdout.fnmatch_lines(["mlperf: digits Offline performance: 0:*"])
     assert "\r" not in result.stdout.str() and "\x1b[" not in result.stdout.str()
     quiet = pytester.runpytest(*select, "--mlperf-progress=0.05", "-q")
     quiet.assert_outcomes(passed=1)
