@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,12 @@ class ReportsPlugin:
             return (yield)
         from .context import case_context
 
-        context = case_context(self.state, case)
+        try:
+            context = case_context(self.state, case)
+        except Exception:  # noqa: BLE001 - the run goes ahead without its progress line and telemetry
+            return (yield)
         item.stash[_CONTEXT_KEY] = context
+        started = time.time()
         with contextlib.ExitStack() as stack:
             sampler = self._telemetry(stack, context)
             view = self._progress_view(item, context)
@@ -137,7 +142,7 @@ class ReportsPlugin:
                 return (yield)
             finally:
                 if sampler is not None:
-                    self._finish_telemetry(item, sampler, Path(context["run_dir"]))
+                    self._finish_telemetry(item, sampler, Path(context["run_dir"]), started)
 
     def _telemetry(self, stack: contextlib.ExitStack, context: dict[str, Any]) -> Any:
         interval = self.setting("telemetry_interval")
@@ -150,13 +155,17 @@ class ReportsPlugin:
         stack.callback(sampler.stop)
         return sampler
 
-    def _finish_telemetry(self, item: pytest.Item, sampler: Any, run_dir: Path) -> None:
+    def _finish_telemetry(self, item: pytest.Item, sampler: Any, run_dir: Path, started: float) -> None:
         from ..systems.telemetry import telemetry_properties, write_telemetry
-        from .records import child_samples
+        from .records import RESULT_FILE, child_samples
 
         telemetry = sampler.stop()
-        if run_dir.is_dir():
+        try:
+            if (run_dir / RESULT_FILE).stat().st_mtime < started:
+                return  # the item never ran (skipped): the run dir is an earlier run's
             write_telemetry(run_dir, telemetry)
+        except OSError:
+            return  # no run record, or an unwritable run dir: the item's own report says what happened
         if self.setting("junit_properties") == "all":
             item.user_properties.extend(telemetry_properties(telemetry, child_samples(run_dir)))
 

@@ -274,3 +274,27 @@ def test_live_progress_plain_lines_and_quiet(digits: Path, pytester: pytest.Pyte
     assert "mlperf: digits Offline" not in quiet.stdout.str()
     off = pytester.runpytest(*select, "--mlperf-progress=off")
     assert "mlperf: digits Offline" not in off.stdout.str()
+
+
+def test_gpu_suite_without_a_driver_records_why_there_is_no_telemetry(mlperf_env: Path,
+                                                                      pytester: pytest.Pytester) -> None:
+    """A GPU suite on facts from a GPU machine's snapshot runs here (ONNX Runtime on the CPU); NVML has
+    no driver here, and the run says so instead of failing."""
+    from tests.helpers import REPO
+
+    suite = digits_suite(FAST_OFFLINE).replace("profile: quick\n", "profile: quick\nsystem: {gpu: h200}\n")
+    write_suite(mlperf_env, suite)
+    snapshot = REPO / "tests" / "data" / "systems" / "h200x1.json"
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-system-snapshot={snapshot}",
+                                "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    item = read_summary(mlperf_env / OUT / "summary.json")["items"][0]
+    assert item["gpus"] == 1
+    telemetry = json.loads((Path(item["run_dir"]) / "telemetry.json").read_text())
+    props = _case_props(JUnitXml.fromfile(str(mlperf_env / "junit.xml")))
+    (only,) = props.values()
+    if telemetry["unavailable"]:  # no driver: the usual case here
+        assert item["telemetry"] == {"sampled": False, "why": telemetry["unavailable"]}
+        assert only["mlperf_gpu_telemetry"] == f"none: {telemetry['unavailable']}"
+    else:  # a machine with a GPU: the samples are summarised
+        assert item["telemetry"]["sampled"] and float(only["mlperf_gpu_power_mean_w"]) > 0
