@@ -4,6 +4,7 @@ real GPU."""
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 
@@ -30,6 +31,7 @@ class NvmlDouble:
         self.shutdowns = 0
         self._reads = [0] * len(gpus)
         self._energy_mj = [0.0] * len(gpus)
+        self._energy_at: list[float | None] = [None] * len(gpus)
 
     def nvmlInit(self) -> None:  # noqa: N802 - pynvml's API
         self.inits += 1
@@ -56,9 +58,7 @@ class NvmlDouble:
 
     def nvmlDeviceGetPowerUsage(self, handle: int) -> int:  # noqa: N802
         self._reads[handle] += 1
-        reading = self._reading(handle)
-        self._energy_mj[handle] += reading["power_w"] * 1000 * 1.0
-        return int(reading["power_w"] * 1000)
+        return int(self._reading(handle)["power_w"] * 1000)
 
     def nvmlDeviceGetClockInfo(self, handle: int, clock: int) -> int:  # noqa: N802
         assert clock == self.NVML_CLOCK_SM
@@ -79,8 +79,13 @@ class NvmlDouble:
         return SimpleNamespace(gpu=int(reading["utilization_pct"]), memory=0)
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> int:  # noqa: N802
+        """Millijoules since an arbitrary start, counting the current reading's power over real time."""
         if not self.energy:
             raise NVMLError_NotSupported()
+        now = time.monotonic()
+        last = self._energy_at[handle] if self._energy_at[handle] is not None else now
+        self._energy_mj[handle] += self._reading(handle)["power_w"] * 1000 * (now - last)
+        self._energy_at[handle] = now
         return int(self._energy_mj[handle])
 
 
