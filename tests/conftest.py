@@ -39,7 +39,9 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mlperf_env(pytester: pytest.Pytester, shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A pytester directory whose runs use the shared cache and write results locally."""
     monkeypatch.setenv("MLPERF_NV_CACHE_DIR", str(shared_cache))
-    for name in ("MLPERF_NV_OUT", "MLPERF_NV_PROFILE", "MLPERF_NV_TIMEOUT", "MLPERF_NV_DATA_DIR"):
+    for name in ("MLPERF_NV_OUT", "MLPERF_NV_PROFILE", "MLPERF_NV_TIMEOUT", "MLPERF_NV_DATA_DIR",
+                 "MLPERF_NV_SHARD", "MLPERF_NV_COMPARE", "MLPERF_NV_SAVE_BASELINE", "MLPERF_NV_COMPARE_FAIL",
+                 "MLPERF_NV_PROGRESS", "MLPERF_NV_JUNIT_PROPERTIES", "MLPERF_NV_BASELINE_DIR"):
         monkeypatch.delenv(name, raising=False)
     pytester.makeini("[pytest]\n")
     return pytester.path

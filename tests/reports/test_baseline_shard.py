@@ -249,3 +249,68 @@ def test_manifest_and_plan_lines() -> None:
     lines = plan_lines(data)
     assert lines[0].startswith(f"mlperf shard 2/3: {len(data['items'])} of {len(ids)} items")
     assert lines[2].startswith(" * shard 2:") and lines[1].startswith("   shard 1:")
+
+
+# -- merging submission trees ----------------------------------------------------------------
+
+
+def _shard_dir(root: Path, index: int, files: dict[str, str]) -> Path:
+    from pytest_mlperf_nv.report.shard import manifest, write_manifest
+    from pytest_mlperf_nv.report.summary import ItemOutcome, build_summary, write_json
+
+    ids = ["suites/x.yaml::a::Offline::performance", "suites/x.yaml::b::Offline::performance"]
+    directory = root / f"shard{index}"
+    data = manifest(index, 2, ids)
+    write_manifest(directory, data)
+    write_json(
+        directory / "summary.json",
+        build_summary(
+            [ItemOutcome(n, "passed") for n in data["items"]], session={"id": str(index)}, system=None
+        ),
+    )
+    for rel, text in files.items():
+        path = directory / "submission" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return directory
+
+
+def test_tree_merge_takes_each_result_from_its_shard_and_refuses_conflicts(tmp_path: Path) -> None:
+    from pytest_mlperf_nv.report.merge import MergeError, merge
+
+    base = "open/acme"
+    one = _shard_dir(
+        tmp_path,
+        1,
+        {
+            f"{base}/results/sys/resnet50/Offline/performance/run_1/log.txt": "1",
+            f"{base}/systems/sys.json": "{}",
+            f"{base}/model_mapping.json": '{"a": "resnet50"}',
+        },
+    )
+    two = _shard_dir(
+        tmp_path,
+        2,
+        {
+            f"{base}/results/sys/retinanet/Offline/performance/run_1/log.txt": "2",
+            f"{base}/systems/sys.json": "{}",
+            f"{base}/model_mapping.json": '{"b": "retinanet"}',
+        },
+    )
+    result = merge([one, two], tmp_path / "merged")
+    tree = tmp_path / "merged" / "submission" / base
+    assert result.tree == tmp_path / "merged" / "submission"
+    assert (tree / "results/sys/resnet50/Offline/performance/run_1/log.txt").read_text() == "1"
+    assert (tree / "results/sys/retinanet/Offline/performance/run_1/log.txt").read_text() == "2"
+    assert json.loads((tree / "model_mapping.json").read_text()) == {"a": "resnet50", "b": "retinanet"}
+    assert "no JUnit file in the shard dirs" in " ".join(result.notes)
+
+    (two / "submission" / base / "results/sys/resnet50/Offline/performance/run_1").mkdir(parents=True)
+    (two / "submission" / base / "results/sys/resnet50/Offline/performance/run_1/log.txt").write_text("2")
+    (two / "submission" / base / "systems/sys.json").write_text('{"host_memory_capacity": "1 TB"}')
+    with pytest.raises(MergeError) as caught:
+        merge([one, two], tmp_path / "again")
+    text = str(caught.value)
+    assert "overlap: the result open/acme/results/sys/resnet50/Offline is in the trees of" in text
+    assert "conflict: open/acme/systems/sys.json differs between" in text
+    assert not (tmp_path / "again").exists()
