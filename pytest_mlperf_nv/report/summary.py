@@ -202,6 +202,8 @@ def _published(item: dict[str, Any], gpu_name: str | None, lookup: Any) -> dict[
     metric = item.get("metric") or {}
     if metric.get("unit") != "samples/s" or metric.get("value") is None or not item.get("benchmark"):
         return None
+    if not item.get("gpus"):
+        return None  # a CPU suite on a GPU host does not compete with the GPU's figure
     figure = lookup(item["benchmark"], item.get("scenario"), gpu_name)
     if figure is None:
         return None

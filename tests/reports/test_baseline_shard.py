@@ -314,3 +314,21 @@ def test_tree_merge_takes_each_result_from_its_shard_and_refuses_conflicts(tmp_p
     assert "overlap: the result open/acme/results/sys/resnet50/Offline is in the trees of" in text
     assert "conflict: open/acme/systems/sys.json differs between" in text
     assert not (tmp_path / "again").exists()
+
+
+def test_a_result_reads_as_a_share_of_nvidias_figure_only_on_that_gpu() -> None:
+    from pytest_mlperf_nv.report.summary import _published
+
+    item = {
+        "benchmark": "resnet50",
+        "scenario": "Offline",
+        "gpus": 1,
+        "metric": {"name": "samples_per_second", "value": 59000.0, "unit": "samples/s"},
+    }
+    found = _published(item, "NVIDIA H200", published_figure)
+    assert found["fraction"] == pytest.approx(59000 / 95089.38, abs=1e-4)
+    assert found["text"].startswith("62 % of NVIDIA's published H200-SXM-141GB figure (95,089.4 per GPU; ")
+    assert _published({**item, "gpus": 2, "metric": {**item["metric"], "value": 118000.0}}, "NVIDIA H200",
+                      published_figure)["fraction"] == found["fraction"]  # per GPU
+    assert _published({**item, "gpus": 0}, "NVIDIA H200", published_figure) is None  # a CPU suite
+    assert _published(item, "NVIDIA A100-SXM4-80GB", published_figure) is None  # no figure shipped
