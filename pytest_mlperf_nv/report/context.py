@@ -17,7 +17,7 @@ REPORT_ATTR = "mlperf_context"
 
 def case_context(session: Any, case: Any) -> dict[str, Any]:
     """The case's identity, run dir, accuracy target, GPU count and expected run length."""
-    from ..execute import run_dir_for
+    from ..rundir import RunLayout
 
     suite = case.suite
     gpu = str(suite.system.get("gpu", "none"))
@@ -34,7 +34,7 @@ def case_context(session: Any, case: Any) -> dict[str, Any]:
         "mode": case.mode,
         "audit": case.audit,
         "harness": suite.harness,
-        "run_dir": str(Path(run_dir_for(session, case)).resolve()),
+        "run_dir": str(RunLayout.of(session.out, case).run_dir.resolve()),
         "accuracy_target": None if target is None else float(target),
         "gpus": 0 if gpu == "none" else int(suite.system.get("count", 1)),
         "expected_s": expected_seconds(session, case),
@@ -47,11 +47,10 @@ def expected_seconds(session: Any, case: Any) -> float | None:
     if case.mode == "accuracy":
         return None
     try:
-        from ..execute import resolve_run
+        from ..runplan import plan_run
 
-        _, settings, _ = resolve_run(session, case)
-        value = settings.get("min_duration_ms")
-        return 600.0 if value is None else float(value.value) / 1000  # LoadGen's mlperf.conf: 600 s
+        value = plan_run(session, case).plain_settings.get("min_duration_ms")
+        return 600.0 if value is None else float(value) / 1000  # LoadGen's mlperf.conf: 600 s
     except Exception:  # noqa: BLE001 - a progress line without an estimate is still a progress line
         return None
 

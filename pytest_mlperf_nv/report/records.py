@@ -1,7 +1,7 @@
-"""The reports' one view of a run record (``<run dir>/result.json``).
+"""The reports' one view of a run record (``<run dir>/result.json``, read by :mod:`..record`).
 
 Every report (summary, HTML, baselines, shards) reads runs through :func:`read_run` and nothing
-else, so the record's format is known in one place.
+else, so what the reports take from the typed record is chosen in one place.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESULT_FILE = "result.json"
-CHILD_STATUS_FILE = "child_status.json"
+from ..rundir import CHILD_STATUS as CHILD_STATUS_FILE
+from ..rundir import RESULT as RESULT_FILE
 
 #: the setting that states what a scenario's run aimed at: (LoadGen attribute, unit, scale to the metric's)
 TARGETS = {
@@ -76,54 +76,49 @@ class RecordError(Exception):
 
 def read_run(run_dir: Path) -> RunView:
     """The run record of ``run_dir`` (raises :class:`RecordError` naming the file and the problem)."""
-    path = Path(run_dir) / RESULT_FILE
+    from ..record import RecordError as _RecordError
+    from ..record import read_record
+
     try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RecordError(f"{path}: no run record (the run did not get that far)") from None
-    except (OSError, ValueError) as exc:
-        raise RecordError(f"{path}: unreadable run record: {exc}") from None
-    if not isinstance(record, dict) or "case" not in record:
-        raise RecordError(f"{path}: not a run record of pytest-mlperf-nv")
-    case = record.get("case") or {}
-    suite = record.get("suite") or {}
-    loadgen = record.get("loadgen") or {}
-    child = record.get("child") or {}
-    versions = record.get("versions") or {}
-    settings = {
-        k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("settings") or {}).items()
-    }
+        record = read_record(Path(run_dir))
+    except _RecordError as exc:
+        raise RecordError(str(exc)) from None
+    case = record.case
+    loadgen = record.loadgen
+    settings = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in record.settings.items()}
+    suite_path = str(record.suite.get("path") or "")
     return RunView(
         run_dir=Path(run_dir),
-        suite_path=str(suite.get("path") or ""),
-        suite_name=str(suite.get("name") or Path(str(suite.get("path") or "suite")).stem),
+        suite_path=suite_path,
+        suite_name=str(record.suite.get("name") or Path(suite_path or "suite").stem),
         benchmark_id=str(case.get("id")),
         benchmark=str(case.get("benchmark") or case.get("id")),
         scenario=str(case.get("scenario")),
         mode=str(case.get("mode")),
         audit=case.get("audit"),
-        harness=case.get("harness") or record.get("harness"),
+        harness=case.get("harness") or record.harness or None,
         backend=case.get("backend"),
-        profile=record.get("profile"),
-        verdict=str(record.get("verdict") or "FAIL"),
-        reasons=list(record.get("reasons") or []),
-        validity=loadgen.get("validity"),
-        metric_name=loadgen.get("metric"),
-        metric_value=_float(loadgen.get("value")),
-        metric_unit=loadgen.get("unit"),
-        latencies_ms={k: float(v) for k, v in (loadgen.get("latencies_ms") or {}).items() if v is not None},
-        accuracy=record.get("accuracy"),
-        round=record.get("round"),
-        submittable=record.get("submittable"),
-        not_submittable_because=list(record.get("not_submittable_because") or []),
+        profile=record.profile or None,
+        verdict=record.verdict,
+        reasons=list(record.reasons),
+        validity=None if loadgen is None else loadgen.validity,
+        metric_name=None if loadgen is None else loadgen.metric,
+        metric_value=None if loadgen is None else _float(loadgen.value),
+        metric_unit=None if loadgen is None else loadgen.unit,
+        latencies_ms={} if loadgen is None else
+        {k: float(v) for k, v in loadgen.latencies_ms.items() if v is not None},
+        accuracy=record.accuracy,
+        round=record.round,
+        submittable=record.submittable,
+        not_submittable_because=list(record.not_submittable_because),
         settings=settings,
-        seeds=dict(loadgen.get("seeds") or {}),
-        loadgen_version=versions.get("loadgen"),
-        versions=versions,
-        session_id=record.get("session_id"),
-        started=record.get("started"),
-        finished=record.get("finished"),
-        wall_s=_float(child.get("wall_s")),
+        seeds={} if loadgen is None else dict(loadgen.seeds),
+        loadgen_version=record.loadgen_version,
+        versions=dict(record.versions),
+        session_id=record.session_id or None,
+        started=record.started or None,
+        finished=record.finished or None,
+        wall_s=None if record.child is None else _float(record.child.wall_s),
         samples_completed=child_samples(Path(run_dir)),
     )
 

@@ -52,7 +52,7 @@ class ReportsPlugin:
 
     @property
     def state(self) -> Any:
-        from ..session import SESSION_KEY
+        from ..keys import SESSION_KEY
 
         return self.config.stash[SESSION_KEY]
 
@@ -118,7 +118,7 @@ class ReportsPlugin:
     # -- around each item's run: live progress and GPU telemetry ------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        from ..collect import CASE_KEY
+        from ..keys import CASE_KEY
 
         case = item.stash.get(CASE_KEY, None)
         if case is None or self.setting("prefetch_only"):
@@ -210,7 +210,7 @@ class ReportsPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
-        from ..collect import CASE_KEY
+        from ..keys import CASE_KEY
 
         case = item.stash.get(CASE_KEY, None)
         if case is None or report.when == "teardown":
@@ -288,7 +288,7 @@ class ReportsPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown" and self.setting("junit_properties") != "all":
             report.user_properties = []  # the JUnit writer reads the teardown report's properties
-        if self.is_worker or not report.keywords.get("mlperf"):
+        if self.is_worker or not getattr(report, "mlperf_suite", None):
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
             context = getattr(report, REPORT_ATTR, None) or {}

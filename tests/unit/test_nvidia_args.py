@@ -59,8 +59,8 @@ def test_values_that_reach_make_are_checked(tmp_path: Path) -> None:
     from pytest_mlperf_nv.harness.nvidia.run import ensure_make_stage
 
     with pytest.raises(ValueError, match="refusing to pass"):
-        ensure_make_stage("download_model", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5,
+        ensure_make_stage("download_model", code_dir=tmp_path, logs=tmp_path, timeout_s=5,
                           benchmark="resnet50; rm -rf /")
     with pytest.raises(ValueError, match="not a make stage"):
-        ensure_make_stage("clean", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5)
+        ensure_make_stage("clean", code_dir=tmp_path, logs=tmp_path, timeout_s=5)
     assert not list(tmp_path.rglob("make-*"))

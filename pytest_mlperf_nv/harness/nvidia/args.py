@@ -171,9 +171,7 @@ def check_suite(suite: Any) -> None:
     """
     from ...errors import SettingsError, SuiteError
 
-    if suite.harness != "nvidia":
-        return
-    mode = suite.nvidia.get("custom_system")
+    mode = suite.sections.get("nvidia", {}).get("custom_system")
     custom = mode is not None and mode.value == "always"
     for case in suite.cases:
         if case.skip_reason or case.benchmark not in BENCHMARKS:

@@ -124,9 +124,9 @@ MAKE_STAGES = ("build", "download_model", "preprocess_data")
 _MAKE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: float,
+def ensure_make_stage(target: str, *, code_dir: Path, logs: Path, timeout_s: float,
                       benchmark: str | None = None) -> tuple[bool, ChildOutcome | None]:
-    """``make <target> [BENCHMARKS=<benchmark>]`` in the code dir, once (stamped)."""
+    """``make <target> [BENCHMARKS=<benchmark>]`` in the code dir, once (stamped); its output in ``logs``."""
     if target not in MAKE_STAGES:
         raise ValueError(f"not a make stage the plugin runs: {target!r}")
     command = ["make", target]
@@ -135,8 +135,8 @@ def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: 
         if not _MAKE_VALUE.match(benchmark):
             raise ValueError(f"refusing to pass {benchmark!r} to make")
         command.append(f"BENCHMARKS={benchmark}")
-    return _once(code_dir, f"make-{target}-{benchmark or 'all'}", run_dir / f"make-{target}", command,
-                 timeout_s, {"command": command})
+    return _once(code_dir, f"make-{target}-{benchmark or 'all'}", logs, command, timeout_s,
+                 {"command": command})
 
 
 def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: float,
