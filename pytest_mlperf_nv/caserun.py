@@ -24,6 +24,7 @@ from .harness.api import HarnessRun, RunContext
 from .harness.logs import LogError, RunResult, parse_run
 from .provision.provisioners import BY_HARNESS
 from .record import ArtifactSection, ChildSection, LoadgenSection, RunRecord, write_record
+from .report.runwatch import watch_run
 from .rundir import RunLayout, display
 from .runplan import RunPlan, plan_run
 from .suite.model import Case
@@ -55,7 +56,8 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
     prepare_run_dir(layout)
     ctx = RunContext(session, case, layout, plan, artifacts, nodeid)
     try:
-        run = harness.run(ctx)
+        with watch_run(ctx) as watch:  # GPU telemetry and the live progress line
+            run = harness.run(ctx)
     except KeyboardInterrupt:
         mark_interrupted(ctx, harness.name, started)
         raise
@@ -92,7 +94,7 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
     if audit_record is not None:
         record.audit = audit_record
     write_record(layout.run_dir, record)
-    properties = junit_properties(record) + run.properties
+    properties = junit_properties(record) + run.properties + watch.finish()
     return CaseOutcome(case, layout.run_dir, verdict.passed, failure_message(case, verdict, run, layout),
                        properties, record)
 

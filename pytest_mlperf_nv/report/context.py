@@ -6,7 +6,6 @@ carries to the controller), so the controller's reports need neither the case no
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from .baseline import item_key

@@ -127,6 +127,17 @@ def expected_samples(mode: str, scenario: str, settings: dict[str, Any], total_c
     return None
 
 
+def loadgen_writer(run_dir: Path, settings: Any, mode: str, scenario: str, total_count: int) -> ProgressWriter:
+    """The child's writer for a LoadGen test, its expectations taken from LoadGen's own TestSettings
+    (``settings``, after mlperf.conf and the run's settings were applied)."""
+    plain = {name: getattr(settings, name, None) for name in
+             ("min_duration_ms", "offline_expected_qps", "server_target_qps", "min_query_count")}
+    plain = {k: v for k, v in plain.items() if v is not None}
+    seconds = None if mode == "AccuracyOnly" else float(plain.get("min_duration_ms", 600000)) / 1000
+    return ProgressWriter(run_dir, expected_samples=expected_samples(mode, scenario, plain, total_count),
+                          expected_s=seconds)
+
+
 def read_progress(run_dir: Path, since: float | None = None) -> dict[str, Any] | None:
     """The child's last progress, or None (no file yet, unreadable, or older than ``since``: a
     previous run's)."""
@@ -222,6 +233,13 @@ class ProgressView:
             self._last_plain = now
             self._plain(text)
 
+    def last(self, progress: dict[str, Any] | None) -> None:
+        """The run ended: where plain lines were written, one more with the final count (a run too
+        short for any line stays silent)."""
+        if self.quiet or self.tty or not self.lines_written:
+            return
+        self._plain(render_line(self.label, self._clock() - self.started, self.expected_s, progress))
+
     def close(self) -> None:
         if self.quiet or not self._drawn:
             return
@@ -270,6 +288,7 @@ def watch_progress(
     finally:
         stop.set()
         thread.join(timeout=5)
+        view.last(read_progress(run_dir, since))
         view.close()
 
 
@@ -277,6 +296,7 @@ __all__ = [
     "PROGRESS_FILE",
     "ProgressView",
     "ProgressWriter",
+    "loadgen_writer",
     "read_progress",
     "render_line",
     "watch_progress",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..rundir import CHILD_STATUS as CHILD_STATUS_FILE
-from ..rundir import RESULT as RESULT_FILE
 
 #: the setting that states what a scenario's run aimed at: (LoadGen attribute, unit, scale to the metric's)
 TARGETS = {

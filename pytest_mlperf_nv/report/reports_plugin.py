@@ -1,8 +1,10 @@
-"""The reports' pytest hooks: shards, live progress, GPU telemetry, baselines, summaries, JUnit facts.
+"""The reports' pytest hooks: shards, the live progress line, baselines, summaries, JUnit facts.
 
 Registered by plugin.py at configure time. Each hook delegates to the report modules; state lives on
-this object (one per pytest process). Under xdist, items run on workers (progress, telemetry and the
-baseline gate happen there) and the controller writes every report once.
+this object (one per pytest process). GPU telemetry and the progress line are started around each
+run by the case runner (report.runwatch), which asks this object for the view that draws the line.
+Under xdist, items run on workers (telemetry and the baseline gate happen there) and the controller
+writes every report once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,8 @@ class ReportsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         shard = self.setting("shard")
-        if shard is None or config.getoption("mlperf_explain"):
-            return
+        if shard is None:
+            return  # --mlperf-explain and --mlperf-prefetch-only take their shard's part too
         from .shard import manifest, write_manifest
 
         index, count = shard
@@ -86,7 +87,8 @@ class ReportsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         self.shard_manifest = data
-        write_manifest(self.out(), data)
+        if not (config.getoption("mlperf_explain") or self.setting("prefetch_only")):
+            write_manifest(self.out(), data)  # only a session that runs its shard leaves a manifest
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.shard_manifest is not None and not self.is_worker:
@@ -95,8 +97,8 @@ class ReportsPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         """xdist controller: the workers made the plan (and wrote the manifest); show it once."""
-        if self.setting("shard") is None or self._plan_shown:
-            return
+        if self.setting("shard") is None or self._plan_shown or self.setting("prefetch_only"):
+            return  # (a prefetch-only session writes no manifest to read the plan from)
         from .shard import ShardError, read_manifest
 
         try:
@@ -115,61 +117,10 @@ class ReportsPlugin:
             for line in plan_lines(data):
                 terminal.write_line(line)
 
-    # -- around each item's run: live progress and GPU telemetry ------------------------------
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        from ..keys import CASE_KEY
-
-        case = item.stash.get(CASE_KEY, None)
-        if case is None or self.setting("prefetch_only"):
-            return (yield)
-        from .context import case_context
-
-        try:
-            context = case_context(self.state, case)
-        except Exception:  # noqa: BLE001 - the run goes ahead without its progress line and telemetry
-            return (yield)
-        item.stash[_CONTEXT_KEY] = context
-        started = time.time()
-        with contextlib.ExitStack() as stack:
-            sampler = self._telemetry(stack, context)
-            view = self._progress_view(item, context)
-            if view is not None:
-                from .live import watch_progress
-
-                stack.enter_context(watch_progress(Path(context["run_dir"]), view))
-            try:
-                return (yield)
-            finally:
-                if sampler is not None:
-                    self._finish_telemetry(item, sampler, Path(context["run_dir"]), started)
-
-    def _telemetry(self, stack: contextlib.ExitStack, context: dict[str, Any]) -> Any:
-        interval = self.setting("telemetry_interval")
-        if not interval or not context["gpus"]:
-            return None  # a CPU suite (system.gpu: none) has no GPU to watch
-        from ..systems.telemetry import TelemetrySampler
-
-        sampler = TelemetrySampler(interval_s=interval)
-        sampler.start()
-        stack.callback(sampler.stop)
-        return sampler
-
-    def _finish_telemetry(self, item: pytest.Item, sampler: Any, run_dir: Path, started: float) -> None:
-        from ..systems.telemetry import telemetry_properties, write_telemetry
-        from .records import RESULT_FILE, child_samples
-
-        telemetry = sampler.stop()
-        try:
-            if (run_dir / RESULT_FILE).stat().st_mtime < started:
-                return  # the item never ran (skipped): the run dir is an earlier run's
-            write_telemetry(run_dir, telemetry)
-        except OSError:
-            return  # no run record, or an unwritable run dir: the item's own report says what happened
-        if self.setting("junit_properties") == "all":
-            item.user_properties.extend(telemetry_properties(telemetry, child_samples(run_dir)))
-
-    def _progress_view(self, item: pytest.Item, context: dict[str, Any]) -> Any:
+    # -- the live progress line (drawn around each run by report.runwatch.watch_run) -----------
+    def progress_view(self, label: str, expected_s: float | None) -> Any:
+        """The view that draws a running item's progress, or None (off, -q, or an xdist worker,
+        whose output nobody sees while it runs)."""
         interval = self.setting("progress")
         if interval is None or self.is_worker or self.config.get_verbosity() < 0:
             return None
@@ -178,14 +129,13 @@ class ReportsPlugin:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         if terminal is None:
             return None
-        label = f"{context['benchmark_id']} {context['scenario']} {context['mode']}"
         if self._terminal_fd is not None:
             writer = self.config.get_terminal_writer()
             return ProgressView(
                 label,
                 stream=_FdStream(self._terminal_fd),
                 tty=True,
-                expected_s=context["expected_s"],
+                expected_s=expected_s,
                 column=writer.width_of_current_line,
                 width=writer.fullwidth,
             )
@@ -193,7 +143,7 @@ class ReportsPlugin:
             label,
             stream=sys.stderr,
             tty=False,
-            expected_s=context["expected_s"],
+            expected_s=expected_s,
             plain_interval_s=interval,
             write_line=self._plain_line,
         )
@@ -215,14 +165,12 @@ class ReportsPlugin:
         case = item.stash.get(CASE_KEY, None)
         if case is None or report.when == "teardown":
             return report
-        context = item.stash.get(_CONTEXT_KEY, None)
-        if context is None:
-            from .context import case_context
+        from .context import case_context
 
-            try:
-                context = case_context(self.state, case)
-            except Exception:  # noqa: BLE001 - the item's own failure is the story here
-                context = {}
+        try:
+            context = case_context(self.state, case)
+        except Exception:  # noqa: BLE001 - the item's own failure is the story here
+            context = {}
         setattr(report, REPORT_ATTR, context)
         if report.when == "call" and report.passed and context:
             self._gate(item, report, context)
@@ -364,9 +312,6 @@ class ReportsPlugin:
         if self.saved_baseline is not None:
             path, count = self.saved_baseline
             terminalreporter.line(f"baseline saved: {count} item(s) in {_display(path)}")
-
-
-_CONTEXT_KEY = pytest.StashKey[dict]()
 
 
 def _comparison_lines(summary: dict[str, Any]) -> list[str]:

@@ -57,6 +57,7 @@ def run(spec: RunSpec) -> None:
 
     from ...datasets import DatasetContext
     from ...registry import ImportRef
+    from ...report.live import loadgen_writer
     from .sut import BatchingSUT, die_with
 
     run_dir = Path(spec["run_dir"])
@@ -118,8 +119,10 @@ def run(spec: RunSpec) -> None:
 
     status["status"] = "running"
     write_status(status)
+    progress = loadgen_writer(run_dir, settings, loadgen["mode"], loadgen["scenario"], dataset.total_count)
     sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size,
-                           on_error=lambda exc: die_with(exc, lambda s: write_status({**status, **s})))
+                           on_error=lambda exc: die_with(exc, lambda s: write_status({**status, **s})),
+                           on_progress=progress.update)
     sut = lg.ConstructSUT(sut_impl.issue, sut_impl.flush)
     qsl = lg.ConstructQSL(dataset.total_count, dataset.performance_count,
                           lambda idx: dataset.load(list(idx)), lambda idx: dataset.unload(list(idx)))
@@ -129,6 +132,7 @@ def run(spec: RunSpec) -> None:
     lg.StartTestWithLogSettings(sut, qsl, settings, log_settings, spec["audit_config"])
     timings["loadgen_s"] = time.perf_counter() - t0
     sut_impl.stop()
+    progress.close()
     lg.DestroyQSL(qsl)
     lg.DestroySUT(sut)
     status.update(status="completed", samples_completed=sut_impl.completed)
