@@ -219,9 +219,10 @@ class ReportsPlugin:
         comparison = compare_item(summary_item, baseline, list(self.setting("compare_fail")))
         if comparison is None:
             return
-        prop = ("mlperf_baseline", f"{baseline.get('name')}: {delta_text(comparison)}")
-        item.user_properties.append(prop)  # JUnit takes the properties from the item's last report
-        report.user_properties.append(prop)
+        props = [("mlperf_baseline", f"{baseline.get('name')}: {delta_text(comparison)}"),
+                 ("mlperf_baseline_delta", delta_text(comparison) or "n/a")]
+        item.user_properties.extend(props)  # JUnit takes the properties from the item's last report
+        report.user_properties.extend(props)
         if comparison["regressed"]:
             report.outcome = "failed"
             lines = [
