@@ -41,7 +41,8 @@ def mlperf_env(pytester: pytest.Pytester, shared_cache: Path, monkeypatch: pytes
     monkeypatch.setenv("MLPERF_NV_CACHE_DIR", str(shared_cache))
     for name in ("MLPERF_NV_OUT", "MLPERF_NV_PROFILE", "MLPERF_NV_TIMEOUT", "MLPERF_NV_DATA_DIR",
                  "MLPERF_NV_SHARD", "MLPERF_NV_COMPARE", "MLPERF_NV_SAVE_BASELINE", "MLPERF_NV_COMPARE_FAIL",
-                 "MLPERF_NV_PROGRESS", "MLPERF_NV_JUNIT_PROPERTIES", "MLPERF_NV_BASELINE_DIR"):
+                 "MLPERF_NV_PROGRESS", "MLPERF_NV_JUNIT_PROPERTIES", "MLPERF_NV_BASELINE_DIR",
+                 "MLPERF_NV_TELEMETRY_INTERVAL"):
         monkeypatch.delenv(name, raising=False)
     pytester.makeini("[pytest]\n")
     return pytester.path

@@ -130,7 +130,7 @@ def save_baseline(
     path: Path, name: str, machine: str, items: list[dict[str, Any]], system: dict[str, Any] | None = None
 ) -> int:
     """Store the figures of ``items`` (summary items) under ``path``; returns how many were stored."""
-    data = (
+    data: dict[str, Any] = (
         _read(path) if path.is_file() else {"format": FORMAT, "name": name, "machine": machine, "items": {}}
     )
     saved = _now()

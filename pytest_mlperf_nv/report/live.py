@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 PROGRESS_FILE = "progress.json"
 FORMAT = 1
@@ -127,12 +127,12 @@ def expected_samples(mode: str, scenario: str, settings: dict[str, Any], total_c
     return None
 
 
-def loadgen_writer(run_dir: Path, settings: Any, mode: str, scenario: str, total_count: int) -> ProgressWriter:
+def loadgen_writer(run_dir: Path, settings: Any, mode: str, scenario: str,
+                   total_count: int) -> ProgressWriter:
     """The child's writer for a LoadGen test, its expectations taken from LoadGen's own TestSettings
     (``settings``, after mlperf.conf and the run's settings were applied)."""
-    plain = {name: getattr(settings, name, None) for name in
-             ("min_duration_ms", "offline_expected_qps", "server_target_qps", "min_query_count")}
-    plain = {k: v for k, v in plain.items() if v is not None}
+    names = ("min_duration_ms", "offline_expected_qps", "server_target_qps", "min_query_count")
+    plain: dict[str, Any] = {n: getattr(settings, n) for n in names if getattr(settings, n, None) is not None}
     seconds = None if mode == "AccuracyOnly" else float(plain.get("min_duration_ms", 600000)) / 1000
     return ProgressWriter(run_dir, expected_samples=expected_samples(mode, scenario, plain, total_count),
                           expected_s=seconds)
@@ -153,6 +153,14 @@ def read_progress(run_dir: Path, since: float | None = None) -> dict[str, Any] |
 
 
 # -- parent side -----------------------------------------------------------------------------
+
+
+class Stream(Protocol):
+    """Where a view writes: a text file, or the terminal's own descriptor."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> None: ...
 
 
 def _clock_text(seconds: float) -> str:
@@ -195,7 +203,7 @@ class ProgressView:
         self,
         label: str,
         *,
-        stream: TextIO,
+        stream: Stream,
         tty: bool,
         quiet: bool = False,
         expected_s: float | None = None,

@@ -196,7 +196,7 @@ def _cases(path: Path) -> list[str]:
     from junitparser import JUnitXml
 
     xml = JUnitXml.fromfile(str(path))
-    suites = [xml] if xml._tag == "testsuite" else list(xml)
+    suites: list[Any] = [xml] if xml._tag == "testsuite" else list(xml)
     return [f"{c.classname}::{c.name}" for suite in suites for c in suite]
 
 
@@ -225,7 +225,8 @@ def _merge_junit(shards: list[Shard], target: Path) -> Path | None:
     merged = JUnitXml()
     for path in paths:
         xml = JUnitXml.fromfile(str(path))
-        for suite in [xml] if xml._tag == "testsuite" else list(xml):
+        suites: list[Any] = [xml] if xml._tag == "testsuite" else list(xml)
+        for suite in suites:
             merged.add_testsuite(suite)
     merged.update_statistics()
     merged.write(str(target), pretty=True)

@@ -153,6 +153,8 @@ class ReportsPlugin:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         context = capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext()
+        if terminal is None:
+            return
         with context:
             terminal.write_line(f"mlperf: {text}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ def build_summary(
     system: dict[str, Any] | None,
     shard: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
-    thresholds: list[Any] = (),
+    thresholds: Sequence[Any] = (),
     gpu_name: str | None = None,
 ) -> dict[str, Any]:
     """The whole summary (schema version 1)."""

@@ -144,7 +144,7 @@ def _all(gpus: list[GpuSeries], key: str) -> list[float]:
 
 def _sum_over_gpus(gpus: list[GpuSeries], key: str) -> list[float]:
     columns = zip(*(g.values[key] for g in gpus), strict=True)
-    return [sum(col) for col in columns if all(v is not None for v in col)]  # type: ignore[arg-type]
+    return [sum(col) for col in columns if all(v is not None for v in col)]
 
 
 def _mean(values: list[float]) -> float | None:
@@ -192,10 +192,11 @@ class TelemetrySampler:
         nvml = self._nvml
         if nvml is None:
             try:
-                import pynvml as nvml  # noqa: PLC0415 - optional at run time, a dependency at install
+                import pynvml  # noqa: PLC0415 - optional at run time, a dependency at install
             except ImportError as exc:
                 self.telemetry.unavailable = f"pynvml cannot be imported: {exc}"
                 return self
+            nvml = pynvml
             self._nvml = nvml
         try:
             nvml.nvmlInit()

@@ -68,8 +68,9 @@ def run(spec: RunSpec) -> None:
 
     t0 = time.perf_counter()
     dataset_factory = ImportRef(**spec["dataset"]["ref"]).load()
+    data_dir = spec["dataset"].get("data_dir")
     dataset = dataset_factory(DatasetContext(
-        data_dir=Path(spec["dataset"]["data_dir"]) if spec["dataset"].get("data_dir") else None,
+        data_dir=Path(data_dir) if data_dir else None,
         cache_dir=Path(spec["dataset"]["cache_dir"]), options=spec["dataset"].get("options", {})))
     subset = spec.get("accuracy_samples")
     if subset:
