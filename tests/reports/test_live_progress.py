@@ -13,6 +13,7 @@ from pytest_mlperf_nv.report.live import (
     ProgressView,
     ProgressWriter,
     expected_samples,
+    loadgen_writer,
     read_progress,
     render_line,
     watch_progress,
@@ -200,3 +201,35 @@ def test_watch_renders_a_child_writing_progress(tmp_path: Path) -> None:
     assert any("500 of 500 samples" in line and line.endswith("(done)") for line in lines), lines
     data = json.loads((tmp_path / PROGRESS_FILE).read_text())
     assert data["samples_completed"] == 500 and data["phase"] == "done"
+
+
+def test_loadgen_writer_takes_its_expectations_from_loadgens_own_settings(tmp_path: Path) -> None:
+    """The child's writer reads the TestSettings LoadGen runs with (mlperf.conf, then the run's values)."""
+    import mlperf_loadgen as lg
+
+    settings = lg.TestSettings()
+    settings.scenario = lg.TestScenario.Offline
+    settings.min_duration_ms = 2000
+    settings.offline_expected_qps = 500
+    settings.min_query_count = 1
+    writer = loadgen_writer(tmp_path, settings, "PerformanceOnly", "Offline", 1000)
+    assert (writer.expected_samples, writer.expected_s) == (1100, 2.0)
+    accuracy = loadgen_writer(tmp_path, settings, "AccuracyOnly", "Offline", 1000)
+    assert (accuracy.expected_samples, accuracy.expected_s) == (1000, None)
+    settings.scenario = lg.TestScenario.SingleStream
+    single = loadgen_writer(tmp_path, settings, "PerformanceOnly", "SingleStream", 1000)
+    assert single.expected_samples is None and single.expected_s == 2.0  # its count follows latency
+
+
+def test_a_plain_view_ends_with_the_final_count_but_a_short_run_stays_silent() -> None:
+    clock, lines = Clock(0.0), []
+    view = ProgressView("digits Offline performance", stream=io.StringIO(), tty=False, plain_interval_s=30,
+                        clock=clock, write_line=lines.append)
+    done = {"phase": "done", "samples_completed": 4400, "samples_expected": 4400, "rate": None}
+    view.last(done)
+    assert lines == []  # no line yet: nothing to close
+    clock.now = 31.0
+    view.tick({"phase": "running", "samples_completed": 10, "samples_expected": 4400, "rate": 5.0})
+    clock.now = 40.0
+    view.last(done)
+    assert lines[-1] == "digits Offline performance: 0:40, 4,400 of 4,400 samples (done)"

@@ -65,6 +65,11 @@ def test_session_leaves_summaries_report_and_junit_facts(digits: Path, pytester:
     assert offline["latencies_ms"]["p99"] > 0 and offline["loadgen_version"].startswith(("6.", "5."))
     assert offline["telemetry"] is None and offline["gpus"] == 0  # a CPU suite: no GPU to sample
     assert not (Path(offline["run_dir"]) / "telemetry.json").exists()
+    # The child's progress channel: its last state is the run's end, with every sample it completed.
+    progress = json.loads((Path(offline["run_dir"]) / "progress.json").read_text())
+    status = json.loads((Path(offline["run_dir"]) / "child_status.json").read_text())
+    assert progress["phase"] == "done" and progress["samples_completed"] == status["samples_completed"] > 0
+    assert progress["samples_expected"] == int(1.1 * 0.2 * 2000000) and progress["expected_s"] == 0.2
     accuracy = items["cpu::digits::Offline::accuracy"]
     assert accuracy["accuracy"]["value"] > 90 and accuracy["accuracy"]["target"] == 90.0  # expect: absent
     assert items["cpu::digits::SingleStream::performance"]["metric"]["unit"] == "ms"
@@ -280,6 +285,18 @@ def test_live_progress_plain_lines_and_quiet(digits: Path, pytester: pytest.Pyte
     assert "mlperf: digits Offline" not in quiet.stdout.str()
     off = pytester.runpytest(*select, "--mlperf-progress=off")
     assert "mlperf: digits Offline" not in off.stdout.str()
+
+
+def test_a_shard_narrows_explain_and_writes_no_manifest(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    write_suite(mlperf_env, TWO_IDS)
+    plans = []
+    for index in (1, 2):
+        result = pytester.runpytest("-p", "no:cacheprovider", "--mlperf-explain", f"--mlperf-shard={index}/2")
+        assert result.ret == 0
+        plans.append({line.split()[0] for line in result.stdout.lines if line.startswith("suites/cpu.yaml::")})
+    assert plans[0] and plans[1] and not plans[0] & plans[1]  # each item explained by one shard only
+    assert len(plans[0] | plans[1]) == 3
+    assert not (mlperf_env / OUT / "shard-manifest.json").exists()  # explaining runs and writes nothing
 
 
 def test_gpu_suite_without_a_driver_records_why_there_is_no_telemetry(mlperf_env: Path,
