@@ -293,7 +293,8 @@ def test_a_shard_narrows_explain_and_writes_no_manifest(mlperf_env: Path, pytest
     for index in (1, 2):
         result = pytester.runpytest("-p", "no:cacheprovider", "--mlperf-explain", f"--mlperf-shard={index}/2")
         assert result.ret == 0
-        plans.append({line.split()[0] for line in result.stdout.lines if line.startswith("suites/cpu.yaml::")})
+        lines = result.stdout.lines
+        plans.append({line.split()[0] for line in lines if line.startswith("suites/cpu.yaml::")})
     assert plans[0] and plans[1] and not plans[0] & plans[1]  # each item explained by one shard only
     assert len(plans[0] | plans[1]) == 3
     assert not (mlperf_env / OUT / "shard-manifest.json").exists()  # explaining runs and writes nothing
@@ -321,3 +322,38 @@ def test_gpu_suite_without_a_driver_records_why_there_is_no_telemetry(mlperf_env
         assert only["mlperf_gpu_telemetry"] == f"none: {telemetry['unavailable']}"
     else:  # a machine with a GPU: the samples are summarised
         assert item["telemetry"]["sampled"] and float(only["mlperf_gpu_power_mean_w"]) > 0
+
+
+def test_live_progress_redrawn_on_a_terminal(mlperf_env: Path) -> None:
+    """A real terminal (a pseudo-terminal): the line is drawn below pytest's own, redrawn in place with
+    the child's count, and cleared when the item ends."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    # SingleStream runs queries one after another for its whole minimum duration (5 s here), so the
+    # child's progress.json is there for many of the parent's redraws (every 0.5 s).
+    write_suite(mlperf_env, digits_suite(
+        "      SingleStream: {single_stream_expected_latency_ns: 10000, min_duration: 5000}\n"))
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist"],
+                            cwd=mlperf_env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other side closed: the process ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=600) == 0
+    text = b"".join(chunks).decode("utf-8", "replace")
+    drawn = re.findall(r"\r(digits SingleStream performance: [^\r\n\x1b]*)\x1b\[K", text)
+    assert drawn, text[-3000:]
+    assert any(re.search(r"\d+:\d\d of ~0:05, [\d,]+ samples", line) for line in drawn), drawn
+    assert "\r\x1b[K\x1b[A" in text  # cleared at the end, the cursor back on pytest's line
+    assert "mlperf: digits SingleStream" not in text  # no plain lines on a terminal
