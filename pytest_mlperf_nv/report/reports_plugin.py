@@ -178,6 +178,14 @@ class ReportsPlugin:
             self._gate(item, report, context)
         return report
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """A missing or unreadable --mlperf-compare baseline is a usage error before any item runs
+        (and before xdist starts its workers)."""
+        config = self.config
+        if self.setting("compare") and not (config.option.collectonly or config.getoption("mlperf_explain")):
+            self._baseline_data()
+
     def _baseline_data(self) -> dict[str, Any] | None:
         if self._baseline is False:
             self._baseline = None

@@ -142,6 +142,7 @@ def test_bad_report_options_are_usage_errors(digits: Path, pytester: pytest.Pyte
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mlperf-compare: no baseline 'nightly' for machine *"])
     assert "Traceback" not in result.stderr.str()
+    assert not (digits / OUT / "runs").exists()  # refused before any item ran
 
 
 def test_baseline_saved_then_regression_fails_at_the_threshold(
