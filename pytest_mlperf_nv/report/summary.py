@@ -294,12 +294,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"fail thresholds: {thresholds}.",
             "",
         ]
-    lines += [
-        "| item | verdict | validity | metric | vs target | accuracy | vs baseline | vs NVIDIA | GPU power |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for item in summary["items"]:
-        lines.append("| " + " | ".join(_md(c) for c in _row(item)) + " |")
+    header = ("item", "verdict", "validity", "metric", "vs target", "accuracy", "vs baseline", "vs NVIDIA",
+              "GPU power")
+    rows = [_row(item) for item in summary["items"]]
+    # The last three columns only where some item has a value (a CPU session has no GPU power).
+    keep = [n for n, name in enumerate(header) if n < 6 or any(row[n] for row in rows)]
+    lines += ["| " + " | ".join(header[n] for n in keep) + " |", "|" + "---|" * len(keep)]
+    for row in rows:
+        lines.append("| " + " | ".join(_md(row[n]) for n in keep) + " |")
     failed = [i for i in summary["items"] if i["outcome"] == "failed"]
     if failed:
         lines += ["", "### Failures", ""]

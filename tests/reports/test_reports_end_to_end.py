@@ -77,6 +77,8 @@ def test_session_leaves_summaries_report_and_junit_facts(digits: Path, pytester:
     markdown = (digits / OUT / "summary.md").read_text()
     assert markdown.startswith("## MLPerf results: PASSED\n\n4 passed, 0 failed, 0 skipped")
     assert "| suites/cpu.yaml::digits::Offline::performance | PASS | VALID |" in markdown
+    # A CPU session without a baseline: no empty baseline, NVIDIA or GPU power columns.
+    assert "| item | verdict | validity | metric | vs target | accuracy |\n" in markdown
     page = (digits / OUT / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.count("<figure class='chart'") >= 3
     assert "<script" not in page and external_references(page) == []  # nothing to fetch: opens offline
