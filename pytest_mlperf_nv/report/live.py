@@ -55,6 +55,9 @@ class ProgressWriter:
     Never raises: a full disk must not fail the benchmark it reports on.
     """
 
+    #: write from a thread of its own (see :class:`BackgroundProgressWriter`)
+    background = False
+
     def __init__(
         self,
         run_dir: Path,
@@ -77,6 +80,8 @@ class ProgressWriter:
 
     def update(self, completed: int) -> None:
         self.completed = completed
+        if self.background:
+            return
         now = self._clock()
         if now - self._last_write >= self.interval_s:
             self._write("running", now)
@@ -111,6 +116,29 @@ class ProgressWriter:
             pass
 
 
+class BackgroundProgressWriter(ProgressWriter):
+    """A writer for a SUT's completion path: ``update`` only stores the count, and a daemon thread
+    writes the file every ``interval_s`` seconds, so no file I/O delays a sample's completion (a
+    Server run's latency bound is milliseconds)."""
+
+    background = True
+
+    def __init__(self, run_dir: Path, **kwargs: Any):
+        super().__init__(run_dir, **kwargs)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mlperf-progress-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._write("running")
+
+    def close(self, phase: str = "done") -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._write(phase)
+
+
 def expected_samples(mode: str, scenario: str, settings: dict[str, Any], total_count: int) -> int | None:
     """How many samples the run will issue, where LoadGen's settings decide it in advance: an accuracy
     run issues the data set once; Offline one query of max(min_query_count, 1.1 x min duration x
@@ -134,8 +162,8 @@ def loadgen_writer(run_dir: Path, settings: Any, mode: str, scenario: str,
     names = ("min_duration_ms", "offline_expected_qps", "server_target_qps", "min_query_count")
     plain: dict[str, Any] = {n: getattr(settings, n) for n in names if getattr(settings, n, None) is not None}
     seconds = None if mode == "AccuracyOnly" else float(plain.get("min_duration_ms", 600000)) / 1000
-    return ProgressWriter(run_dir, expected_samples=expected_samples(mode, scenario, plain, total_count),
-                          expected_s=seconds)
+    return BackgroundProgressWriter(run_dir, expected_s=seconds,
+                                    expected_samples=expected_samples(mode, scenario, plain, total_count))
 
 
 def read_progress(run_dir: Path, since: float | None = None) -> dict[str, Any] | None:
@@ -302,6 +330,7 @@ def watch_progress(
 
 __all__ = [
     "PROGRESS_FILE",
+    "BackgroundProgressWriter",
     "ProgressView",
     "ProgressWriter",
     "loadgen_writer",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pytest_mlperf_nv.report.live import (
     PROGRESS_FILE,
+    BackgroundProgressWriter,
     ProgressView,
     ProgressWriter,
     expected_samples,
@@ -214,6 +215,9 @@ def test_loadgen_writer_takes_its_expectations_from_loadgens_own_settings(tmp_pa
     settings.min_query_count = 1
     writer = loadgen_writer(tmp_path, settings, "PerformanceOnly", "Offline", 1000)
     assert (writer.expected_samples, writer.expected_s) == (1100, 2.0)
+    writer.update(5)  # the SUT's completion path: no file written there
+    writer.close()
+    assert read_progress(tmp_path)["phase"] == "done" and read_progress(tmp_path)["samples_completed"] == 5
     accuracy = loadgen_writer(tmp_path, settings, "AccuracyOnly", "Offline", 1000)
     assert (accuracy.expected_samples, accuracy.expected_s) == (1000, None)
     settings.scenario = lg.TestScenario.SingleStream
@@ -233,3 +237,15 @@ def test_a_plain_view_ends_with_the_final_count_but_a_short_run_stays_silent() -
     clock.now = 40.0
     view.last(done)
     assert lines[-1] == "digits Offline performance: 0:40, 4,400 of 4,400 samples (done)"
+
+
+def test_a_background_writer_writes_from_its_own_thread(tmp_path: Path) -> None:
+    writer = BackgroundProgressWriter(tmp_path, expected_samples=100, interval_s=0.01)
+    writer.update(42)
+    deadline = time.monotonic() + 60
+    while (read_progress(tmp_path) or {}).get("samples_completed") != 42:  # its thread wrote it
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert read_progress(tmp_path)["phase"] == "running"
+    writer.close()
+    assert read_progress(tmp_path)["phase"] == "done" and not writer._thread.is_alive()
