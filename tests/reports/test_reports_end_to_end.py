@@ -327,6 +327,37 @@ def test_gpu_suite_without_a_driver_records_why_there_is_no_telemetry(mlperf_env
         assert item["telemetry"]["sampled"] and float(only["mlperf_gpu_power_mean_w"]) > 0
 
 
+def test_gpu_run_telemetry_reaches_its_run_dir_junit_and_summary(
+    mlperf_env: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case runner samples the GPU around the harness's run: NVML here is the double (readings
+    of a real H200 replayed), everything else is the real session."""
+    import sys
+
+    from tests.helpers import REPO
+    from tests.reports.nvml_double import NvmlDouble
+
+    readings = [{"power_w": 300 + 10 * n, "sm_clock_mhz": 1980, "temperature_c": 40 + n,
+                 "memory_used_mib": 2000, "utilization_pct": 95} for n in range(10)]
+    nvml = NvmlDouble([{"name": "NVIDIA H200", "uuid": "GPU-h200", "readings": readings}])
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+    suite = digits_suite(FAST_OFFLINE).replace("profile: quick\n", "profile: quick\nsystem: {gpu: h200}\n")
+    write_suite(mlperf_env, suite)
+    snapshot = REPO / "tests" / "data" / "systems" / "h200x1.json"
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:xdist",
+                                f"--mlperf-system-snapshot={snapshot}", "--mlperf-telemetry-interval=0.05",
+                                "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    assert nvml.inits == 1 and nvml.shutdowns == 1  # opened for the run, closed after it
+    item = read_summary(mlperf_env / OUT / "summary.json")["items"][0]
+    stored = json.loads((Path(item["run_dir"]) / "telemetry.json").read_text())
+    assert stored["unavailable"] is None and len(stored["t_s"]) >= 2  # a first and a last sample at least
+    assert item["telemetry"]["sampled"] and item["telemetry"]["mean_power_w"] >= 300
+    (props,) = _case_props(JUnitXml.fromfile(str(mlperf_env / "junit.xml"))).values()
+    assert float(props["mlperf_gpu_power_mean_w"]) >= 300 and float(props["mlperf_gpu_energy_j"]) > 0
+    assert float(props["mlperf_samples_per_joule"]) > 0  # the child's sample count over the energy
+
+
 def test_live_progress_redrawn_on_a_terminal(mlperf_env: Path) -> None:
     """A real terminal (a pseudo-terminal): the line is drawn below pytest's own, redrawn in place with
     the child's count, and cleared when the item ends."""
