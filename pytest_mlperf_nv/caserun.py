@@ -249,11 +249,10 @@ def junit_properties(record: RunRecord) -> list[tuple[str, Any]]:
                       ("mlperf_metric_unit", lg.unit)]
         for key, value in lg.latencies_ms.items():
             props.append((f"mlperf_latency_{key}_ms", value))
-    score = record.accuracy
-    if score:
-        props += [("mlperf_accuracy", score["value"]), ("mlperf_accuracy_metric", score["metric"])]
-        if score.get("subset"):
-            props.append(("mlperf_accuracy_subset", f"{score['expected']}/{score['dataset_size']}"))
+    if record.accuracy:
+        from .accuracy.judge import properties_of
+
+        props += properties_of(record.accuracy)
     if record.round:
         props.append(("mlperf_round", record.round))
     if record.audit:

@@ -29,7 +29,7 @@ def _results(args: argparse.Namespace) -> int:
         if lg is not None and lg.value is not None:
             metric = f"{lg.value:.4g} {lg.unit}"
         elif acc:
-            metric = f"{acc.get('metric')} {float(acc.get('value') or 0):.3f}%"
+            metric = f"{acc.get('metric')} {acc.get('value')}"
         print(f"{r.suite.get('name')}::{case.get('id')}::{case.get('scenario')}::{r.mode_name:<12} "
               f"{r.verdict:<5} {(lg.validity if lg else '') or '':<8} {metric}")
     return 0
