@@ -112,8 +112,8 @@ def _fill_from_run(item: dict[str, Any], view: RunView, ctx: dict[str, Any]) -> 
             "metric": acc.get("metric"),
             "value": acc.get("value"),
             "unit": "%",
-            "target": ctx.get("accuracy_target"),
-            "subset": bool(acc.get("subset")),
+            "target": _recorded_target(acc, ctx.get("accuracy_target")),
+            "subset": bool(acc.get("subset") or (acc.get("samples") or {}).get("subset")),
         }
     from ..systems.telemetry import read_telemetry, samples_per_joule
 
@@ -267,6 +267,17 @@ def read_summary(path: Path) -> dict[str, Any]:
 
 
 # -- summary.md ---------------------------------------------------------------------------------
+
+
+def _recorded_target(score: dict[str, Any], fallback: float | None) -> float | None:
+    """The target the score was judged against, where the record says (its headline metric's target
+    at the run's accuracy level, 99 % or 99.9 %); else the suite's or benchmark's."""
+    metrics = score.get("metrics") or []
+    if metrics and isinstance(metrics[0], dict):
+        target = (metrics[0].get("targets") or {}).get(str(score.get("level")))
+        if isinstance(target, (int, float)):
+            return float(target)
+    return fallback
 
 
 def render_markdown(summary: dict[str, Any]) -> str:

@@ -106,3 +106,13 @@ def test_readme_documents_the_summary_schema_the_plugin_writes() -> None:
     assert _documented("top") == set(summary) | {"merged_from"}
     item = build_item(ItemOutcome("suites/x.yaml::a::Offline::performance", "passed"))
     assert _documented("item") == set(item) | {"record_problem"}
+
+
+def test_an_accuracy_target_comes_from_the_score_where_it_was_recorded() -> None:
+    from pytest_mlperf_nv.report.summary import _recorded_target
+
+    score = {"metric": "F1", "value": 90.8, "level": "99",
+             "metrics": [{"name": "F1", "value": 90.8, "targets": {"99": 89.965, "99.9": 90.784}}]}
+    assert _recorded_target(score, 1.0) == 89.965
+    assert _recorded_target({**score, "level": "99.9"}, 1.0) == 90.784
+    assert _recorded_target({"metric": "top1", "value": 97.2}, 90.0) == 90.0  # no per-level targets
