@@ -117,7 +117,7 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     elapsed = time.monotonic() - start
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
-        "*digits::Offline::performance (a_explode.yaml)*",
+        "*digits::Offline::performance (a_explode.yaml)*",  # the failure's header: pytest's domain
         "*the run did not complete*",
         "*the run failed: RuntimeError: backend exploded on purpose*",
         "*child stderr (last lines):*",
