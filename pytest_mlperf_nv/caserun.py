@@ -24,6 +24,7 @@ from .harness.api import Harness, HarnessRun, RunContext
 from .harness.logs import LogError, RunResult, parse_run
 from .provision.provisioners import BY_HARNESS
 from .record import ArtifactSection, ChildSection, LoadgenSection, RunRecord, write_record
+from .report.runwatch import watch_run
 from .rundir import RunLayout, display
 from .runplan import RunPlan, plan_run
 from .suite.model import Case
@@ -66,7 +67,8 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
 def _run_and_judge(ctx: RunContext, harness: Harness, started: str) -> CaseOutcome:
     session, case, layout = ctx.session, ctx.case, ctx.layout
     try:
-        run = harness.run(ctx)
+        with watch_run(ctx) as watch:  # GPU telemetry and the live progress line
+            run = harness.run(ctx)
     except KeyboardInterrupt:
         mark_interrupted(ctx, harness.name, started)
         raise
@@ -109,7 +111,7 @@ def _run_and_judge(ctx: RunContext, harness: Harness, started: str) -> CaseOutco
                           f"record could not be written: {exc}. LoadGen's logs are kept in "
                           f"{display(layout.run_dir)}; the submission tree leaves this run out until it "
                           "runs again", exc.directory, exc.needed) from None
-    properties = junit_properties(record) + run.properties
+    properties = junit_properties(record) + run.properties + watch.finish()
     return CaseOutcome(case, layout.run_dir, verdict.passed, failure_message(case, verdict, run, layout),
                        properties, record)
 

@@ -94,13 +94,58 @@ def _check_submission(args: argparse.Namespace) -> int:
     return status
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from .report.merge import MergeError, merge
+
+    try:
+        result = merge([Path(d) for d in args.dirs], Path(args.out), cache_dir=_cache_dir())
+    except MergeError as exc:
+        print(f"mlperf-nv merge: {exc}", file=sys.stderr)
+        return 1
+    print(f"mlperf-nv merge: {len(args.dirs)} shard(s), {result.items} item(s) -> {result.out}")
+    for path in result.written:
+        print(f"  {path}")
+    if result.tree is not None:
+        print(f"  {result.tree}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report.summary import SummaryError, read_summary
+    from .report.writer import write_reports
+
+    source = Path(args.summary)
+    if source.is_dir():
+        source = source / "summary.json"
+    try:
+        summary = read_summary(source)
+    except SummaryError as exc:
+        print(f"mlperf-nv report: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else source.parent
+    for path in write_reports(out, summary, _cache_dir()):
+        print(path)
+    return 0
+
+
+def _cache_dir() -> Path:
+    import os
+
+    from .options import _default_cache
+
+    return Path(os.environ.get("MLPERF_NV_CACHE_DIR") or _default_cache())
+
+
 def _only_submitter(tree: Path) -> str | None:
     names = {p.name for division in ("closed", "open", "network") for p in (tree / division).glob("*")
              if p.is_dir()}
     return names.pop() if len(names) == 1 else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``mlperf-nv`` (``snapshot`` and ``from-cm`` parse their own arguments)."""
     parser = argparse.ArgumentParser(prog="mlperf-nv", description="pytest-mlperf-nv companion tool")
     parser.add_argument("--version", action="version", version=f"pytest-mlperf-nv {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,11 +170,27 @@ def main(argv: list[str] | None = None) -> int:
                        help="exit 0 when every error is one only a full-length (600 s, official profile) run "
                             "avoids: what CI accepts from a quick run's tree")
     check.set_defaults(func=_check_submission)
+    merge = sub.add_parser("merge", help="merge the output dirs of a sharded run (--mlperf-shard): JUnit, "
+                                         "summaries, reports and submission trees, checked against the "
+                                         "shards' manifests")
+    merge.add_argument("dirs", nargs="+", metavar="DIR", help="each shard's output dir (--mlperf-out)")
+    merge.add_argument("--out", required=True, help="where the merged files go (a new directory)")
+    merge.set_defaults(func=_merge)
+    report = sub.add_parser("report", help="write summary.md, report.html and the benchmark-action files "
+                                           "again from a summary.json")
+    report.add_argument("summary", help="a summary.json, or the output dir holding it")
+    report.add_argument("--out", help="where to write them (default: next to the summary)")
+    report.set_defaults(func=_report)
     sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
                                     "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",
                    add_help=False)
     sub.add_parser("from-cm", help="print the suite YAML equivalent to a command line of the original "
                                    "CM/MLC automation; see 'mlperf-nv from-cm -h'", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["from-cm"]:
         from .cm import cm_main

@@ -85,6 +85,62 @@ def _globs(value: str) -> tuple[str, ...]:
     return tuple(value.split())
 
 
+def _shard(value: str) -> tuple[int, int]:
+    from .report.shard import parse_shard
+
+    return parse_shard(value)
+
+
+def _baseline_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("expected a baseline name (or a baseline .json file to compare with)")
+    return value
+
+
+def _thresholds(value: str) -> tuple:
+    from .report.baseline import BaselineError, parse_threshold
+
+    try:
+        return tuple(parse_threshold(t) for t in value.split(",") if t.strip())
+    except BaselineError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _junit_properties(value: str) -> str:
+    if value not in ("all", "suite", "none"):
+        raise ValueError("expected all (test case and suite properties), suite (suite properties only, for "
+                         "consumers that check JUnit's schema) or none")
+    return value
+
+
+def _progress(value: str) -> float | None:
+    """auto -> 30 s between plain lines; off -> None; a number of seconds."""
+    lowered = str(value).strip().lower()
+    if lowered == "auto":
+        return 30.0
+    if lowered == "off":
+        return None
+    try:
+        seconds = float(lowered)
+    except ValueError:
+        raise ValueError("expected auto, off, or the seconds between progress lines when the output is not "
+                         "a terminal") from None
+    if not seconds > 0:
+        raise ValueError("expected a number of seconds greater than 0 (or off)")
+    return seconds
+
+
+def _interval(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds (0 turns GPU telemetry off)") from None
+    if seconds < 0:
+        raise ValueError("expected a number of seconds, 0 or more (0 turns GPU telemetry off)")
+    return seconds or None
+
+
 def _default_cache() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "pytest-mlperf-nv")
@@ -106,6 +162,9 @@ class Setting:
     is_path: bool = False
     #: the flag takes no value (on when given)
     flag_is_switch: bool = False
+    #: the flag may be given several times; the values are joined with "," (as the environment and
+    #: ini values are written)
+    flag_is_list: bool = False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -152,6 +211,35 @@ SETTINGS: tuple[Setting, ...] = (
             "official URLs"),
     Setting("harness", "--mlperf-harness", "mlperf_harness", "MLPERF_NV_HARNESS", "harness", lambda: None,
             _harness, "NAME", "run suites on this harness instead of the one they name (loadgen | nvidia)"),
+    Setting("baseline_dir", "--mlperf-baseline-dir", "mlperf_baseline_dir", "MLPERF_NV_BASELINE_DIR", None,
+            lambda: None, path_value, "DIR", "where baselines are kept, one directory per machine (default: "
+            "<out>/baselines)", is_path=True),
+    Setting("save_baseline", "--mlperf-save-baseline", "mlperf_save_baseline", "MLPERF_NV_SAVE_BASELINE",
+            None, lambda: None, _baseline_name, "NAME",
+            "save this session's results as baseline NAME for this machine (updating its items)"),
+    Setting("compare", "--mlperf-compare", "mlperf_compare", "MLPERF_NV_COMPARE", None, lambda: None,
+            _baseline_name, "NAME",
+            "compare results with baseline NAME of this machine (or a baseline .json file); deltas in "
+            "the reports"),
+    Setting("compare_fail", "--mlperf-compare-fail", "mlperf_compare_fail", "MLPERF_NV_COMPARE_FAIL", None,
+            lambda: "", _thresholds, "FIGURE:AMOUNT",
+            "with --mlperf-compare: fail items whose FIGURE regressed by more than AMOUNT, e.g. "
+            "metric:5%% or accuracy:0.1 (repeatable; figures: metric, accuracy, p50, p90, p99, p99.9, mean, "
+            "samples_per_joule, power)", flag_is_list=True),
+    Setting("shard", "--mlperf-shard", "mlperf_shard", "MLPERF_NV_SHARD", None, lambda: None, _shard, "I/N",
+            "run the I-th of N shards of the selection (items sharing an engine stay together); writes "
+            "<out>/shard-manifest.json for mlperf-nv merge"),
+    Setting("junit_properties", "--mlperf-junit-properties", "mlperf_junit_properties",
+            "MLPERF_NV_JUNIT_PROPERTIES", None, lambda: "all", _junit_properties, "WHICH",
+            "JUnit properties to write: all, suite (only suite-level ones: strict JUnit schema consumers) or "
+            "none (default: all)"),
+    Setting("progress", "--mlperf-progress", "mlperf_progress", "MLPERF_NV_PROGRESS", None, lambda: "auto",
+            _progress, "auto|off|SECONDS",
+            "live progress of a running item: a redrawn line on a terminal, else a line every SECONDS "
+            "(auto: 30); off: none. -q turns it off too"),
+    Setting("telemetry_interval", "--mlperf-telemetry-interval", "mlperf_telemetry_interval",
+            "MLPERF_NV_TELEMETRY_INTERVAL", None, lambda: "1", _interval, "SECONDS",
+            "seconds between GPU telemetry samples (NVML) during a run; 0: none (default: 1)"),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
             "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
 )
@@ -165,10 +253,13 @@ def add_options(parser: pytest.Parser, extra: Iterable[Setting] = ()) -> None:
         if setting.flag and setting.flag_is_switch:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             action="store_const", const="true", help=setting.help)
+        elif setting.flag and setting.flag_is_list:
+            group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None, action="append",
+                            metavar=setting.metavar, help=setting.help)
         elif setting.flag:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             metavar=setting.metavar, help=setting.help)
-        parser.addini(setting.ini, help=setting.help, default=None)
+        parser.addini(setting.ini, help=setting.help.replace("%%", "%"), default=None)  # no %-format here
     group.addoption("--mlperf-set", dest="mlperf_set", action="append", default=[],
                     metavar="ID[.Scenario].knob=VALUE",
                     help="override a suite knob for this session (repeatable), e.g. "
@@ -183,6 +274,8 @@ def _raw(config: pytest.Config, setting: Setting) -> tuple[str, str, Path] | Non
     invocation = config.invocation_params.dir
     if setting.flag:
         value = config.getoption(f"mlperf_{setting.name}")
+        if isinstance(value, list):
+            value = ",".join(value)
         if value is not None:
             return value, f"command-line option {setting.flag}={value!r}", invocation
     if setting.env and setting.env in os.environ:

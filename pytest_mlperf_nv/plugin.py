@@ -14,6 +14,7 @@ from .errors import MlperfError
 from .keys import CASE_KEY, SESSION_KEY
 from .options import add_options
 from .registry import builtin_settings, register_builtins
+from .report.reports_plugin import ReportsPlugin
 from .session import MlperfSession
 
 MARKERS = {
@@ -44,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.numprocesses = None
     config.pluginmanager.register(_fixtures, "mlperf_nv_fixtures")
     config.pluginmanager.register(_Reporter(config.stash[SESSION_KEY]), "mlperf_nv_reporter")
+    config.pluginmanager.register(ReportsPlugin(config), "mlperf_nv_reports")
 
 
 def pytest_mlperf_register(registry: Any) -> None:

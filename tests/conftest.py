@@ -6,6 +6,9 @@ from pathlib import Path
 
 # In-process pytester runs drop the modules they imported when they end; numpy and the
 # libraries below cannot be imported twice in one process, so import them here, once.
+import matplotlib  # noqa: F401, E402 - report.html's charts
+import matplotlib.backends.backend_svg  # noqa: F401, E402
+import matplotlib.figure  # noqa: F401, E402
 import numpy  # noqa: F401, E402
 import onnx  # noqa: F401, E402
 import onnx.checker  # noqa: F401, E402
@@ -41,7 +44,10 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mlperf_env(pytester: pytest.Pytester, shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A pytester directory whose runs use the shared cache and write results locally."""
     monkeypatch.setenv("MLPERF_NV_CACHE_DIR", str(shared_cache))
-    for name in ("MLPERF_NV_OUT", "MLPERF_NV_PROFILE", "MLPERF_NV_TIMEOUT", "MLPERF_NV_DATA_DIR"):
+    for name in ("MLPERF_NV_OUT", "MLPERF_NV_PROFILE", "MLPERF_NV_TIMEOUT", "MLPERF_NV_DATA_DIR",
+                 "MLPERF_NV_SHARD", "MLPERF_NV_COMPARE", "MLPERF_NV_SAVE_BASELINE", "MLPERF_NV_COMPARE_FAIL",
+                 "MLPERF_NV_PROGRESS", "MLPERF_NV_JUNIT_PROPERTIES", "MLPERF_NV_BASELINE_DIR",
+                 "MLPERF_NV_TELEMETRY_INTERVAL"):
         monkeypatch.delenv(name, raising=False)
     pytester.makeini("[pytest]\n")
     return pytester.path

@@ -24,7 +24,8 @@ def row_from_report(report: pytest.TestReport) -> dict[str, Any] | None:
     verdict = props.get("mlperf_verdict") or ("SKIP" if report.skipped else "FAIL")
     return {"item": report.nodeid, "verdict": verdict,
             "validity": props.get("mlperf_validity", ""), "metric": metric, "accuracy": accuracy,
-            "cache": cache, "run_dir": props.get("mlperf_run_dir", "")}
+            "cache": cache, "run_dir": props.get("mlperf_run_dir", ""),
+            "vs baseline": props.get("mlperf_baseline_delta", "")}
 
 
 def _accuracy(props: dict[str, Any]) -> str:
@@ -42,11 +43,13 @@ def write_table(terminal: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     terminal.section("MLPerf results", sep="=")
-    columns = ("item", "verdict", "validity", "metric", "accuracy", "cache", "run_dir")
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    columns: tuple[str, ...] = ("item", "verdict", "validity", "metric", "accuracy", "cache", "run_dir")
+    if any(r.get("vs baseline") for r in rows):  # --mlperf-compare: the delta of each item's figure
+        columns = (*columns[:5], "vs baseline", *columns[5:])
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     terminal.line("  ".join(c.ljust(widths[c]) for c in columns))
     for row in sorted(rows, key=lambda r: r["item"]):
-        terminal.line("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+        terminal.line("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
 def skip_reason(report: pytest.TestReport) -> str:

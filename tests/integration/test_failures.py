@@ -124,7 +124,7 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     result = pytester.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
-        "*digits::Offline::performance (a_explode.yaml)*",
+        "*digits::Offline::performance (a_explode.yaml)*",  # the failure's header: pytest's domain
         "*the run did not complete*",
         "*the run failed: RuntimeError: backend exploded on purpose*",
         "*child stderr (last lines):*",

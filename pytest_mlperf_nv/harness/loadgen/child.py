@@ -90,6 +90,7 @@ def run(spec: RunSpec) -> None:
 
     from ...datasets import DatasetContext
     from ...registry import ImportRef
+    from ...report.live import loadgen_writer
     from .sut import BatchingSUT, die_with
 
     run_dir = Path(spec["run_dir"])
@@ -157,6 +158,7 @@ def run(spec: RunSpec) -> None:
     report_deadline(status, spec, settings, speed, dataset.total_count)
     status["status"] = "running"
     write_status(status)
+    progress = loadgen_writer(run_dir, settings, loadgen["mode"], loadgen["scenario"], dataset.total_count)
     on_error = lambda exc: die_with(exc, lambda s: write_status({**status, **s}))  # noqa: E731
     # A backend may bring its own SUT (``create_sut``), which may take LoadGen's fast issue
     # callback (``issue_fast``) and the QSL's load/unload (``load_samples``/``unload_samples``).
@@ -168,8 +170,11 @@ def run(spec: RunSpec) -> None:
         timings["sut_s"] = time.perf_counter() - t0
         status["backend"] = describe() if callable(describe) else status["backend"]
         write_status(status)
+        if hasattr(sut_impl, "on_progress"):
+            sut_impl.on_progress = progress.update
     else:
-        sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size, on_error=on_error)
+        sut_impl = BatchingSUT(lg, backend, dataset, postprocess, batch_size, on_error=on_error,
+                               on_progress=progress.update)
     issue_fast = getattr(sut_impl, "issue_fast", None)
     sut = lg.ConstructFastSUT(issue_fast, sut_impl.flush) if issue_fast else \
         lg.ConstructSUT(sut_impl.issue, sut_impl.flush)
@@ -182,6 +187,7 @@ def run(spec: RunSpec) -> None:
     lg.StartTestWithLogSettings(sut, qsl, settings, log_settings, spec["audit_config"])
     timings["loadgen_s"] = time.perf_counter() - t0
     sut_impl.stop()
+    progress.close()
     lg.DestroyQSL(qsl)
     (lg.DestroyFastSUT if issue_fast else lg.DestroySUT)(sut)
     status.update(status="completed", samples_completed=sut_impl.completed)

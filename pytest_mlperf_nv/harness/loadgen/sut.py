@@ -24,13 +24,16 @@ EXIT_BACKEND_ERROR = 70
 
 class BatchingSUT:
     def __init__(self, lg: Any, backend: Any, dataset: Any, postprocess: Callable[[Any], np.ndarray],
-                 batch_size: int, on_error: Callable[[BaseException], None]):
+                 batch_size: int, on_error: Callable[[BaseException], None],
+                 on_progress: Callable[[int], None] | None = None):
         self.lg = lg
         self.backend = backend
         self.dataset = dataset
         self.postprocess = postprocess
         self.batch_size = batch_size
         self.on_error = on_error
+        #: called with the running total of completed samples after each batch (the live progress)
+        self.on_progress = on_progress
         self.pending: queue.SimpleQueue = queue.SimpleQueue()
         self.completed = 0
         self.thread = threading.Thread(target=self._work, name="mlperf-sut-worker", daemon=True)
@@ -83,6 +86,8 @@ class BatchingSUT:
         # LoadGen copies the bytes during this call; ``rows`` stays alive until it returns.
         self.lg.QuerySamplesComplete(responses)
         self.completed += len(batch)
+        if self.on_progress is not None:
+            self.on_progress(self.completed)
 
     def stop(self) -> None:
         self.pending.put(None)
@@ -201,6 +206,8 @@ class PipelinedSUT:
         self.queue = SampleQueue()
         self.completed = 0
         self.batches = 0
+        #: told the completed count after each batch (the live progress line); set by the child
+        self.on_progress: Callable[[int], None] | None = None
         self._count_lock = threading.Lock()
         self._pipes = [] if inline else [_DevicePipe(self, e) for e in engines]
         self._inline_slot: Any = engines[0].new_slot(store.on_device_wanted) if inline else None
@@ -259,6 +266,9 @@ class PipelinedSUT:
         with self._count_lock:
             self.completed += n
             self.batches += 1
+            completed = self.completed
+        if self.on_progress is not None:
+            self.on_progress(completed)
 
     def stop(self) -> None:
         self.queue.close()
