@@ -49,7 +49,8 @@ SCENARIO_TARGETS = {"Offline": "offline_expected_qps", "Server": "server_target_
                     "SingleStream": "single_stream_expected_latency_ns",
                     "MultiStream": "multi_stream_expected_latency_ns"}
 #: knobs written as config fields (every knob NVIDIA's code.main has a flag for)
-CONFIG_KNOBS = ("gpu_batch_size", *VALUE_FLAGS, *BOOL_FLAGS)
+CONFIG_KNOBS = ("gpu_batch_size", *VALUE_FLAGS, *BOOL_FLAGS, "use_cuda_thread_per_device", "graphs_max_seqlen",
+                "server_num_issue_query_threads")
 #: benchmarks NVIDIA runs on its LWIS harness; the others on their own ("Custom") harness
 LWIS_BENCHMARKS = ("resnet50", "retinanet")
 #: relative tolerance of NVIDIA's match_float_approximate (known_hardware.py)
@@ -68,18 +69,35 @@ class KnownGpu:
     names: tuple[str, ...]  # names NVML reports for it
     vram_gib: float
     config_prefix: str  # NVIDIA's config classes are <prefix>x<count>
+    pci_ids: tuple[str, ...] = ()  # nvidia-smi pci.device_id values NVIDIA lists
+    max_power_w: float | None = None  # the max_power_limit NVIDIA compares exactly
 
-    def matches(self, name: str, memory_mib: int) -> bool:
-        gib = memory_mib / 1024
-        return name in self.names and abs(gib - self.vram_gib) <= VRAM_TOLERANCE * self.vram_gib
+    def matches(self, group: GpuGroup) -> bool:
+        """NVIDIA's GPU match (code/common/systems/accelerator.py GPU.matches): when both sides have a
+        PCI id the name is not compared, the PCI id is; memory within 5 %; the maximum power limit
+        exactly (a snapshot without it cannot tell, and is taken to match)."""
+        gib = group.memory_mib / 1024
+        if abs(gib - self.vram_gib) > VRAM_TOLERANCE * max(gib, self.vram_gib):
+            return False
+        if group.pci_device_id:
+            if group.pci_device_id.lower() not in (p.lower() for p in self.pci_ids):
+                return False
+        elif group.name not in self.names:
+            return False
+        return group.power_max_limit_w is None or float(group.power_max_limit_w) == self.max_power_w
 
 
 # code/common/systems/known_hardware.py (KnownGPU) and configs/<benchmark>/<Scenario>/__init__.py
 # (H200_SXM_141GBx1, H100_SXM_80GBx1, L4x1, ...) of inference_results v4.1 / v5.0 closed/NVIDIA.
 KNOWN_GPUS = (
-    KnownGpu("H200_SXM_141GB", ("NVIDIA H200",), 141.0, "H200_SXM_141GB"),
-    KnownGpu("H100_SXM_80GB", ("NVIDIA H100 80GB HBM3",), 80.0, "H100_SXM_80GB"),
-    KnownGpu("L4", ("NVIDIA L4",), 23.0, "L4"),
+    KnownGpu("H200_SXM_141GB", ("NVIDIA H200",), 140.0, "H200_SXM_141GB", ("0x233510DE",), 700.0),
+    KnownGpu("H100_SXM_80GB", ("NVIDIA H100 80GB HBM3",), 80.0, "H100_SXM_80GB",
+             ("0x233010DE", "0x233F10DE"), 700.0),
+    KnownGpu("L4", ("NVIDIA L4",), 23.0, "L4", ("0x27B810DE",), 72.0),
+    KnownGpu("A100_SXM_80GB", ("NVIDIA A100-SXM4-80GB", "NVIDIA A100-SXM-80GB"), 80.0, "A100_SXM_80GB",
+             ("0x20B210DE",), 400.0),
+    KnownGpu("A100_PCIe_80GB", ("NVIDIA A100 80GB PCIe", "NVIDIA A100-PCIe-80GB"), 80.0, "A100_PCIe_80GB",
+             ("0x20B510DE",), 300.0),
 )
 
 
@@ -92,10 +110,12 @@ class GpuGroup:
     compute_capability: str
     power_limit_w: float | None
     count: int
+    power_max_limit_w: float | None = None
+    pci_device_id: str | None = None
 
     @property
     def known(self) -> KnownGpu | None:
-        return next((k for k in KNOWN_GPUS if k.matches(self.name, self.memory_mib)), None)
+        return next((k for k in KNOWN_GPUS if k.matches(self)), None)
 
     @property
     def compute_sm(self) -> int | None:
@@ -112,9 +132,11 @@ def gpu_groups(facts: Any) -> list[GpuGroup]:
     """The machine's GPUs grouped into identical ones, in a stable order."""
     counts: dict[tuple, int] = {}
     for gpu in facts.gpus:
-        key = (gpu.name, int(gpu.memory_total_mib), str(gpu.compute_capability), gpu.power_limit_w)
+        key = (gpu.name, int(gpu.memory_total_mib), str(gpu.compute_capability), gpu.power_limit_w,
+               getattr(gpu, "power_max_limit_w", None), getattr(gpu, "pci_device_id", None))
         counts[key] = counts.get(key, 0) + 1
-    return [GpuGroup(*key, count=n) for key, n in sorted(counts.items(), key=lambda kv: repr(kv[0]))]
+    return [GpuGroup(*key[:4], count=n, power_max_limit_w=key[4], pci_device_id=key[5])
+            for key, n in sorted(counts.items(), key=lambda kv: repr(kv[0]))]
 
 
 def short_gpu_name(name: str) -> str:
@@ -146,6 +168,8 @@ class Definition:
     benchmark: str
     scenario: str
     files: tuple[tuple[str, str], ...]  # (path relative to the definition dir, text)
+    #: knobs left out of the generated config, each with NVIDIA's reason
+    left_out: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -159,12 +183,19 @@ class Definition:
 
 
 def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str, Any], *,
-                     case_id: str | None = None, system_id: str | None = None) -> Definition:
+                     case_id: str | None = None, system_id: str | None = None, version: str = "v4.1",
+                     extra_fields: dict[str, Any] | None = None) -> Definition:
     """The definition that makes NVIDIA's code run ``benchmark`` ``scenario`` on this machine.
 
     ``knobs`` are the case's resolved knob values; ``system_id`` (the suite's nvidia.system_id)
-    names the system in NVIDIA's logs, else the generated key does.
+    names the system in NVIDIA's logs, else the generated key does. ``extra_fields``: NVIDIA config
+    fields outside the knob vocabulary (a GPU profile's ``nvidia_flags``) for a GPU NVIDIA does not
+    know. v4.1 reads the system from ``custom_systems/custom_list.py``; v5.0 from NVIDIA's
+    ``code/common/systems/custom_list.json`` (nvmitten's JSON, written into the code dir by run.py
+    from the definition's ``custom_list.json``).
     """
+    from . import rules
+
     if benchmark not in BENCHMARKS:
         raise CustomSystemError(f"{benchmark} is not a benchmark of NVIDIA's code")
     groups = gpu_groups(facts)
@@ -177,19 +208,37 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
     system_id = system_id or key
     component = BENCHMARKS[benchmark][1]
     known = groups[0].known if len(groups) == 1 else None
-    if known is None:
+    accuracy = "k_99_9" if benchmark.endswith("-99.9") else "k_99"
+    parent = f"{known.config_prefix}x{groups[0].count}" if known is not None else None
+    if known is None or rules.has_config(version, parent, component, scenario, accuracy) is False:
         _require(knobs, benchmark, scenario, case_id or benchmark, groups)
+    # A field NVIDIA does not read for this benchmark, scenario or on a custom system would make its
+    # config registry refuse the config (ConfigFieldInvalidError): left out, and said so.
+    fields: dict[str, Any] = {}
+    left_out = []
+    for name, value in {**(extra_fields or {}), **knobs}.items():
+        why = rules.inapplicable(name, component, scenario, None)
+        if why is None:
+            fields[name] = value
+        else:
+            left_out.append(f"{name}: {why}")
     summary = "; ".join(g.describe() for g in groups)
+    config = render_custom_config(key, benchmark, scenario, fields, groups, summary)
+    if version == "v5.0":
+        from .custom_list_json import render_custom_list_json
+
+        system_files = [("custom_list.json", render_custom_list_json(key, groups))]
+    else:
+        system_files = [("custom_systems/__init__.py", ""),
+                        ("custom_systems/custom_list.py", render_custom_list(key, system_id, groups, summary))]
     files = [
-        ("custom_systems/__init__.py", ""),
-        ("custom_systems/custom_list.py", render_custom_list(key, system_id, groups, summary)),
+        *system_files,
         ("custom_configs/__init__.py", ""),
         (f"custom_configs/{component}/__init__.py", ""),
         (f"custom_configs/{component}/{scenario}/__init__.py", ""),
-        (f"custom_configs/{component}/{scenario}/custom.py",
-         render_custom_config(key, benchmark, scenario, knobs, groups, summary)),
+        (f"custom_configs/{component}/{scenario}/custom.py", config),
     ]
-    return Definition(key, system_id, benchmark, scenario, tuple(files))
+    return Definition(key, system_id, benchmark, scenario, tuple(files), tuple(left_out))
 
 
 def _require(knobs: dict[str, Any], benchmark: str, scenario: str, case_id: str,
@@ -232,24 +281,31 @@ def render_custom_list(key: str, system_id: str, groups: list[GpuGroup], summary
         imports["code.common.systems.accelerator"].add("GPU")
         imports.setdefault("code.common.systems.known_hardware", set()).add("match_float_approximate")
         gib = round(group.memory_mib / 1024, 1)
-        power = "MATCH_ANY" if group.power_limit_w is None else _literal(float(group.power_limit_w))
         sm = "MATCH_ANY" if group.compute_sm is None else str(group.compute_sm)
+        # NVIDIA compares the PCI id instead of the name where both sides have one (names change with
+        # drivers); the board's power limits are not pinned: any limit of this GPU model matches.
+        pci = _literal(group.pci_device_id) if group.pci_device_id else "MATCH_ANY"
         layout += [
             "            GPU(",
             f"                name={_literal(group.name)},",
             "                accelerator_type=AcceleratorType.Discrete,",
             "                vram=match_float_approximate(",
             f"                    Memory(quantity={gib!r}, byte_suffix=ByteSuffix.GiB)),",
-            f"                max_power_limit={power},",
-            "                pci_id=MATCH_ANY,",
+            "                max_power_limit=MATCH_ANY,",
+            f"                pci_id={pci},",
             f"                compute_sm={sm},",
             f"            ): {group.count},",
         ]
+    imports.setdefault("code.common.constants", set()).update({"ByteSuffix", "Memory"})
+    imports.setdefault("code.common.systems.known_hardware", set()).add("min_memory_requirement")
     lines = [
         "# Generated by pytest-mlperf-nv: a custom system for NVIDIA's MLPerf Inference code",
         f"# (loaded through {ENV}).",
         f"# GPUs: {summary}.",
-        "# Any CPU and host memory match; the GPUs must match by name, memory and count.",
+        "# Any CPU and host memory match; the GPUs must match by model, memory and count.",
+        "# KnownSystem compares members by value, and a member equal to one of NVIDIA's systems becomes",
+        "# its alias (Python's Enum): the host memory is 'at least 1 KiB', a requirement none of NVIDIA's",
+        "# systems has, so this system equals none of them while matching any machine with these GPUs.",
         "",
     ]
     lines += [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(imports.items())]
@@ -259,7 +315,7 @@ def render_custom_list(key: str, system_id: str, groups: list[GpuGroup], summary
         "",
         f"custom_systems[{key!r}] = SystemConfiguration(",
         "    host_cpu_conf=MATCH_ANY,",
-        "    host_mem_conf=MATCH_ANY,",
+        "    host_mem_conf=min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB)),",
         "    accelerator_conf=AcceleratorConfiguration(",
         "        layout={",
         *layout,
@@ -333,6 +389,9 @@ def render_custom_config(key: str, benchmark: str, scenario: str, knobs: dict[st
     else:
         parent = base
     fields = [f"    system = KnownSystem.{key}"]
+    # NVIDIA allows these only on the systems it lists (SystemClassifications.start_from_device_enabled,
+    # end_on_device_enabled), never on a custom one: a value inherited from NVIDIA's config is unset.
+    fields += ["    start_from_device = None", "    end_on_device = None"]
     for name in sorted(k for k in knobs if k in CONFIG_KNOBS and knobs[k] is not None):
         value = knobs[name]
         if name == "gpu_batch_size":
