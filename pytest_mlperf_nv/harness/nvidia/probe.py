@@ -64,6 +64,8 @@ class _Recorder:
         self.record = {"action": self.action, "audit_test": audit,
                        "workload": conf.get("config_ver"),
                        "conf": {str(k): _jsonable(v) for k, v in conf.items()}}
+        if self.action in ("run_harness", "run_audit_harness"):
+            self.record["log_dir"] = _log_location(conf, audit)
 
     def run(self):
         RECORDS.append(self.record)
@@ -71,6 +73,29 @@ class _Recorder:
     @classmethod
     def reset_session(cls):
         return None
+
+
+def _log_location(conf: dict, audit) -> str:
+    """Where NVIDIA's harness writes this run's LoadGen logs and metadata.json: its own
+    BaseBenchmarkHarness.get_full_log_dir (code/common/harness.py) on the effective config, with the
+    log root RunAuditHandler uses for an audit (build/compliance_logs/<TEST>)."""
+    try:
+        if "tensorrt" not in sys.modules:  # code/common/harness.py imports it; nothing of it is used here
+            sys.modules["tensorrt"] = types.ModuleType("tensorrt")
+        from code.common.harness import BaseBenchmarkHarness
+
+        harness = BaseBenchmarkHarness.__new__(BaseBenchmarkHarness)
+        args = dict(conf)
+        if audit is not None:
+            args["log_dir"] = os.path.join("build/compliance_logs", audit)
+        harness.args = args
+        harness.system_id = conf["system_id"]
+        harness.name = conf["benchmark"].valstr()
+        harness.scenario = conf["scenario"]
+        harness.config_ver = conf["config_ver"]
+        return harness.get_full_log_dir()
+    except Exception as exc:  # noqa: BLE001
+        return f"<not computed: {type(exc).__name__}: {exc}>"
 
 
 def _install_handlers() -> None:
