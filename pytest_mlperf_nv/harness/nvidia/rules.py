@@ -127,7 +127,9 @@ def inapplicable(field: str, benchmark: str, scenario: str, system: str | None,
 
 #: GPU profile -> NVIDIA's KnownSystem prefix (the system is <prefix>x<count>)
 PROFILE_SYSTEMS = {"h100": "H100_SXM_80GB", "h200": "H200_SXM_141GB", "l4": "L4", "a100-sxm": "A100_SXM_80GB",
-                   "a100-pcie": "A100_PCIe_80GB", "t4": "T4"}
+                   "a100-pcie": "A100_PCIe_80GB"}
+#: not t4: NVIDIA's KnownGPU.T4 asks for 16 or 32 GiB within 5 % and a T4 reports 15360 MiB, so NVIDIA's
+#: code does not match a T4 machine (tests/conformance shows it on the t4x1 snapshot)
 
 _ALL = ("Offline", "Server", "SingleStream", "MultiStream")
 _BOTH = ("k_99", "k_99_9")
