@@ -63,3 +63,39 @@ def render_custom_list_json(key: str, groups: list[Any]) -> str:
                              {"key.module": "nvmitten.nvidia.accelerator", "key.name": "DLA", "value": []}]}
     system = _description("nvmitten.system.system", "System", {"accelerators": accelerators, "extras": {}})
     return json.dumps({key: system}, indent=2) + "\n"
+
+
+def install(code_dir: Any, definition: Any) -> None:
+    """Put the definition's ``custom_list.json`` where v5.0 reads it (``code/common/systems/`` of the code
+    dir), atomically. A file there that the plugin did not write (a user's own custom systems) is never
+    replaced: that is an error naming the file and what to do. No-op for a v4.1 definition."""
+    import hashlib
+    import os
+    import uuid
+    from pathlib import Path
+
+    from ...errors import HarnessError
+    from .custom_system import STAMPS
+
+    source = Path(definition) / "custom_list.json"
+    if not source.is_file():
+        return
+    text = source.read_text()
+    target = Path(code_dir) / PATH
+    owner = Path(code_dir) / STAMPS / "custom_list.json.sha256"
+    if target.exists():
+        current = target.read_bytes()
+        if current == text.encode():
+            return
+        ours = owner.is_file() and owner.read_text().strip() == hashlib.sha256(current).hexdigest()
+        if not ours:
+            raise HarnessError(
+                f"{target} exists and was not written by pytest-mlperf-nv: NVIDIA's v5.0 code reads custom systems "
+                f"only from that file, so the plugin will not replace it. Move it aside, or add the system "
+                f"the plugin generated ({source}) to it and set nvidia.custom_system: never in the suite")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    owner.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(text)
+    owner.write_text(hashlib.sha256(text.encode()).hexdigest() + "\n")
+    tmp.replace(target)

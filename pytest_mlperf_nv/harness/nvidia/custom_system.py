@@ -210,8 +210,11 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
     known = groups[0].known if len(groups) == 1 else None
     accuracy = "k_99_9" if benchmark.endswith("-99.9") else "k_99"
     parent = f"{known.config_prefix}x{groups[0].count}" if known is not None else None
-    if known is None or rules.has_config(version, parent, component, scenario, accuracy) is False:
+    if known is None:
         _require(knobs, benchmark, scenario, case_id or benchmark, groups)
+    elif rules.has_config(version, parent, component, scenario, accuracy) is False:
+        _require(knobs, benchmark, scenario, case_id or benchmark, groups,
+                 why=f"NVIDIA's {version} code has no {benchmark} {scenario} config for {parent}")
     # A field NVIDIA does not read for this benchmark, scenario or on a custom system would make its
     # config registry refuse the config (ConfigFieldInvalidError): left out, and said so.
     fields: dict[str, Any] = {}
@@ -242,14 +245,15 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
 
 
 def _require(knobs: dict[str, Any], benchmark: str, scenario: str, case_id: str,
-             groups: list[GpuGroup]) -> None:
+             groups: list[GpuGroup], why: str | None = None) -> None:
     needed = [k for k in ("gpu_batch_size", SCENARIO_TARGETS[scenario]) if knobs.get(k) is None]
     if not needed:
         return
     gpus = ", ".join(g.name for g in groups)
     first = needed[0]
+    why = why or f"NVIDIA's code knows no system with this machine's GPU ({gpus})"
     raise CustomSystemError(
-        f"{benchmark} {scenario}: NVIDIA's code knows no system with this machine's GPU ({gpus}), so the "
+        f"{benchmark} {scenario}: {why}, so the "
         f"generated config starts from NVIDIA's {scenario}GPUBaseConfig, which needs "
         f"{' and '.join(needed)}: add {', '.join(needed)} to benchmarks.{case_id}.scenarios.{scenario} "
         f"in the suite (or --mlperf-set {case_id}.{scenario}.{first}=VALUE)")

@@ -174,6 +174,8 @@ class ConfigRegistry:
     #: benchmark short name -> its default harness ("lwis" or "custom")
     default_harness: dict[str, str] = {}
     known_system_type: Any = None
+    #: fields.applies, set by the emulator
+    applies: Any = None
 
     @classmethod
     def register(cls, harness_type: HarnessType, accuracy_target: AccuracyTarget,
@@ -228,6 +230,9 @@ class ConfigRegistry:
             if not hasattr(config, attr):
                 raise ConfigFieldMissingError(name, attr)
         mandatory, optional = applicable_fields(config.scenario.value, cls.field_names)
+        if cls.applies is not None:  # NVIDIA's per-benchmark and per-system rules (fields.APPLIES)
+            optional = {f for f in optional if cls.applies(f, None, config.benchmark.value, config.scenario.value,
+                                                            config.system.name)}
         declared = set(config.all_fields()) - {"action", "harness_type"} - set(IDENTIFIERS)
         disallowed = sorted(declared - mandatory - optional)
         if disallowed:

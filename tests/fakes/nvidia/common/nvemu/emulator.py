@@ -120,7 +120,12 @@ class Workload:
         self.harness_type, self.accuracy_target, self.power_setting = setting
         self.shortname = workload_shortname(*setting)
         fields = F.all_fields(profile.test_run_flag)
-        self.conf = F.effective_values(args, config, fields, profile.integer_batch_size)
+        action = args.get("action")
+        self.dropped = sorted(name for name, _, _ in fields if args.get(name) not in (None, False)
+                              and not F.applies(name, action, bench.name, scenario, system_name_of(system_id)))
+        self.conf = F.effective_values(
+            args, config, fields, profile.integer_batch_size,
+            applicable=lambda name: F.applies(name, action, bench.name, scenario, system_name_of(system_id)))
         self.conf.update({
             "benchmark": bench.name, "scenario": scenario, "system_id": system_id,
             "config_ver": self.shortname,
@@ -234,6 +239,16 @@ class Workload:
         perf = (self.conf.get("performance_sample_count_override")
                 or self.conf.get("performance_sample_count") or self.bench.perf_sample_count)
         return total, max(1, min(int(perf), total))
+
+
+def system_name_of(system_id: str) -> str | None:
+    """The KnownSystem name of a system id (the lists NVIDIA's field rules name are KnownSystem names)."""
+    from .systems import known_system
+
+    for member in known_system():
+        if member.value.system_id == system_id:
+            return member.name
+    return None
 
 
 def _scenario_prefix(scenario: str) -> str:
@@ -560,6 +575,10 @@ def _run(profile: Profile, argv: list[str]) -> int:
                                 f"for WorkloadSetting({shortname})")
                     continue
                 work = Workload(profile, args, system_id, bench, scenario, setting, config)
+                if work.dropped:
+                    print(f"[emulator] NVIDIA's code does not read these here and drops them: "
+                          f"{', '.join(work.dropped)}")
+                    sys.stdout.flush()
                 _dispatch(action, work, failure)
     return 0
 

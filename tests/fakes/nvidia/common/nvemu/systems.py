@@ -38,7 +38,7 @@ def _rn50(off_bs: int, off_qps: float, srv_bs: int, srv_qps: float, ss_lat: int,
     return {
         "Offline": {"gpu_batch_size": {"resnet50": off_bs}, "offline_expected_qps": off_qps,
                     "gpu_copy_streams": 2, "gpu_inference_streams": 1, "run_infer_on_copy_streams": False,
-                    "start_from_device": False, "use_graphs": False},
+                    "use_graphs": False},
         "Server": {"gpu_batch_size": {"resnet50": srv_bs}, "server_target_qps": srv_qps,
                    "gpu_copy_streams": 4, "gpu_inference_streams": 2, "use_deque_limit": True,
                    "deque_timeout_usec": 3000, "use_cuda_thread_per_device": True, "use_graphs": True},
@@ -82,7 +82,12 @@ def _hopper() -> dict:
     }
 
 
+# NVIDIA's H100/H200 resnet50 Offline configs start from device memory (a field NVIDIA allows only on
+# the systems it lists, so a custom system extending them must unset it).
+_h200 = _hopper()
+_h200["resnet50"]["Offline"]["start_from_device"] = True
 _h100 = _hopper()
+_h100["resnet50"]["Offline"]["start_from_device"] = True
 _h100["resnet50"]["Server"]["server_target_qps"] = 73000
 
 
@@ -96,19 +101,22 @@ class Builtin:
     gpu: H.KnownGPU
     count: int
     configs: dict
+    memory_gib: float = 30  # the minimum host memory NVIDIA's system_list asks for
 
     def configuration(self) -> H.SystemConfiguration:
-        return H.SystemConfiguration(H.CPUConfiguration({self.cpu.value: H.MATCH_ANY}), H.MATCH_ANY,
+        # As system_list.add_systems: the CPU, a minimum host memory, the GPUs.
+        return H.SystemConfiguration(H.CPUConfiguration({self.cpu.value: H.MATCH_ANY}),
+                                     H.min_memory_requirement(H.Memory(self.memory_gib, H.ByteSuffix.GiB)),
                                      H.AcceleratorConfiguration({self.gpu.value: self.count}),
                                      numa_conf=None, system_id=self.system_id)
 
 
 BUILTIN_SYSTEMS = (
     Builtin("H200_SXM_141GBx1", "H200-SXM-141GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
-            H.KnownGPU.H200_SXM_141GB, 1, _hopper()),
+            H.KnownGPU.H200_SXM_141GB, 1, _h200),
     Builtin("H100_SXM_80GBx1", "DGX-H100_H100-SXM-80GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
             H.KnownGPU.H100_SXM_80GB, 1, _h100),
-    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, {
+    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, memory_gib=100, configs={
         "resnet50": _rn50(32, 13000, 16, 12200, 850000, 5400000),
         "retinanet": {"Offline": {"gpu_batch_size": {"retinanet": 2}, "offline_expected_qps": 220}},
         "bert": {"Offline": {"gpu_batch_size": {"bert": 16}, "offline_expected_qps": 1000}},
@@ -220,6 +228,9 @@ def load_configs(bench_name: str, scenario: str, field_names: tuple[str, ...]) -
     """ConfigRegistry.load_configs: configs.<benchmark>.<Scenario>, then the custom configs."""
     KnownSystem = known_system()
     C.ConfigRegistry.field_names = field_names
+    from .fields import applies
+
+    C.ConfigRegistry.applies = applies
     C.ConfigRegistry.default_harness = {name: b.default_harness for name, b in BENCHMARKS.items()}
     base_module = f"configs.{bench_name}.{scenario}"
     if base_module not in sys.modules:
