@@ -89,6 +89,22 @@ def test_golden_suite_parses_with_expected_keys(entry: dict) -> None:
 
 
 @pytest.mark.parametrize("entry", ERRORS, ids=[e["id"] for e in ERRORS])
+def test_submission_identity_round_and_compliance_come_through() -> None:
+    doc = parse("cmr \"run-mlperf,inference,_submission,_r4.1-dev\" --model=resnet50 --scenario=Offline "
+                "--implementation=nvidia --division=closed --submitter=ACME --hw_name=lab-h100 --mode=compliance")
+    assert doc["submission"] == {"division": "closed", "submitter": "ACME", "system_name": "lab-h100"}
+    assert doc["nvidia"] == {"version": "v4.1"}
+    assert doc["modes"] == ["compliance"]
+
+
+def test_code_of_a_round_the_plugin_does_not_drive_is_refused_without_forcing_a_version() -> None:
+    with pytest.raises(CmTranslationError) as info:
+        from_cm("cmr \"run-mlperf,inference,_r5.1-dev\" --model=resnet50 --implementation=nvidia")
+    message = str(info.value)
+    assert "NVIDIA's code of round 5.1 is not one this plugin drives" in message
+    assert "use an inference_results_v4.1 or v5.0 checkout" in message
+
+
 def test_corpus_error_lists_every_unmappable_item(entry: dict) -> None:
     with pytest.raises(CmTranslationError) as info:
         from_cm(entry["command"])
@@ -216,12 +232,12 @@ def test_mlc_batch_size_form_and_words_list() -> None:
 def test_every_unmappable_item_is_listed() -> None:
     command = ("cm run script --tags=reproduce,mlperf,inference,nvidia,harness,_l4,_resnet50,_int8,_maxq,"
                "_build_engine,_use_triton,_dla_batch_size.2,_gpu_memory.12 --devices=0,1 --make_cmd=x "
-               "--env.FOO=1 --bogus=1 --mode=compliance --use_cuda_thread_per_device=yes "
+               "--env.FOO=1 --bogus=1 --use_cuda_thread_per_device=yes "
                "--gpu_batch_size=abc")
     with pytest.raises(CmTranslationError) as info:
         from_cm(command)
     items = ["_int8", "_maxq", "_build_engine", "_use_triton", "_dla_batch_size.2", "_gpu_memory.12",
-             "--devices=0,1", "--make_cmd=x", "--env.FOO=1", "--bogus=1", "--mode=compliance",
+             "--devices=0,1", "--make_cmd=x", "--env.FOO=1", "--bogus=1",
              "--use_cuda_thread_per_device=yes", "--gpu_batch_size=abc"]
     assert [p.split(":")[0] for p in info.value.problems] == items
     assert isinstance(info.value, MlperfError) and isinstance(info.value, ValueError)
@@ -283,8 +299,10 @@ def test_golden_suite_passes_the_suite_loader(entry: dict, tmp_path: Path) -> No
     assert suite.harness == "nvidia"
     expect = entry["expect"]
     modes = expect.get("modes", ["performance", "accuracy"])
-    assert [(c.scenario, c.mode) for c in suite.cases] == [
-        (s, m) for s in expect["scenarios"] for m in modes]
+    # compliance expands into one item per audit of the round
+    assert [(c.scenario, c.mode) for c in suite.cases if c.mode != "compliance"] == [
+        (s, m) for s in expect["scenarios"] for m in modes if m != "compliance"]
+    assert any(c.mode == "compliance" for c in suite.cases) == ("compliance" in modes)
     assert suite.system["gpu"] == expect["gpu"]
 
 

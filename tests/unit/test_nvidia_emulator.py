@@ -379,7 +379,7 @@ def test_custom_system_and_config_are_loaded_as_python(tree: Path, tmp_path: Pat
     root = definition(tmp_path / "def", {"resnet50/Offline": RTX_OFFLINE})
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(root),
            "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
-                                             gpu_pci_device_id="0x268410DE"))}
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     args = ["--benchmarks=resnet50", "--scenarios=Offline"]
     proc = run(tree, "v4.1", *args, "--action=generate_engines", system=None, env=env)
     assert proc.returncode == 0, proc.output
@@ -414,11 +414,13 @@ class My_H200x1(H200_SXM_141GBx1):
                system=None, env=env)
     assert proc.returncode == 0, proc.output
     assert "Detected system ID: My-H200x1" in proc.stderr
-    # gpu_batch_size and server_target_qps come from NVIDIA's H200 config, use_graphs from the custom one.
+    # gpu_batch_size comes from NVIDIA's H200 config, use_graphs from the custom one.
     plan = tree / "v4.1/build/engines/My-H200x1/resnet50/Server" / \
         "resnet50-Server-gpu-resnet50-b256-int8.lwis_k_99_MaxP.plan"
     record = json.loads(plan.read_text())["args"]
-    assert record["use_graphs"] is False and record["server_target_qps"] == 79000
+    # (server_target_qps is no field of generate_engines: NVIDIA's effective config there has none)
+    assert record["use_graphs"] is False and record["gpu_batch_size"] == {"resnet50": 256}
+    assert "server_target_qps" not in record
 
 
 def test_a_custom_system_equal_to_an_nvidia_one_is_its_alias_and_never_matched(tree: Path, tmp_path: Path) -> None:
@@ -480,7 +482,7 @@ def test_invalid_custom_configs_are_errors(tree: Path, tmp_path: Path, body: str
             "class RTX4090x1(OfflineGPUBaseConfig):\n    system = KnownSystem.RTX4090x1\n" + body)
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {"resnet50/Offline": text})),
            "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
-                                             gpu_pci_device_id="0x268410DE"))}
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
                system=None, env=env)
     assert proc.returncode == 1
@@ -495,7 +497,7 @@ class RTX4090x1_again(RTX4090x1):
 '''
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "a", {"resnet50/Offline": twice})),
            "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
-                                             gpu_pci_device_id="0x268410DE"))}
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
                system=None, env=env)
     assert proc.returncode == 1

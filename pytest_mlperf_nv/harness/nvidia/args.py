@@ -208,6 +208,9 @@ def check_suite(suite: Any, system: Any = None) -> None:
     for case in suite.cases:
         if case.skip_reason or case.benchmark not in BENCHMARKS:
             continue
+        if case.benchmark in ABSENT.get(version, ()):
+            case.skip_reason = f"{case.benchmark} is not a benchmark of NVIDIA's {version} code"
+            continue
         component = BENCHMARKS[case.benchmark][1]
         target_system = None if custom else nv_system
         kept = {}
@@ -224,7 +227,7 @@ def check_suite(suite: Any, system: Any = None) -> None:
             try:
                 why = rules.inapplicable(name, component, case.scenario, target_system)
                 if why is not None and name not in rules.NOT_FIELDS:
-                    raise ArgumentError(f"{name} does not apply to {case.benchmark} {case.scenario}"
+                    raise ArgumentError(f"{name}: does not apply to {case.benchmark} {case.scenario}"
                                         f"{'' if nv_system is None else ' on ' + nv_system}: {why}; NVIDIA's "
                                         "code would drop it without a word. Remove it from the suite")
                 _knob_args(case.benchmark, {name: sourced.value}, version, custom)
