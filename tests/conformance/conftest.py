@@ -67,8 +67,8 @@ def nvidia_tree(request: pytest.FixtureRequest) -> Tree:
     if tree is None:
         pytest.skip(f"set {ENV} to NVIDIA's closed/NVIDIA tree(s) of inference_results_v4.1 / v5.0 "
                     "(several separated by ':') to check the plugin against NVIDIA's real code")
-    if not (tree.path / "code" / "main.py").is_file():
-        pytest.fail(f"{ENV} names {tree.path}, which has no code/main.py (not a closed/NVIDIA directory)")
+    if not (tree.path / "VERSION").is_file() and not (tree.path / "code").is_dir():
+        pytest.fail(f"{ENV} names {tree.path}, which has neither VERSION nor code/ (not a closed/NVIDIA directory)")
     return tree
 
 

@@ -88,7 +88,6 @@ def test_golden_suite_parses_with_expected_keys(entry: dict) -> None:
         assert scenario_map(body)[scenario] == knobs
 
 
-@pytest.mark.parametrize("entry", ERRORS, ids=[e["id"] for e in ERRORS])
 def test_submission_identity_round_and_compliance_come_through() -> None:
     doc = parse("cmr \"run-mlperf,inference,_submission,_r4.1-dev\" --model=resnet50 --scenario=Offline "
                 "--implementation=nvidia --division=closed --submitter=ACME --hw_name=lab-h100 --mode=compliance")
@@ -105,6 +104,7 @@ def test_code_of_a_round_the_plugin_does_not_drive_is_refused_without_forcing_a_
     assert "use an inference_results_v4.1 or v5.0 checkout" in message
 
 
+@pytest.mark.parametrize("entry", ERRORS, ids=[e["id"] for e in ERRORS])
 def test_corpus_error_lists_every_unmappable_item(entry: dict) -> None:
     with pytest.raises(CmTranslationError) as info:
         from_cm(entry["command"])
