@@ -67,6 +67,8 @@ def diagnose(suites: list[Path], *, code_dir: Path | None = None, version: str |
     report = Report()
     loaded = [_load(path, report, facts) for path in suites]
     loaded = [s for s in loaded if s is not None]
+    if suites and not loaded and report.ok:
+        return report  # no suite runs on NVIDIA's code: nothing of NVIDIA's to check
     if code_dir is None:
         code_dir = next((Path(s.nvidia["code_dir"].value) for s in loaded if "code_dir" in s.nvidia), None)
     problem = nvidia.code_dir_problem(code_dir)
