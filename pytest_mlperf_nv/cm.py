@@ -122,9 +122,11 @@ _NVIDIA_VERSIONS = {"4.1": "v4.1", "5.0": "v5.0"}
 _SUBMISSION_FLAGS = {"division": "division", "submitter": "submitter", "hw_name": "system_name"}
 _UNSUPPORTED_FLAGS = {
     "power": "power measurement is not supported",
-    "power_setting": "power settings (MaxQ) are not a suite setting: NVIDIA's MaxQ configs set GPU power limits "
+    "power_setting": "power settings (MaxQ) are not a suite setting: NVIDIA's MaxQ configs set GPU "
+                     "power limits "
                      "this plugin does not manage",
-    "config_ver": "NVIDIA's legacy --config_ver picks MaxQ / Triton / high-accuracy configs; the suite picks the "
+    "config_ver": "NVIDIA's legacy --config_ver picks MaxQ / Triton / high-accuracy configs; the suite "
+                  "picks the "
                   "accuracy by benchmark name (bert-99.9) and runs NVIDIA's default harness at MaxP only",
     "precision": "the suite has no precision setting; NVIDIA's harness uses its config's precision",
     "devices": "GPU selection belongs to CUDA_VISIBLE_DEVICES (the plugin passes it to NVIDIA's code), not "
@@ -133,7 +135,8 @@ _UNSUPPORTED_FLAGS = {
                     "per benchmark and GPU)",
     "run_infer_on_copy_streams": "no suite knob: NVIDIA's config value applies",
     "user_conf_path": "user.conf is generated from the suite's knobs",
-    "dla_batch_size": "DLA settings apply to NVIDIA's Jetson (Orin) systems only, which this plugin does not drive",
+    "dla_batch_size": "DLA settings apply to NVIDIA's Jetson (Orin) systems only, which this plugin "
+                      "does not drive",
     "dla_copy_streams": "DLA settings apply to NVIDIA's Jetson (Orin) systems only",
     "dla_inference_streams": "DLA settings apply to NVIDIA's Jetson (Orin) systems only",
     "all_models": "one suite benchmark per translated command; list the benchmarks in the suite",
@@ -354,12 +357,16 @@ def _code_version(tag: str, version: str | None, suite: _Suite) -> None:
     if base in _NVIDIA_VERSIONS:
         suite.set("nvidia_version", _NVIDIA_VERSIONS[base], tag)
         if version.endswith("-dev"):
-            suite.notes.append(f"{tag}: CM's -dev code versions ran a development branch of NVIDIA's code; the "
+            suite.notes.append(f"{tag}: CM's -dev code versions ran a development branch of NVIDIA's "
+                               "code; the "
                                f"suite runs NVIDIA's published {_NVIDIA_VERSIONS[base]} code")
     else:
-        suite.problems.append(f"{tag}: NVIDIA's code of round {base} is not one this plugin drives (it drives "
-                              f"{' and '.join(_NVIDIA_VERSIONS.values())}: their configs, flags and system lists "
-                              "are checked against NVIDIA's code); use an inference_results_v4.1 or v5.0 checkout")
+        suite.problems.append(f"{tag}: NVIDIA's code of round {base} is not one this plugin drives (it "
+                              "drives "
+                              f"{' and '.join(_NVIDIA_VERSIONS.values())}: their configs, flags and "
+                              "system lists "
+                              "are checked against NVIDIA's code); use an inference_results_v4.1 or "
+                              "v5.0 checkout")
 
 
 def _flag(flag: _Flag, suite: _Suite, app: bool) -> None:

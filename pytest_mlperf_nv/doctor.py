@@ -127,7 +127,8 @@ def _load(path: Path, report: Report, facts: Any) -> Any:
         apply_profile(suite, machine)
         check_suite(suite, machine)
     except MlperfError as exc:
-        report.add("problem", str(path), str(exc).splitlines()[0], "correct the suite (the line is named above)")
+        report.add("problem", str(path), str(exc).splitlines()[0], "correct the suite (the line is "
+                                                                   "named above)")
         return None
     if suite.harness != "nvidia":
         report.add("note", str(path), f"runs on harness {suite.harness}: nothing of NVIDIA's to check")
@@ -156,9 +157,8 @@ def _nvidia_detection(report: Report, code_dir: Path, facts: Any, version: str) 
 def _check_suite(report: Report, suite: Any, code_dir: Path, version: str, facts: Any, snapshot: bool,
                  matched: str | None) -> None:
     from .harness.nvidia.args import BENCHMARKS, ArgumentError, generate_engines_args, run_harness_args
-    from .harness.nvidia.custom_system import CustomSystemError, build_definition, write_definition
+    from .harness.nvidia.custom_system import STAMPS, CustomSystemError, build_definition, write_definition
     from .harness.nvidia.frontend import FrontEndError, ask
-    from .harness.nvidia.custom_system import STAMPS
     from .harness.nvidia.run import MAKE_STAGES, engine_stamp_name, stage_missing
 
     name = suite.path.name
@@ -213,11 +213,13 @@ def _check_suite(report: Report, suite: Any, code_dir: Path, version: str, facts
     for subject, case, engines, definition in cases:
         got = answers.get(subject, {})
         if got.get("unknown_system"):
-            report.add("problem", subject, "NVIDIA's code does not know this machine and nvidia.custom_system "
+            report.add("problem", subject, "NVIDIA's code does not know this machine and "
+                                           "nvidia.custom_system "
                                            "is never", "set nvidia.custom_system to auto (the default)")
             continue
         if "error" in got:
-            report.add("problem", subject, f"NVIDIA's code raises {got['error']['type']}: {got['error']['message']}",
+            report.add("problem", subject, f"NVIDIA's code raises {got['error']['type']}: "
+                                           f"{got['error']['message']}",
                        "see NVIDIA's message; the plugin's --mlperf-explain shows the arguments")
             continue
         if not got.get("dispatched"):
@@ -245,7 +247,8 @@ def _check_suite(report: Report, suite: Any, code_dir: Path, version: str, facts
             if missing:
                 report.add("note", f"{name}::{case.id}", missing)
             elif not (stamps / f"make-{target}-{component}.json").is_file():
-                report.add("note", f"{name}::{case.id}", f"make {target} BENCHMARKS={component} has not run yet: "
+                report.add("note", f"{name}::{case.id}", f"make {target} BENCHMARKS={component} has not "
+                                                         "run yet: "
                                                          "the first item runs it")
 
 
@@ -253,12 +256,14 @@ def doctor_main(argv: list[str] | None = None) -> int:
     """``mlperf-nv doctor [suite…] [--code-dir DIR] [--version V] [--snapshot FILE]``."""
     parser = argparse.ArgumentParser(prog="mlperf-nv doctor",
                                      description="Check that NVIDIA's code, this machine and the suites fit "
-                                                 "together (inside NVIDIA's container). Exit status 0: ready; "
+                                                 "together (inside NVIDIA's container). Exit status 0: "
+                                                 "ready; "
                                                  "1: problems, each with its fix.")
     parser.add_argument("suites", nargs="*", help="suite files (harness nvidia) to check item by item")
     parser.add_argument("--code-dir", help="NVIDIA's closed/NVIDIA directory (default: "
                                            "MLPERF_NV_NVIDIA_CODE_DIR, else the suites' nvidia.code_dir)")
-    parser.add_argument("--version", choices=("v4.1", "v5.0"), help="round of NVIDIA's code (default: detected)")
+    parser.add_argument("--version", choices=("v4.1", "v5.0"), help="round of NVIDIA's code (default: "
+                                                                    "detected)")
     parser.add_argument("--snapshot", metavar="FILE", help="check a recorded machine (mlperf-nv snapshot) "
                                                            "instead of this one")
     args = parser.parse_args(argv)
@@ -296,10 +301,12 @@ def session_check(session: Any) -> None:
     code_dir = state.settings.get("nvidia_code_dir")
     snapshot = state.settings.get("system_snapshot")
     report = diagnose(sorted(state.suite_args), code_dir=Path(code_dir) if code_dir else None,
-                      version=state.settings.get("nvidia_version"), facts=state.system() if snapshot else None,
+                      version=state.settings.get("nvidia_version"),
+                      facts=state.system() if snapshot else None,
                       snapshot=bool(snapshot))
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if not report.ok:
-        pytest.exit(report.text() + "\n(--mlperf-doctor: fix the problems above, then run again)", returncode=1)
+        pytest.exit(report.text() + "\n(--mlperf-doctor: fix the problems above, then run again)",
+                    returncode=1)
     if terminal is not None:
         terminal.write_line(report.text())

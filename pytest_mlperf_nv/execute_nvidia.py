@@ -80,11 +80,14 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
         built, child = nvidia.ensure_make_stage(target, code_dir=code_dir, run_dir=run_dir, timeout_s=long_s,
                                                 benchmark=None if target == "build" else component)
         stages[target] = {"cache_hit": not built, "wall_s": child.wall_s if child else None}
+        not_run = nvidia.stage_missing(code_dir, target, None if target == "build" else component)
+        if not_run:
+            stages[target]["not_run"] = not_run
         if child is not None and (child.returncode or child.timed_out):
             return _stage_failed(case, run_dir, f"make {target}", child, run_dir / f"make-{target}")
     engines = generate_engines_args(case.benchmark, case.scenario, knobs, version=version,
                                     custom_config=in_config)
-    custom = _CustomSystem(session, case, code_dir, system_id, knobs, mode)
+    custom = _CustomSystem(session, case, code_dir, system_id, knobs, mode, version)
     if mode == "always":
         custom.use("nvidia.custom_system is always")
     elif mode == "auto" and (stamp := custom.known_unknown()) is not None:
@@ -197,9 +200,9 @@ class _CustomSystem:
     """The case's generated custom-system definition (nvidia.custom_system), made when it is needed."""
 
     def __init__(self, session: MlperfSession, case: Case, code_dir: Path, system_id: str | None,
-                 knobs: dict[str, Any], mode: str):
+                 knobs: dict[str, Any], mode: str, version: str = "v4.1"):
         self.session, self.case, self.code_dir = session, case, code_dir
-        self.system_id, self.knobs, self.mode = system_id, knobs, mode
+        self.system_id, self.knobs, self.mode, self.version = system_id, knobs, mode, version
         self.path: Path | None = None
         self.definition: Any = None
         self.record: dict[str, Any] | None = None
@@ -214,12 +217,18 @@ class _CustomSystem:
     def use(self, reason: str) -> None:
         """Generate (or find) the definition for this case; every later NVIDIA call gets it."""
         from .harness.nvidia.custom_system import build_definition, write_definition
+        from .harness.nvidia.rules import profile_fields
 
-        self.definition = build_definition(self.session.system(), self.case.benchmark, self.case.scenario,
-                                           self.knobs, case_id=self.case.id, system_id=self.system_id)
+        facts = self.session.system()
+        extra = profile_fields(str(self.case.suite.system.get("gpu", "none")), facts, self.case.benchmark,
+                               self.case.scenario)
+        self.definition = build_definition(facts, self.case.benchmark, self.case.scenario, self.knobs,
+                                           case_id=self.case.id, system_id=self.system_id,
+                                           version=self.version, extra_fields=extra)
         self.path = write_definition(self.code_dir, self.definition)
         self.record = {"system_id": self.definition.system_id, "key": self.definition.key,
-                       "definition": str(self.path), "reason": reason, "mode": self.mode}
+                       "definition": str(self.path), "reason": reason, "mode": self.mode,
+                       "left_out": list(self.definition.left_out)}
 
     def learn_unknown(self, stage: str) -> None:
         """NVIDIA's code did not know the machine: remember it, then use a generated definition."""

@@ -162,7 +162,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("nvidia_system_id", "--mlperf-nvidia-system-id", "mlperf_nvidia_system_id",
             "MLPERF_NV_NVIDIA_SYSTEM_ID", "nvidia.system_id", lambda: None, _plain, "ID",
             "system id NVIDIA's code runs as (default: what its own detection says)"),
-    Setting("doctor", "--mlperf-doctor", "mlperf_doctor", "MLPERF_NV_DOCTOR", None, lambda: "false", _bool, "",
+    Setting("doctor", "--mlperf-doctor", "mlperf_doctor", "MLPERF_NV_DOCTOR", None, lambda: "false", _bool,
+            "",
             "check NVIDIA's code, this machine and the named suites at session start (mlperf-nv doctor); "
             "stop on a problem", flag_is_switch=True),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,

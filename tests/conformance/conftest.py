@@ -37,7 +37,8 @@ class Tree:
 
     def require_front_end(self) -> None:
         if self.missing:
-            pytest.skip(f"{self.path} lacks NVIDIA's front end ({', '.join(self.missing)}): only parts of the "
+            pytest.skip(f"{self.path} lacks NVIDIA's front end ({', '.join(self.missing)}): only parts "
+                        "of the "
                         f"{self.version} tree could be obtained")
         if importlib.util.find_spec("typeguard") is None:
             pytest.skip("NVIDIA's code/common/fields.py imports typeguard (NVIDIA's container has it): "
@@ -68,7 +69,8 @@ def nvidia_tree(request: pytest.FixtureRequest) -> Tree:
         pytest.skip(f"set {ENV} to NVIDIA's closed/NVIDIA tree(s) of inference_results_v4.1 / v5.0 "
                     "(several separated by ':') to check the plugin against NVIDIA's real code")
     if not (tree.path / "VERSION").is_file() and not (tree.path / "code").is_dir():
-        pytest.fail(f"{ENV} names {tree.path}, which has neither VERSION nor code/ (not a closed/NVIDIA directory)")
+        pytest.fail(f"{ENV} names {tree.path}, which has neither VERSION nor code/ (not a closed/NVIDIA "
+                    "directory)")
     return tree
 
 

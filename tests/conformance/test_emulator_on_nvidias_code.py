@@ -29,7 +29,8 @@ def emulated(nvidia_tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         pytest.skip(f"the emulator has no {nvidia_tree.version} tree")
     extra = checker_path()
     if not extra:
-        pytest.skip("NVIDIA's harness module imports MLCommons' submission checker: set MLPERF_NV_OFFICIAL_CHECKER")
+        pytest.skip("NVIDIA's harness module imports MLCommons' submission checker: set "
+                    "MLPERF_NV_OFFICIAL_CHECKER")
     copy = tmp_path / "nvidia"
     shutil.copytree(EMULATOR, copy, ignore=shutil.ignore_patterns("build", "__pycache__"))
     monkeypatch.setenv("EMULATED_NVIDIA_CODE", str(nvidia_tree.path))
@@ -43,7 +44,8 @@ def emulated(nvidia_tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.parametrize(("snapshot", "system"), [("h100x1", "DGX-H100_H100-SXM-80GBx1"),
                                                   ("h200x1", "Custom_H200x1")])
 def test_a_shipped_style_item_runs_on_nvidias_front_end(emulated: Path, mlperf_env: Path,
-                                                        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                                        pytester: pytest.Pytester,
+                                                        monkeypatch: pytest.MonkeyPatch,
                                                         snapshot: str, system: str) -> None:
     """On a machine NVIDIA knows (H100) NVIDIA's own config runs; on the recorded H200 VM, which NVIDIA's
     v4.1 code does not match, the plugin's generated custom system and config do."""
@@ -52,7 +54,8 @@ def test_a_shipped_style_item_runs_on_nvidias_front_end(emulated: Path, mlperf_e
     gpu = "h100" if snapshot == "h100x1" else "h200"
     suite = (f"mlperf_suite: 1\nname: {gpu}\nsystem: {{gpu: {gpu}, count: 1}}\nharness: nvidia\n"
              f"nvidia: {{code_dir: {emulated}}}\nprofile: quick\nmodes: [performance]\nbenchmarks:\n"
-             "  resnet50:\n    scenarios:\n      Offline: {offline_expected_qps: 5000000, min_duration: 100}\n")
+             "  resnet50:\n    scenarios:\n      Offline: {offline_expected_qps: 5000000, min_duration: "
+             "100}\n")
     write_suite(mlperf_env, suite, f"{gpu}.yaml")
     result = pytester.runpytest(f"--mlperf-system-snapshot={facts}", "-p", "no:randomly")
     result.assert_outcomes(passed=1)

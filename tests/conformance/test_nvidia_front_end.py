@@ -56,10 +56,12 @@ def _check_answer(answer: dict, *, config_prefix: str, knobs: dict[str, Any], co
     action = record["action"]
     for name, value in knobs.items():
         rule = rules.RULES.get(name)
-        if name in skipped or (rule is not None and action not in rule.actions and action != "run_audit_harness"):
+        read_here = rule is None or action in rule.actions or action == "run_audit_harness"
+        if name in skipped or not read_here:
             continue
         expected = {component: int(value)} if name == "gpu_batch_size" else value
-        assert conf.get(name) == expected, f"{where}: {name} reached NVIDIA as {conf.get(name)!r}, not {expected!r}"
+        assert conf.get(name) == expected, (f"{where}: {name} reached NVIDIA as {conf.get(name)!r}, "
+                                            f"not {expected!r}")
 
 
 def _arguments(case: Any, version: str, custom_config: bool) -> list[tuple[str, list[str]]]:
@@ -67,7 +69,8 @@ def _arguments(case: Any, version: str, custom_config: bool) -> list[tuple[str, 
     run = run_harness_args(case.benchmark, case.scenario, case.mode, knobs, version=version, profile="quick",
                            quick_duration_ms=1000, custom_config=custom_config)
     out = [("run_harness", list(run.args)),
-           ("generate_engines", list(generate_engines_args(case.benchmark, case.scenario, knobs, version=version,
+           ("generate_engines", list(generate_engines_args(case.benchmark, case.scenario, knobs,
+                                                           version=version,
                                                            custom_config=custom_config).args))]
     if case.mode == "performance":
         out.append(("run_audit_harness", list(audit_harness_args(run, "TEST01").args)))
@@ -99,8 +102,9 @@ def test_every_shipped_item_parses_applies_and_resolves_to_a_config(nvidia_tree:
         for case in skipped:
             # The plugin skips what NVIDIA has no config for: NVIDIA agrees.
             answer = answers[f"{case.nodeid_suffix}:run_harness"]
-            assert answer.get("unknown_system") or (not answer["dispatched"] and any(
-                "No registered config" in w for w in answer["warnings"])), (snapshot, case.nodeid_suffix, answer)
+            no_config = not answer["dispatched"] and any("No registered config" in w
+                                                         for w in answer["warnings"])
+            assert answer.get("unknown_system") or no_config, (snapshot, case.nodeid_suffix, answer)
         if matched is not None:
             for case in cases:
                 component = BENCHMARKS[case.benchmark][1]
@@ -176,8 +180,8 @@ def test_field_rules_are_nvidias(nvidia_tree: Tree, tmp_path: Path) -> None:
     and a generated custom system)."""
     nvidia_tree.require_front_end()
     facts = _facts("rtx4090x1")
-    definition = build_definition(facts, "resnet50", "Offline", {"gpu_batch_size": 8, "offline_expected_qps": 1.0},
-                                  version=nvidia_tree.version)
+    knobs = {"gpu_batch_size": 8, "offline_expected_qps": 1.0}
+    definition = build_definition(facts, "resnet50", "Offline", knobs, version=nvidia_tree.version)
     path = write_definition(tmp_path, definition)
     asks = [{"benchmark": b, "scenario": s, "accuracy": 0.99, "system": system}
             for b in NVIDIA_BENCHMARKS for s in SCENARIOS for system in (*SYSTEM_KINDS, definition.key)]
@@ -193,7 +197,8 @@ def test_field_rules_are_nvidias(nvidia_tree: Tree, tmp_path: Path) -> None:
                 ours = rules.inapplicable(name, entry["benchmark"], entry["scenario"], system,
                                           None if action == "config" else action) is None
                 if nvidia_reads != ours:
-                    wrong.append(f"{name} {entry['benchmark']} {entry['scenario']} {entry['system']} {action}: "
+                    wrong.append(f"{name} {entry['benchmark']} {entry['scenario']} {entry['system']} "
+                                 f"{action}: "
                                  f"NVIDIA {'reads' if nvidia_reads else 'drops'} it")
     assert not wrong, "\n".join(wrong[:40])
 
@@ -215,7 +220,8 @@ def test_config_table_is_nvidias_registry(nvidia_tree: Tree) -> None:
                             if w.startswith(("lwis_", "custom_")) and w.endswith("_MaxP"))
             mine = sorted(ours.get((entry["benchmark"], entry["scenario"]), ()))
             if theirs != mine:
-                wrong.append(f"{system} {entry['benchmark']} {entry['scenario']}: NVIDIA {theirs}, table {mine}")
+                wrong.append(f"{system} {entry['benchmark']} {entry['scenario']}: NVIDIA {theirs}, "
+                             f"table {mine}")
     assert not wrong, "\n".join(wrong)
 
 

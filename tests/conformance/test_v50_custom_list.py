@@ -83,7 +83,8 @@ def test_the_plugins_custom_list_json_loads_with_nvmitten_and_matches_the_machin
         pytest.skip(f"custom_list.json is v5.0's ({nvidia_tree.path} is {nvidia_tree.version})")
     mitten = nvmitten_path()
     if mitten is None:
-        pytest.skip("set MLPERF_NV_NVMITTEN to a checkout of NVIDIA/mitten (v5.0's Makefile.build names the hash)")
+        pytest.skip("set MLPERF_NV_NVMITTEN to a checkout of NVIDIA/mitten (v5.0's Makefile.build names "
+                    "the hash)")
     import importlib.util
 
     if importlib.util.find_spec("git") is None:
@@ -93,8 +94,8 @@ def test_the_plugins_custom_list_json_loads_with_nvmitten_and_matches_the_machin
         # The tree reads the file the plugin writes, from where the plugin writes it.
         assert f'Path("{PATH}")' in system_list.read_text()
     facts = read_snapshot(SNAPSHOTS / f"{snapshot}.json")
-    definition = build_definition(facts, "resnet50", "Offline", {"gpu_batch_size": 8, "offline_expected_qps": 1.0},
-                                  version="v5.0")
+    knobs = {"gpu_batch_size": 8, "offline_expected_qps": 1.0}
+    definition = build_definition(facts, "resnet50", "Offline", knobs, version="v5.0")
     path = tmp_path / "custom_list.json"
     path.write_text(definition.text("custom_list.json"))
     request = {"file": str(path), "facts": {

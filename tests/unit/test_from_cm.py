@@ -90,7 +90,8 @@ def test_golden_suite_parses_with_expected_keys(entry: dict) -> None:
 
 def test_submission_identity_round_and_compliance_come_through() -> None:
     doc = parse("cmr \"run-mlperf,inference,_r4.1-dev\" --model=resnet50 --scenario=Offline "
-                "--implementation=nvidia --division=closed --submitter=ACME --hw_name=lab-h100 --mode=compliance")
+                "--implementation=nvidia --division=closed --submitter=ACME --hw_name=lab-h100 "
+                "--mode=compliance")
     assert doc["submission"] == {"division": "closed", "submitter": "ACME", "system_name": "lab-h100"}
     assert doc["nvidia"] == {"version": "v4.1"}
     assert doc["modes"] == ["compliance"]

@@ -77,7 +77,8 @@ def test_engine_arguments_keep_only_what_shapes_the_engine() -> None:
 
 def test_flags_go_to_the_action_that_reads_them() -> None:
     knobs = {"gpu_batch_size": 8, "workspace_size": 2**30, "offline_expected_qps": 10.0}
-    run = run_harness_args("retinanet", "Offline", "performance", knobs, version="v4.1", profile="official").args
+    run = run_harness_args("retinanet", "Offline", "performance", knobs, version="v4.1",
+                           profile="official").args
     engines = generate_engines_args("retinanet", "Offline", knobs, version="v4.1").args
     # NVIDIA reads workspace_size at generate_engines only (code/common/fields.py Fields.workspace_size).
     assert not any(a.startswith("--workspace_size") for a in run)
@@ -130,8 +131,8 @@ def _load(path: Path):
      "only for resnet50, retinanet, 3d-unet"),
     ("  resnet50:\n    scenarios:\n      Offline: {end_on_device: true}\n", "7:", "only for 3d-unet"),
 ])
-def test_a_knob_nvidia_does_not_read_is_refused_at_collection_with_nvidias_rule(tmp_path: Path, body: str,
-                                                                                 where: str, rule: str) -> None:
+def test_a_knob_nvidia_does_not_read_is_refused_at_collection_with_nvidias_rule(
+        tmp_path: Path, body: str, where: str, rule: str) -> None:
     with pytest.raises(SuiteError) as info:
         _load(_suite(tmp_path, body))
     message = str(info.value)

@@ -142,7 +142,8 @@ def test_a_gpu_nvidia_does_not_know_needs_the_batch_size_and_the_target(knobs: d
 
 
 def test_a_known_gpu_without_nvidias_config_for_the_workload_needs_the_knobs_too() -> None:
-    with pytest.raises(CustomSystemError, match="NVIDIA's v4.1 code has no 3d-unet-99 SingleStream config for "
+    with pytest.raises(CustomSystemError, match="NVIDIA's v4.1 code has no 3d-unet-99 SingleStream "
+                                                "config for "
                                                 "H200_SXM_141GBx1, so the generated config starts from"):
         build_definition(facts(), "3d-unet-99", "SingleStream", {"single_stream_expected_latency_ns": 10**6})
 

@@ -293,7 +293,8 @@ def hardware(tmp_path: Path, base: str = "h200x1.json", name: str = "hw.json", *
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C"}, "H200-SXM-141GBx1"),
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_memory_total_mib": 120000}, None),
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_name": "NVIDIA H100 80GB HBM3",
-                     "gpu_memory_total_mib": 81559, "gpu_pci_device_id": "0x233010DE"}, "DGX-H100_H100-SXM-80GBx1"),
+                     "gpu_memory_total_mib": 81559, "gpu_pci_device_id": "0x233010DE"},
+     "DGX-H100_H100-SXM-80GBx1"),
     # NVIDIA compares the PCI id, not the name, where both have one; and the board's maximum power limit.
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_name": "NVIDIA Graphics Device"},
      "H200-SXM-141GBx1"),
@@ -343,7 +344,8 @@ custom_systems["RTX4090x1"] = SystemConfiguration(
     system_id="RTX4090x1",
 )
 custom_systems["My_H200x1"] = SystemConfiguration(
-    host_cpu_conf=MATCH_ANY, host_mem_conf=min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB)),
+    host_cpu_conf=MATCH_ANY,
+    host_mem_conf=min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB)),
     accelerator_conf=AcceleratorConfiguration(layout={KnownGPU.H200_SXM_141GB.value: 1}),
     numa_conf=None, system_id="My-H200x1")
 '''
@@ -423,7 +425,8 @@ class My_H200x1(H200_SXM_141GBx1):
     assert "server_target_qps" not in record
 
 
-def test_a_custom_system_equal_to_an_nvidia_one_is_its_alias_and_never_matched(tree: Path, tmp_path: Path) -> None:
+def test_a_custom_system_equal_to_an_nvidia_one_is_its_alias_and_never_matched(tree: Path,
+                                                                               tmp_path: Path) -> None:
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {}, ALIASED_LIST)),
            "EMULATED_HARDWARE": str(hardware(tmp_path))}
     proc = run(tree, "v4.1", "--benchmarks=resnet50", "--action=generate_conf_files", system=None, env=env)

@@ -239,8 +239,10 @@ def check_suite(suite: Any, system: Any = None) -> None:
         accuracy = "k_99_9" if case.benchmark.endswith("-99.9") else "k_99"
         if not custom and nv_system is not None \
                 and rules.has_config(version, nv_system, component, case.scenario, accuracy) is False:
-            case.skip_reason = (f"NVIDIA's {version} code registers no {case.benchmark} {case.scenario} config "
-                                f"for {nv_system} (configs/{component}/{case.scenario}/__init__.py): it would "
+            case.skip_reason = (f"NVIDIA's {version} code registers no {case.benchmark} {case.scenario} "
+                                "config "
+                                f"for {nv_system} (configs/{component}/{case.scenario}/__init__.py): it "
+                                "would "
                                 "skip the case and run nothing; set nvidia.custom_system: always with "
                                 "gpu_batch_size and the scenario's target to run it under a generated config")
 

@@ -90,7 +90,8 @@ def install(code_dir: Any, definition: Any) -> None:
         ours = owner.is_file() and owner.read_text().strip() == hashlib.sha256(current).hexdigest()
         if not ours:
             raise HarnessError(
-                f"{target} exists and was not written by pytest-mlperf-nv: NVIDIA's v5.0 code reads custom systems "
+                f"{target} exists and was not written by pytest-mlperf-nv: NVIDIA's v5.0 code reads "
+                "custom systems "
                 f"only from that file, so the plugin will not replace it. Move it aside, or add the system "
                 f"the plugin generated ({source}) to it and set nvidia.custom_system: never in the suite")
     target.parent.mkdir(parents=True, exist_ok=True)

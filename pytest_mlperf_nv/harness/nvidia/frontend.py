@@ -117,7 +117,8 @@ def ask(code_dir: str | Path, *, facts: Any = None, custom_definition: str | Pat
             proc = subprocess.run([python or sys.executable, str(PROBE), str(path)], cwd=work, env=env,
                                   capture_output=True, text=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise FrontEndError(f"NVIDIA's front end at {code_dir} gave no answer in {timeout_s:g} s") from None
+            raise FrontEndError(f"NVIDIA's front end at {code_dir} gave no answer in {timeout_s:g} "
+                                "s") from None
         line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith(MARKER)), None)
         if line is None:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])

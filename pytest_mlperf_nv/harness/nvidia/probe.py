@@ -262,6 +262,7 @@ def main(path: str) -> int:
         from code.common import constants
         from code.common import fields as fields_mod
         from code.common.systems import system_list
+
         from configs import configuration
     except Exception as exc:  # noqa: BLE001  (reported, with NVIDIA's traceback)
         result["error"] = {"type": type(exc).__name__, "message": str(exc),

@@ -16,6 +16,7 @@ available to check; v5.0 uses the v4.1 field rules here (its config registry doe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 FIELDS_PY = "code/common/fields.py"
 #: code/common/fields.py _LWIS_BENCHMARKS
@@ -31,8 +32,9 @@ START_FROM_DEVICE_SYSTEMS = (
     "A100_SXM_80GB_ARMx8", "GH200_96GB_ARMx1", "GH200_144GB_ARMx1", "GH200_144GB_ARMx2")
 #: SystemClassifications.end_on_device_enabled (v4.1)
 END_ON_DEVICE_SYSTEMS = (
-    "A100_SXM_80GBx1", "A100_SXM_80GBx8", "A100_SXM_80GB_MIG_1x1g_10gb", "A100_SXM4_40GBx1", "A100_SXM4_40GBx8",
-    "A100_SXM4_40GB_MIG_1x1g_5gb", "A100_SXM_80GB_ARMx1", "A100_SXM_80GB_ARMx8", "GH200_96GB_ARMx1")
+    "A100_SXM_80GBx1", "A100_SXM_80GBx8", "A100_SXM_80GB_MIG_1x1g_10gb", "A100_SXM4_40GBx1",
+    "A100_SXM4_40GBx8", "A100_SXM4_40GB_MIG_1x1g_5gb", "A100_SXM_80GB_ARMx1", "A100_SXM_80GB_ARMx8",
+    "GH200_96GB_ARMx1")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ _RULES = (
 RULES: dict[str, FieldRule] = {r.name: r for r in _RULES}
 #: knob names that are no field of NVIDIA's code at all (v4.1), with what the plugin tells the user
 NOT_FIELDS = {
-    "num_warmups": "num_warmups is no field of NVIDIA's v4.1 code (code/common/fields.py has none; its harnesses "
+    "num_warmups": "num_warmups is no field of NVIDIA's v4.1 code (code/common/fields.py has none; its "
+                   "harnesses "
                    "warm up on their own), so --num_warmups would be dropped without a word",
 }
 
@@ -147,33 +150,32 @@ def _table(**entries: dict[str, tuple[str, ...]]) -> dict[tuple[str, str], tuple
 
 #: (benchmark, scenario) -> accuracy targets with a config (harness type LWIS/Custom, MaxP), per system,
 #: as configs/<benchmark>/<Scenario>/__init__.py register them (v4.1)
+_OS = ("Offline", "Server")
+_OSS = ("Offline", "Server", "SingleStream")
+_O_SS = ("Offline", "SingleStream")
+_O_SS_MS = ("Offline", "SingleStream", "MultiStream")
 CONFIGS_V41: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     "H100_SXM_80GBx1": _table(
         resnet50=dict.fromkeys(_ALL, _K99), retinanet=dict.fromkeys(_ALL, _K99),
-        bert=dict.fromkeys(("Offline", "Server", "SingleStream"), _BOTH),
-        unet3d=dict.fromkeys(("Offline", "SingleStream"), _BOTH), dlrm_v2=dict.fromkeys(("Offline", "Server"), _BOTH),
-        gptj=dict.fromkeys(("Offline", "Server", "SingleStream"), _BOTH)),
+        bert=dict.fromkeys(_OSS, _BOTH), unet3d=dict.fromkeys(_O_SS, _BOTH),
+        dlrm_v2=dict.fromkeys(_OS, _BOTH), gptj=dict.fromkeys(_OSS, _BOTH)),
     "H200_SXM_141GBx1": _table(
-        resnet50=dict.fromkeys(("Offline", "Server"), _K99), retinanet=dict.fromkeys(("Offline", "Server"), _K99),
-        bert=dict.fromkeys(("Offline", "Server"), _BOTH), unet3d={"Offline": _BOTH},
-        dlrm_v2=dict.fromkeys(("Offline", "Server"), _BOTH), gptj=dict.fromkeys(("Offline", "Server"), _BOTH),
-        llama2=dict.fromkeys(("Offline", "Server"), _BOTH)),
+        resnet50=dict.fromkeys(_OS, _K99), retinanet=dict.fromkeys(_OS, _K99), bert=dict.fromkeys(_OS, _BOTH),
+        unet3d={"Offline": _BOTH}, dlrm_v2=dict.fromkeys(_OS, _BOTH), gptj=dict.fromkeys(_OS, _BOTH),
+        llama2=dict.fromkeys(_OS, _BOTH)),
     "L4x1": _table(
         resnet50=dict.fromkeys(_ALL, _K99), retinanet=dict.fromkeys(_ALL, _K99),
-        bert=dict.fromkeys(("Offline", "Server", "SingleStream"), _BOTH),
-        unet3d=dict.fromkeys(("Offline", "SingleStream"), _BOTH), dlrm_v2=dict.fromkeys(("Offline", "Server"), _BOTH),
-        gptj=dict.fromkeys(("Offline", "Server", "SingleStream"), _BOTH)),
+        bert=dict.fromkeys(_OSS, _BOTH), unet3d=dict.fromkeys(_O_SS, _BOTH),
+        dlrm_v2=dict.fromkeys(_OS, _BOTH), gptj=dict.fromkeys(_OSS, _BOTH)),
     "A100_SXM_80GBx1": _table(
-        resnet50=dict.fromkeys(("Offline", "SingleStream", "MultiStream"), _K99),
-        retinanet=dict.fromkeys(("Offline", "SingleStream", "MultiStream"), _K99),
+        resnet50=dict.fromkeys(_O_SS_MS, _K99), retinanet=dict.fromkeys(_O_SS_MS, _K99),
         bert={"Offline": _BOTH, "Server": ("k_99_9",), "SingleStream": _BOTH},
-        unet3d=dict.fromkeys(("Offline", "SingleStream"), _BOTH)),
+        unet3d=dict.fromkeys(_O_SS, _BOTH)),
     "A100_PCIe_80GBx1": _table(
-        resnet50=dict.fromkeys(("Offline", "SingleStream", "MultiStream"), _K99),
-        retinanet=dict.fromkeys(("Offline", "SingleStream", "MultiStream"), _K99),
-        bert=dict.fromkeys(("Offline", "SingleStream"), _BOTH), unet3d=dict.fromkeys(("Offline", "SingleStream"), _BOTH)),
-    "T4x1": _table(resnet50=dict.fromkeys(("SingleStream", "MultiStream"), _K99), bert={"SingleStream": _BOTH},
-                   unet3d={"SingleStream": _BOTH}),
+        resnet50=dict.fromkeys(_O_SS_MS, _K99), retinanet=dict.fromkeys(_O_SS_MS, _K99),
+        bert=dict.fromkeys(_O_SS, _BOTH), unet3d=dict.fromkeys(_O_SS, _BOTH)),
+    "T4x1": _table(resnet50=dict.fromkeys(("SingleStream", "MultiStream"), _K99),
+                   bert={"SingleStream": _BOTH}, unet3d={"SingleStream": _BOTH}),
 }
 CONFIGS = {"v4.1": CONFIGS_V41}
 
@@ -190,3 +192,18 @@ def has_config(version: str, system: str, benchmark: str, scenario: str, accurac
     if table is None:
         return None
     return accuracy in table.get((benchmark, scenario), ())
+
+
+def profile_fields(gpu: str, facts: Any, benchmark: str, scenario: str) -> dict[str, Any]:
+    """NVIDIA config fields a GPU profile carries outside the knob vocabulary (``nvidia_flags``:
+    use_cuda_thread_per_device, graphs_max_seqlen, server_num_issue_query_threads, ...) for a generated
+    config on a GPU NVIDIA does not know; none on a GPU it knows (its own config applies)."""
+    from ...systems.profiles import ProfileError, get_profile, resolve_profile
+
+    try:
+        profile = resolve_profile("auto", facts)[0] if gpu == "auto" else get_profile(gpu)
+    except ProfileError:
+        return {}
+    if profile.name in PROFILE_SYSTEMS:
+        return {}
+    return dict(profile.nvidia_flags(benchmark, scenario))

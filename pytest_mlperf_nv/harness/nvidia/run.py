@@ -119,8 +119,9 @@ def make_environment(code_dir: Path) -> dict[str, str]:
             extra = Path(tmp) / "environment.mk"
             extra.write_text(f".PHONY: {_ENV_TARGET}\n{_ENV_TARGET}:\n\t@env -0\n")
             try:
-                proc = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(extra),
-                                       _ENV_TARGET], cwd=code_dir, capture_output=True, timeout=120, check=False)
+                command = ["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(extra),
+                           _ENV_TARGET]
+                proc = subprocess.run(command, cwd=code_dir, capture_output=True, timeout=120, check=False)
             except (OSError, subprocess.TimeoutExpired):
                 proc = None
         if proc is not None and proc.returncode == 0 and proc.stdout:
@@ -232,8 +233,10 @@ def stage_missing(code_dir: Path, target: str, benchmark: str | None) -> str | N
     path = Path(code_dir) / "code" / benchmark / "tensorrt" / script
     if path.is_file():
         return None
-    return (f"NVIDIA's code has no code/{benchmark}/tensorrt/{script}: `make {target} BENCHMARKS={benchmark}` "
-            f"cannot run; set up {benchmark}'s {'model' if 'model' in target else 'data'} by hand as NVIDIA's "
+    return (f"NVIDIA's code has no code/{benchmark}/tensorrt/{script}: `make {target} "
+            f"BENCHMARKS={benchmark}` "
+            f"cannot run; set up {benchmark}'s {'model' if 'model' in target else 'data'} by hand as "
+            "NVIDIA's "
             "README describes (the data and model directories under MLPERF_SCRATCH_PATH)")
 
 

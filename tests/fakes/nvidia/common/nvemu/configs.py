@@ -231,8 +231,8 @@ class ConfigRegistry:
                 raise ConfigFieldMissingError(name, attr)
         mandatory, optional = applicable_fields(config.scenario.value, cls.field_names)
         if cls.applies is not None:  # NVIDIA's per-benchmark and per-system rules (fields.APPLIES)
-            optional = {f for f in optional if cls.applies(f, None, config.benchmark.value, config.scenario.value,
-                                                            config.system.name)}
+            where = (config.benchmark.value, config.scenario.value, config.system.name)
+            optional = {f for f in optional if cls.applies(f, None, *where)}
         declared = set(config.all_fields()) - {"action", "harness_type"} - set(IDENTIFIERS)
         disallowed = sorted(declared - mandatory - optional)
         if disallowed:

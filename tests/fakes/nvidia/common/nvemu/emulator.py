@@ -121,8 +121,9 @@ class Workload:
         self.shortname = workload_shortname(*setting)
         fields = F.all_fields(profile.test_run_flag)
         action = args.get("action")
+        system_name = system_name_of(system_id)
         self.dropped = sorted(name for name, _, _ in fields if args.get(name) not in (None, False)
-                              and not F.applies(name, action, bench.name, scenario, system_name_of(system_id)))
+                              and not F.applies(name, action, bench.name, scenario, system_name))
         self.conf = F.effective_values(
             args, config, fields, profile.integer_batch_size,
             applicable=lambda name: F.applies(name, action, bench.name, scenario, system_name_of(system_id)))

@@ -211,7 +211,8 @@ class SystemConfiguration:
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, SystemConfiguration):
             return NotImplemented
-        return (_same(self.host_cpu_conf, other.host_cpu_conf) and _same(self.host_mem_conf, other.host_mem_conf)
+        return (_same(self.host_cpu_conf, other.host_cpu_conf)
+                and _same(self.host_mem_conf, other.host_mem_conf)
                 and _same(self.accelerator_conf, other.accelerator_conf))
 
     def __hash__(self) -> int:
@@ -355,7 +356,8 @@ def gpu_matches(expected: Any, gpu: DetectedGPU) -> bool:
     else:
         identity = _name_matches(expected.name, gpu.name)
     power = expected.max_power_limit
-    power_ok = power is MATCH_ANY or gpu.power_max_limit_w is None or float(power) == float(gpu.power_max_limit_w)
+    power_ok = (power is MATCH_ANY or gpu.power_max_limit_w is None
+                or float(power) == float(gpu.power_max_limit_w))
     return identity and power_ok and _vram_matches(expected.vram, gpu.vram_bytes)
 
 
@@ -440,7 +442,8 @@ def install(extra_constants: dict[str, Any]) -> None:
         "code.common.systems.systems": {"SystemConfiguration": SystemConfiguration},
         "code.common.systems.known_hardware": {
             **base, "KnownGPU": KnownGPU, "KnownCPU": KnownCPU,
-            "match_float_approximate": match_float_approximate, "min_memory_requirement": min_memory_requirement,
+            "match_float_approximate": match_float_approximate,
+            "min_memory_requirement": min_memory_requirement,
             "MatchNumericThreshold": MatchNumericThreshold,
             "mem_to_bytes": mem_to_bytes, "get_full_pci_id": get_full_pci_id, "Memory": Memory,
             "ByteSuffix": ByteSuffix, "AcceleratorType": AcceleratorType, "CPUArchitecture": CPUArchitecture,

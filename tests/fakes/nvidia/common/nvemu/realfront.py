@@ -25,7 +25,8 @@ COMMON = Path(__file__).resolve().parents[1]
 def _profile(version: str):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("emulated_main", COMMON.parent / version / "code" / "main.py")
+    main = COMMON.parent / version / "code" / "main.py"
+    spec = importlib.util.spec_from_file_location("emulated_main", main)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.PROFILE
@@ -87,7 +88,8 @@ def _install_handlers(profile, cli: dict) -> None:
 
     module = types.ModuleType("code.actionhandler")
     for name, action in (("GenerateEngineHandler", "generate_engines"), ("CalibrateHandler", "calibrate"),
-                         ("GenerateConfFilesHandler", "generate_conf_files"), ("RunHarnessHandler", "run_harness"),
+                         ("GenerateConfFilesHandler", "generate_conf_files"),
+                         ("RunHarnessHandler", "run_harness"),
                          ("RunAuditHandler", "run_audit_harness"), ("GenerateTritonConfigHandler", "triton")):
         setattr(module, name, type(name, (Handler,), {"action": action}))
 
