@@ -172,3 +172,13 @@ def test_a_stage_nvidia_ships_no_script_for_is_not_run_and_says_why(tmp_path: Pa
     assert ensure_make_stage("download_model", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5,
                              benchmark="dlrm-v2") == (False, None)
     assert stage_missing(tmp_path, "build", None) is None
+
+
+def test_on_a_gpu_nvidia_does_not_know_a_case_without_the_generated_configs_knobs_is_skipped(
+        tmp_path: Path) -> None:
+    suite = _load(_suite(tmp_path, "  resnet50:\n    scenarios: [Offline]\n", gpu="rtx_4090"))
+    reason = suite.cases[0].skip_reason
+    assert "the generated config needs offline_expected_qps" in reason
+    assert "--mlperf-set resnet50.Offline.offline_expected_qps=VALUE" in reason
+    body = "  resnet50:\n    scenarios:\n      Offline: {offline_expected_qps: 900}\n"
+    assert _load(_suite(tmp_path, body, gpu="rtx_4090")).cases[0].skip_reason is None

@@ -237,14 +237,34 @@ def check_suite(suite: Any, system: Any = None) -> None:
                     raise SuiteError(message, sourced.location, key=name) from None
                 raise SettingsError(f"{sourced.source}: {message}") from None
         accuracy = "k_99_9" if case.benchmark.endswith("-99.9") else "k_99"
-        if not custom and nv_system is not None \
-                and rules.has_config(version, nv_system, component, case.scenario, accuracy) is False:
+        no_config = nv_system is not None \
+            and rules.has_config(version, nv_system, component, case.scenario, accuracy) is False
+        if mode_value(mode) != "never" and (nv_system is None or (custom and no_config)):
+            # A generated config with no NVIDIA config to extend starts from the scenario's base config.
+            from .custom_system import SCENARIO_TARGETS
+
+            missing = [k for k in ("gpu_batch_size", SCENARIO_TARGETS[case.scenario]) if k not in case.knobs]
+            if missing:
+                gpu = suite.system.get("gpu", "none")
+                case.skip_reason = (
+                    f"NVIDIA's {version} code has no config to start from for {case.benchmark} "
+                    f"{case.scenario} on this GPU (profile {gpu}), so the generated config needs "
+                    f"{' and '.join(missing)}: add {', '.join(missing)} to "
+                    f"benchmarks.{case.id}.scenarios.{case.scenario} in the suite (or "
+                    f"--mlperf-set {case.id}.{case.scenario}.{missing[0]}=VALUE)")
+                continue
+        if not custom and no_config:
             case.skip_reason = (f"NVIDIA's {version} code registers no {case.benchmark} {case.scenario} "
                                 "config "
                                 f"for {nv_system} (configs/{component}/{case.scenario}/__init__.py): it "
                                 "would "
                                 "skip the case and run nothing; set nvidia.custom_system: always with "
                                 "gpu_batch_size and the scenario's target to run it under a generated config")
+
+
+def mode_value(mode: Any) -> str:
+    """The suite's nvidia.custom_system value (auto when not set)."""
+    return mode.value if mode is not None else "auto"
 
 
 def _nvidia_system(suite: Any, system: Any) -> str | None:
