@@ -140,7 +140,7 @@ def test_without_nvidia_code_items_skip_saying_how_to_point_at_it(
 def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulator(
         mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path) -> None:
     """resnet50, retinanet, bert-99, 3d-unet-99, dlrm-v2-99, gptj-99, llama2-70b-99 in their datacenter
-    scenarios, both modes, two xdist workers; settings from the h200 profile and the command line."""
+    scenarios, both modes, two xdist workers; settings from NVIDIA's H200 configs and the command line."""
     write_suite(mlperf_env, f"mlperf_suite: 1\nextends: {REPO / 'pytest_mlperf_nv/suites/h200.yaml'}\n"
                             f"nvidia: {{code_dir: {code_dir}}}\n", "h200.yaml")
     result = pytester.runpytest_subprocess(
@@ -149,7 +149,8 @@ def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulato
         "--mlperf-set", "*.Server.min_duration=500", "--mlperf-set", "*.Server.server_target_qps=3000")
     result.assert_outcomes(passed=26)
     bert = _record(mlperf_env, "Offline", "performance", bench="bert-99")
-    assert any(a.startswith("--gpu_batch_size=bert:") for a in bert["nvidia"]["arguments"])  # h200 profile
+    # On NVIDIA's own H200 system its config is the default: the h200 profile's batch size is no override.
+    assert not any(a.startswith("--gpu_batch_size=") for a in bert["nvidia"]["arguments"])
     detail = _effective(_record(mlperf_env, "Server", "performance", bench="llama2-70b-99"))
     assert detail["effective_target_qps"] == 3000 and detail["effective_min_duration_ms"] == 500
     assert {_record(mlperf_env, s, "performance", bench="dlrm-v2-99")["worker"]
@@ -261,21 +262,18 @@ def test_always_on_a_machine_nvidia_knows_fails_saying_its_own_system_won(
 def test_an_unknown_gpu_without_a_target_knob_is_a_clear_error(
         mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
-    data = json.loads((H200.parent / "l4x1.json").read_text())
-    data["gpus"][0].update(name="NVIDIA GeForce RTX 4090", memory_total_mib=24564, power_limit_w=450.0)
-    snapshot = tmp_path / "rtx4090.json"
-    snapshot.write_text(json.dumps(data))
+    snapshot = H200.parent / "rtx4090x1.json"
     _unknown_machine(monkeypatch, snapshot)
     suite = _suite(code_dir, "      Offline: {gpu_batch_size: 64, min_duration: 100}\n").replace(
         "gpu: h200", "gpu: custom")
     write_suite(mlperf_env, suite, "h200.yaml")
-    result = pytester.runpytest(f"--mlperf-system-snapshot={snapshot}")
-    result.assert_outcomes(failed=1)
+    # Known at collection: NVIDIA has no config for this GPU, so the case cannot run without the target.
+    result = pytester.runpytest(f"--mlperf-system-snapshot={snapshot}", "-rs")
+    result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines([
-        "*resnet50 Offline: NVIDIA's code knows no system with this machine's GPU (NVIDIA GeForce RTX 4090), "
-        "so the generated config starts from NVIDIA's OfflineGPUBaseConfig, which needs "
-        "offline_expected_qps: add offline_expected_qps to benchmarks.resnet50.scenarios.Offline in the "
-        "suite*"])
+        "*NVIDIA's v4.1 code has no config to start from for resnet50 Offline on this GPU (profile custom), "
+        "so the generated config needs offline_expected_qps: add offline_expected_qps to "
+        "benchmarks.resnet50.scenarios.Offline in the suite*"])
     # With the knob, the run proceeds on the generated GPU entry.
     suite = suite.replace("min_duration: 100", "min_duration: 100, offline_expected_qps: 5e6")
     write_suite(mlperf_env, suite, "h200.yaml")
@@ -300,16 +298,18 @@ def test_two_xdist_workers_share_one_definition(
 
 
 def test_edge_scenarios_run_with_the_suite_settings(mlperf_env: Path, pytester: pytest.Pytester,
-                                                    code_dir: Path) -> None:
-    """SingleStream and MultiStream on the emulated H200: the LoadGen settings in the logs are the knobs."""
+                                                    code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SingleStream and MultiStream on the emulated H100 (NVIDIA's H200 system has no configs for them):
+    the LoadGen settings in the logs are the knobs."""
+    monkeypatch.setenv("EMULATED_SYSTEM_ID", "DGX-H100_H100-SXM-80GBx1")
     # Expected latencies below what the trivial SUT takes, so LoadGen never runs out of queries.
     scenarios = ("      SingleStream: {single_stream_expected_latency_ns: 1000, min_duration: 100}\n"
                  "      MultiStream: {multi_stream_expected_latency_ns: 4000, min_duration: 100,\n"
                  "                    multi_stream_samples_per_query: 8}\n")
     suite = _suite(code_dir, scenarios) + ("  3d-unet-99:\n    scenarios:\n      SingleStream: "
                                            "{single_stream_expected_latency_ns: 1000, min_duration: 50}\n")
-    write_suite(mlperf_env, suite, "h200.yaml")
-    result = pytester.runpytest(f"--mlperf-system-snapshot={H200}")
+    write_suite(mlperf_env, suite.replace("gpu: h200", "gpu: h100"), "h200.yaml")
+    result = pytester.runpytest(f"--mlperf-system-snapshot={H200.parent / 'h100x1.json'}")
     result.assert_outcomes(passed=3)
     single = _effective(_record(mlperf_env, "SingleStream", "performance"))
     assert single["effective_scenario"] == "SingleStream"

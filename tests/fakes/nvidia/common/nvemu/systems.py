@@ -86,6 +86,10 @@ def _hopper() -> dict:
 # the systems it lists, so a custom system extending them must unset it).
 _h200 = _hopper()
 _h200["resnet50"]["Offline"]["start_from_device"] = True
+# NVIDIA's v4.1 H200_SXM_141GBx1 has no SingleStream / MultiStream configs (the H100 one has).
+for _scenario in ("SingleStream", "MultiStream"):
+    _h200["resnet50"].pop(_scenario)
+_h200["3d-unet"].pop("SingleStream")
 _h100 = _hopper()
 _h100["resnet50"]["Offline"]["start_from_device"] = True
 _h100["resnet50"]["Server"]["server_target_qps"] = 73000
