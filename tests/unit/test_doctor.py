@@ -65,3 +65,18 @@ def test_bad_invocations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad.write_text("{")
     assert main(["doctor", "--snapshot", str(bad)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_mlperf_doctor_stops_the_session_on_a_problem(mlperf_env: Path, pytester: pytest.Pytester,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import write_suite
+
+    monkeypatch.delenv("MLPERF_NV_NVIDIA_CODE_DIR", raising=False)
+    write_suite(mlperf_env, "mlperf_suite: 1\nharness: nvidia\nsystem: {gpu: h100}\nbenchmarks:\n"
+                            "  resnet50: {scenarios: [Offline]}\n", "h100.yaml")
+    result = pytester.runpytest("suites/h100.yaml", "--mlperf-doctor",
+                                f"--mlperf-system-snapshot={SYSTEMS / 'h100x1.json'}")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*PROBLEM code dir: NVIDIA's MLPerf code is not configured*",
+                                 "*--mlperf-doctor: fix the problems above, then run again*"])
+    assert "passed" not in result.stdout.str()
