@@ -521,3 +521,40 @@ def test_a_custom_definition_path_that_does_not_exist_is_an_error(tree: Path, tm
     assert proc.returncode == 1
     assert f"FileNotFoundError: MLPINF_CUSTOM_DEFINITION_PATH {tmp_path / 'nowhere'} does not exist." \
         in proc.stderr
+
+
+# --- v5.0: what differs (observed in v5.0's system_list.py / configuration.py and NVIDIA's nvmitten) --------
+def test_v50_matches_the_h200_vm_by_cpu_vendor_where_v41_does_not(tree: Path, tmp_path: Path) -> None:
+    env = {"EMULATED_HARDWARE": str(hardware(tmp_path))}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_conf_files"]
+    assert UNKNOWN in run(tree, "v4.1", *args, system=None, env=env).stderr
+    proc = run(tree, "v5.0", *args, system=None, env=env)
+    assert "Detected system ID: H200_SXM_141GBx1" in proc.stderr, proc.output
+
+
+def test_v50_reads_custom_systems_from_custom_list_json_only(tree: Path, tmp_path: Path) -> None:
+    from pytest_mlperf_nv.harness.nvidia.custom_list_json import PATH
+    from pytest_mlperf_nv.harness.nvidia.custom_system import build_definition
+    from pytest_mlperf_nv.systems.snapshot import read_snapshot
+
+    rtx = FAKES.parents[1] / "data" / "systems" / "rtx4090x1.json"
+    knobs = {"gpu_batch_size": 64, "offline_expected_qps": 900000, "min_duration": 300}
+    d = build_definition(read_snapshot(rtx), "resnet50", "Offline", knobs, version="v5.0")
+    root = definition(tmp_path / "def", {"resnet50/Offline": d.text("custom.py")})
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(root), "EMULATED_HARDWARE": str(rtx)}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines"]
+    # custom_systems/custom_list.py under the definition path is not where v5.0 looks
+    assert UNKNOWN in run(tree, "v5.0", *args, system=None, env=env).stderr
+    target = tree / "v5.0" / PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(d.text("custom_list.json"))
+    try:
+        proc = run(tree, "v5.0", *args, system=None, env=env)
+        assert proc.returncode == 0, proc.output
+        assert f"Detected system ID: {d.key}" in proc.stderr
+        # A name NVIDIA already uses is refused.
+        target.write_text(d.text("custom_list.json").replace(d.key, "L4x1"))
+        proc = run(tree, "v5.0", *args, system=None, env=env)
+        assert proc.returncode == 1 and "SystemEnum member L4x1 already exists" in proc.stderr
+    finally:
+        target.unlink()

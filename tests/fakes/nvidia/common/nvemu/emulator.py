@@ -522,12 +522,16 @@ def _dispatch(action: str, work: Workload, failure: str | None) -> None:
 
 def _run(profile: Profile, argv: list[str]) -> int:
     # The real code detects (and loads custom systems) when code.main imports system_list.
+    from .systems import set_version
+
+    set_version(profile.version)
     match, detected = detect_system()
     if match is None:
         log.info(f"Detected system did not match any known systems. Exiting. {detected}")
         return 0
     system_id = match.system_id
-    log.info(f"Detected system ID: {system_id}")
+    # v5.0 prints the id with '-' as '_' (DETECTED_SYSTEM.extras["id"])
+    log.info(f"Detected system ID: {system_id.replace('-', '_') if profile.version == 'v5.0' else system_id}")
     args, unknown = F.parse_main_args(argv, profile.test_run_flag,
                                       f"NVIDIA code.main emulator {profile.version}")
     if unknown:

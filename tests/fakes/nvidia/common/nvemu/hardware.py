@@ -271,6 +271,9 @@ class KnownCPU(enum.Enum):
     Intel_Xeon_Platinum_8480C = CPU("Intel(R) Xeon(R) Platinum 8480C", CPUArchitecture.x86_64, 56, MATCH_ANY)
     AMD_EPYC_7313P = CPU(AliasedName("AMD EPYC 7313P 16-Core Processor", ("AMD EPYC 7313P",)),
                          CPUArchitecture.x86_64, 16, 2)
+    # v5.0 (nvmitten descriptions by vendor: GenuineIntel / AuthenticAMD); matched here by the model name
+    x86_64_Intel_Generic = CPU(AliasedName("x86-64 Intel", patterns=(r"Intel.*",)), CPUArchitecture.x86_64)
+    x86_64_AMD_Generic = CPU(AliasedName("x86-64 AMD", patterns=(r"AMD.*",)), CPUArchitecture.x86_64)
 
 
 # --- detected hardware (EMULATED_HARDWARE: the plugin's system snapshot format) ----------------

@@ -105,12 +105,15 @@ class Builtin:
     gpu: H.KnownGPU
     count: int
     configs: dict
-    memory_gib: float = 30  # the minimum host memory NVIDIA's system_list asks for
+    memory_gib: float = 30  # the minimum host memory NVIDIA's v4.1 system_list asks for
+    #: v5.0's system_list: a vendor-generic CPU and 100 GiB for every one of these systems
+    cpu_v50: H.KnownCPU = H.KnownCPU.x86_64_Intel_Generic
 
-    def configuration(self) -> H.SystemConfiguration:
+    def configuration(self, version: str = "v4.1") -> H.SystemConfiguration:
         # As system_list.add_systems: the CPU, a minimum host memory, the GPUs.
-        return H.SystemConfiguration(H.CPUConfiguration({self.cpu.value: H.MATCH_ANY}),
-                                     H.min_memory_requirement(H.Memory(self.memory_gib, H.ByteSuffix.GiB)),
+        cpu, memory = (self.cpu_v50, 100) if version == "v5.0" else (self.cpu, self.memory_gib)
+        return H.SystemConfiguration(H.CPUConfiguration({cpu.value: H.MATCH_ANY}),
+                                     H.min_memory_requirement(H.Memory(memory, H.ByteSuffix.GiB)),
                                      H.AcceleratorConfiguration({self.gpu.value: self.count}),
                                      numa_conf=None, system_id=self.system_id)
 
@@ -120,7 +123,8 @@ BUILTIN_SYSTEMS = (
             H.KnownGPU.H200_SXM_141GB, 1, _h200),
     Builtin("H100_SXM_80GBx1", "DGX-H100_H100-SXM-80GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
             H.KnownGPU.H100_SXM_80GB, 1, _h100),
-    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, memory_gib=100, configs={
+    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, memory_gib=100,
+            cpu_v50=H.KnownCPU.x86_64_AMD_Generic, configs={
         "resnet50": _rn50(32, 13000, 16, 12200, 850000, 5400000),
         "retinanet": {"Offline": {"gpu_batch_size": {"retinanet": 2}, "offline_expected_qps": 220}},
         "bert": {"Offline": {"gpu_batch_size": {"bert": 16}, "offline_expected_qps": 1000}},
@@ -135,6 +139,53 @@ class _State:
     installed = False
     system_confs: dict[str, H.SystemConfiguration] | None = None
     known_system: Any = None
+    version = "v4.1"
+
+
+def set_version(version: str) -> None:
+    """The round of the emulated code (what differs: where custom systems come from, CPU matching)."""
+    _State.version = version
+    C.ConfigRegistry.validating = version != "v5.0"  # v5.0's register() has its validation commented out
+
+
+#: where v5.0's system_list.py reads custom systems (relative to the working directory)
+CUSTOM_LIST_JSON = "code/common/systems/custom_list.json"
+
+
+def _custom_list_json(path: str) -> dict[str, H.SystemConfiguration]:
+    """v5.0's custom systems: nvmitten Descriptions in JSON, read for what this emulator matches on
+    (the GPUs: PCI id or name, memory within the tolerance, count)."""
+    import json
+
+    out = {}
+    for key, desc in json.loads(open(path).read()).items():
+        fields = desc["data"]["fields"]
+        if "extras" not in fields:
+            raise TypeError(f"argument of type '_AnyMeta' is not iterable (custom system {key} has no extras)")
+        layout: dict = {}
+        for entry in fields.get("accelerators", {}).get("data", []):
+            if entry["key.name"] != "GPU":
+                continue
+            for gpu in entry["value"]:
+                g = gpu["data"]["fields"]
+                vram = g.get("vram", {}).get("data", {})
+                memory = H.match_float_approximate(H.Memory(vram["start"]["data"]["num_bytes"], H.ByteSuffix.B)) \
+                    if vram else H.MATCH_ANY
+                sm = g.get("compute_sm", {}).get("data", H.MATCH_ANY) if isinstance(g.get("compute_sm"), dict) \
+                    else H.MATCH_ANY
+                spec = H.GPU(g.get("name", H.MATCH_ANY), H.AcceleratorType.Discrete, memory, H.MATCH_ANY,
+                             g.get("pci_id", H.MATCH_ANY), sm)
+                layout[spec] = layout.get(spec, 0) + 1
+        out[key] = H.SystemConfiguration(H.MATCH_ANY, H.MATCH_ANY, H.AcceleratorConfiguration(layout),
+                                         numa_conf=None, system_id=key)
+    return out
+
+
+class _Namespaced(H.SystemConfiguration):
+    """v5.0's KnownSystem is a namespace, not an Enum: members never alias each other."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
 
 def _install() -> None:
@@ -174,9 +225,21 @@ def system_confs() -> dict[str, H.SystemConfiguration]:
     if _State.system_confs is not None:
         return _State.system_confs
     _install()
-    confs = {b.name: b.configuration() for b in BUILTIN_SYSTEMS}
+    confs = {b.name: b.configuration(_State.version) for b in BUILTIN_SYSTEMS}
     root = custom_definition_path()
-    if root is not None:
+    if _State.version == "v5.0":
+        # custom systems only from code/common/systems/custom_list.json; MLPINF_CUSTOM_DEFINITION_PATH is
+        # read for custom configs only
+        if os.path.exists(CUSTOM_LIST_JSON):
+            for key, conf in _custom_list_json(CUSTOM_LIST_JSON).items():
+                if key in confs:
+                    raise KeyError(f"SystemEnum member {key} already exists")
+                confs[key] = conf
+        for key, conf in list(confs.items()):
+            wrapped = _Namespaced(conf.host_cpu_conf, conf.host_mem_conf, conf.accelerator_conf,
+                                  conf.numa_conf, conf.system_id)
+            confs[key] = wrapped
+    elif root is not None:
         if not os.path.exists(root):
             raise FileNotFoundError(f"MLPINF_CUSTOM_DEFINITION_PATH {root} does not exist.")
         with _restricted_import(root):
