@@ -161,7 +161,8 @@ def _custom_list_json(path: str) -> dict[str, H.SystemConfiguration]:
     for key, desc in json.loads(open(path).read()).items():
         fields = desc["data"]["fields"]
         if "extras" not in fields:
-            raise TypeError(f"argument of type '_AnyMeta' is not iterable (custom system {key} has no extras)")
+            # what NVIDIA's loader hits on an entry without "extras" (typing.Any in its place)
+            raise TypeError(f"argument of type '_AnyMeta' is not iterable (custom system {key})")
         layout: dict = {}
         for entry in fields.get("accelerators", {}).get("data", []):
             if entry["key.name"] != "GPU":
@@ -169,9 +170,10 @@ def _custom_list_json(path: str) -> dict[str, H.SystemConfiguration]:
             for gpu in entry["value"]:
                 g = gpu["data"]["fields"]
                 vram = g.get("vram", {}).get("data", {})
-                memory = H.match_float_approximate(H.Memory(vram["start"]["data"]["num_bytes"], H.ByteSuffix.B)) \
-                    if vram else H.MATCH_ANY
-                sm = g.get("compute_sm", {}).get("data", H.MATCH_ANY) if isinstance(g.get("compute_sm"), dict) \
+                memory = H.MATCH_ANY
+                if vram:
+                    memory = H.match_float_approximate(H.Memory(vram["start"]["data"]["num_bytes"], H.ByteSuffix.B))
+                sm = g["compute_sm"].get("data", H.MATCH_ANY) if isinstance(g.get("compute_sm"), dict) \
                     else H.MATCH_ANY
                 spec = H.GPU(g.get("name", H.MATCH_ANY), H.AcceleratorType.Discrete, memory, H.MATCH_ANY,
                              g.get("pci_id", H.MATCH_ANY), sm)
