@@ -172,7 +172,8 @@ def _custom_list_json(path: str) -> dict[str, H.SystemConfiguration]:
                 vram = g.get("vram", {}).get("data", {})
                 memory = H.MATCH_ANY
                 if vram:
-                    memory = H.match_float_approximate(H.Memory(vram["start"]["data"]["num_bytes"], H.ByteSuffix.B))
+                    start = vram["start"]["data"]["num_bytes"]
+                    memory = H.match_float_approximate(H.Memory(start, H.ByteSuffix.B))
                 sm = g["compute_sm"].get("data", H.MATCH_ANY) if isinstance(g.get("compute_sm"), dict) \
                     else H.MATCH_ANY
                 spec = H.GPU(g.get("name", H.MATCH_ANY), H.AcceleratorType.Discrete, memory, H.MATCH_ANY,
