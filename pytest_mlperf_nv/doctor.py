@@ -80,8 +80,12 @@ def diagnose(suites: list[Path], *, code_dir: Path | None = None, version: str |
     version = version or next((s.nvidia["version"].value for s in loaded if "version" in s.nvidia), None) \
         or nvidia.detect_version(code_dir)
     if version is None:
-        report.add("problem", "code dir", f"cannot tell the round of NVIDIA's code at {code_dir}",
-                   "set nvidia.version (v4.1 or v5.0) in the suite or --mlperf-nvidia-version")
+        unsupported = nvidia.unsupported_version(code_dir)
+        if unsupported:
+            report.add("problem", "code dir", unsupported.split("; ")[0], unsupported.split("; ", 1)[1])
+        else:
+            report.add("problem", "code dir", f"cannot tell the round of NVIDIA's code at {code_dir}",
+                       "set nvidia.version (v4.1 or v5.0) in the suite or --mlperf-nvidia-version")
         return report
     report.add("ok", "code dir", f"{code_dir} (NVIDIA's {version} code)")
     facts = facts if facts is not None else detect_system()

@@ -54,6 +54,9 @@ def run_on_nvidia(session: MlperfSession, case: Case, model: Provisioned, nodeid
     version = session.settings.sourced("nvidia_version", case.suite.nvidia.get("version")).value \
         or nvidia.detect_version(code_dir)
     if version is None:
+        unsupported = nvidia.unsupported_version(code_dir)
+        if unsupported:
+            raise HarnessError(unsupported)
         raise HarnessError(f"cannot tell the round of NVIDIA's code at {code_dir}: set nvidia.version "
                            "(v4.1 or v5.0) in the suite or --mlperf-nvidia-version")
     system_id = session.settings.sourced("nvidia_system_id", case.suite.nvidia.get("system_id")).value

@@ -80,3 +80,15 @@ def test_mlperf_doctor_stops_the_session_on_a_problem(mlperf_env: Path, pytester
     result.stdout.fnmatch_lines(["*PROBLEM code dir: NVIDIA's MLPerf code is not configured*",
                                  "*--mlperf-doctor: fix the problems above, then run again*"])
     assert "passed" not in result.stdout.str()
+
+
+def test_code_of_a_round_the_plugin_does_not_drive(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code = tmp_path / "nvidia"
+    (code / "code").mkdir(parents=True)
+    (code / "code" / "main.py").write_text("")
+    (code / "VERSION").write_text("v5.1\n")
+    assert main(["doctor", "--code-dir", str(code)]) == 1
+    out = capsys.readouterr().out
+    assert f"PROBLEM code dir: NVIDIA's code at {code} is v5.1 (its VERSION file)" in out
+    assert "inference_results_v4.1 or v5.0 checkout" in out and "set nvidia.version" not in out

@@ -72,6 +72,20 @@ def detect_version(code_dir: Path) -> str | None:
     return None
 
 
+def unsupported_version(code_dir: Path) -> str | None:
+    """Why the code at ``code_dir`` is of a round the plugin does not drive (None: it is one, or unknown)."""
+    version_file = Path(code_dir) / "VERSION"
+    if not version_file.is_file():
+        return None
+    text = version_file.read_text().strip()
+    if not text or any(text.startswith(v) for v in VERSIONS):
+        return None
+    return (f"NVIDIA's code at {code_dir} is {text} (its VERSION file); the plugin drives the v4.1 and v5.0 "
+            "code, whose configs, flags and system lists it is checked against (v5.1 moved its configs to "
+            "configs/<system>/<Scenario>/<benchmark>.py). Point nvidia.code_dir at the closed/NVIDIA "
+            "directory of an inference_results_v4.1 or v5.0 checkout")
+
+
 def _env(definition: Path | None, code_dir: Path | None = None, harness: bool = False) -> dict[str, str]:
     """The environment NVIDIA's Makefile gives code.main (make_environment), plus the definition.
 
