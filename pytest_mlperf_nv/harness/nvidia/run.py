@@ -108,36 +108,44 @@ def _env(definition: Path | None, code_dir: Path | None = None, harness: bool = 
 
 _ENV_TARGET = "pytest-mlperf-nv-environment"
 _ENV_CACHE: dict[tuple, dict[str, str]] = {}
+#: code dir -> why make could not give NVIDIA's environment (the calling environment was used instead)
+ENV_PROBLEMS: dict[str, str] = {}
 
 
-def make_environment(code_dir: Path) -> dict[str, str]:
+def make_environment(code_dir: Path, make_vars: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment NVIDIA's Makefile exports to the commands it runs, asked from make itself.
 
     Runs are not started through ``make run_harness`` (each item needs its own LOG_DIR, its exact argument
     list recorded, its own timeout and process group, and no ``tee``), so the plugin reproduces what make
     would give them: NVIDIA's Makefile is read together with a one-target makefile that prints the
     environment (CUDA_DEVICE_MAX_CONNECTIONS, HARNESS_LD_LIBRARY_PATH, LD_LIBRARY_PATH, DATA_DIR, ...).
-    Asked once per code dir and calling environment; without make (or a Makefile) the calling
-    environment is used as it is.
+    Asked once per code dir and calling environment. Where make cannot read NVIDIA's Makefile (outside
+    NVIDIA's container: no make, or an architecture its Makefile.const refuses) the calling environment is
+    used as it is and ``ENV_PROBLEMS`` says why. ``make_vars``: ``NAME=value`` given to make.
     """
-    key = (str(code_dir), tuple(sorted(os.environ.items())))
+    key = (str(code_dir), tuple(make_vars), tuple(sorted(os.environ.items())))
     if key in _ENV_CACHE:
         return dict(_ENV_CACHE[key])
     env = dict(os.environ)
     makefile = Path(code_dir) / "Makefile"
-    if makefile.is_file() and shutil.which("make"):
+    problem = None
+    if not makefile.is_file():
+        problem = f"no Makefile in {code_dir}"
+    elif not shutil.which("make"):
+        problem = "make is not installed"
+    else:
         import subprocess
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="mlperf-nv-make-") as tmp:
             extra = Path(tmp) / "environment.mk"
             extra.write_text(f".PHONY: {_ENV_TARGET}\n{_ENV_TARGET}:\n\t@env -0\n")
+            command = ["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(extra),
+                       *make_vars, _ENV_TARGET]
             try:
-                command = ["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", str(extra),
-                           _ENV_TARGET]
                 proc = subprocess.run(command, cwd=code_dir, capture_output=True, timeout=120, check=False)
-            except (OSError, subprocess.TimeoutExpired):
-                proc = None
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                proc, problem = None, f"make failed: {exc}"
         if proc is not None and proc.returncode == 0 and proc.stdout:
             made = dict(item.split("=", 1) for item in proc.stdout.decode(errors="replace").split("\0")
                         if "=" in item)
@@ -145,6 +153,14 @@ def make_environment(code_dir: Path) -> dict[str, str]:
             for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKE_TERMOUT", "MAKE_TERMERR"):
                 made.pop(name, None)
             env = made
+        elif proc is not None:
+            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] \
+                or [f"exit {proc.returncode}"]
+            problem = f"make cannot read NVIDIA's Makefile here: {tail[0]}"
+    if problem:
+        ENV_PROBLEMS[str(code_dir)] = problem
+    else:
+        ENV_PROBLEMS.pop(str(code_dir), None)
     _ENV_CACHE[key] = env
     return dict(env)
 
