@@ -88,8 +88,10 @@ def diagnose(suites: list[Path], *, code_dir: Path | None = None, version: str |
                        "set nvidia.version (v4.1 or v5.0) in the suite or --mlperf-nvidia-version")
         return report
     report.add("ok", "code dir", f"{code_dir} (NVIDIA's {version} code)")
-    nvidia.make_environment(code_dir)
-    if str(code_dir) in nvidia.ENV_PROBLEMS:
+    # Live only: a recorded machine's make (NVIDIA's container there) is not this machine's.
+    if not snapshot:
+        nvidia.make_environment(code_dir)
+    if not snapshot and str(code_dir) in nvidia.ENV_PROBLEMS:
         report.add("problem", "NVIDIA's Makefile", nvidia.ENV_PROBLEMS[str(code_dir)],
                    "run inside NVIDIA's MLPerf container, where its make stages and environment work")
     facts = facts if facts is not None else detect_system()
