@@ -56,7 +56,8 @@ def _check_answer(answer: dict, *, config_prefix: str, knobs: dict[str, Any], co
     action = record["action"]
     for name, value in knobs.items():
         rule = rules.RULES.get(name)
-        read_here = rule is None or action in rule.actions or action == "run_audit_harness"
+        # an audit is a harness run (NVIDIA's _HARNESS_ACTIONS)
+        read_here = rule is None or action.replace("run_audit_harness", "run_harness") in rule.actions
         if name in skipped or not read_here:
             continue
         expected = {component: int(value)} if name == "gpu_batch_size" else value
