@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -11,28 +10,28 @@ from . import __version__
 
 
 def _results(args: argparse.Namespace) -> int:
-    runs = Path(args.out) / "runs"
+    from .record import RecordError, read_record
+    from .rundir import RUNS, result_files
+
     records = []
-    for path in sorted(runs.glob("*/*/*/*/result.json")):
-        if path.parent.name.endswith(".previous"):
-            continue
+    for path in result_files(Path(args.out)):
         try:
-            records.append(json.loads(path.read_text()))
-        except (OSError, ValueError) as exc:
-            print(f"mlperf-nv: skipping unreadable {path}: {exc}", file=sys.stderr)
+            records.append(read_record(path.parent))
+        except RecordError as exc:
+            print(f"mlperf-nv: skipping {exc}", file=sys.stderr)
     if not records:
-        print(f"mlperf-nv: no results under {runs} (run pytest on a suite first, or pass --out)",
-              file=sys.stderr)
+        print(f"mlperf-nv: no results under {Path(args.out) / RUNS} (run pytest on a suite first, or pass "
+              "--out)", file=sys.stderr)
         return 1
     for r in records:
-        case, lg, acc = r["case"], r.get("loadgen") or {}, r.get("accuracy") or {}
+        case, lg, acc = r.case, r.loadgen, r.accuracy or {}
         metric = ""
-        if lg.get("value") is not None:
-            metric = f"{lg['value']:.4g} {lg['unit']}"
+        if lg is not None and lg.value is not None:
+            metric = f"{lg.value:.4g} {lg.unit}"
         elif acc:
-            metric = f"{acc['metric']} {acc['value']:.3f}%"
-        print(f"{Path(r['suite']['path']).stem}::{case['id']}::{case['scenario']}::{case['mode']:<12} "
-              f"{r['verdict']:<5} {lg.get('validity') or '':<8} {metric}")
+            metric = f"{acc.get('metric')} {float(acc.get('value') or 0):.3f}%"
+        print(f"{r.suite.get('name')}::{case.get('id')}::{case.get('scenario')}::{r.mode_name:<12} "
+              f"{r.verdict:<5} {(lg.validity if lg else '') or '':<8} {metric}")
     return 0
 
 

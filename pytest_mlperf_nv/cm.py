@@ -494,7 +494,7 @@ def _all_scenarios(benchmark: str, category: str) -> list[str]:
 
 
 def _translate(command: str | list[str]) -> _Suite:
-    from .suite.schema import mlperf_scenarios
+    from .benchmarks.mlperf import mlperf_scenarios
 
     parsed = _parse(command)
     text = command if isinstance(command, str) else shlex.join(command)

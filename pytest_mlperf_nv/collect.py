@@ -17,13 +17,10 @@ from typing import Any
 import pytest
 
 from .errors import MlperfError, SuiteError
-from .session import SESSION_KEY
+from .fixtures import mlperf_test
+from .keys import CASE_KEY, SESSION_KEY
 from .suite.model import Case, Suite
-from .suite.overrides import apply_overrides, check_profile_rules
-from .suite.profiles import apply_profile
-from .suite.schema import is_suite_text, load_suite
-
-CASE_KEY = pytest.StashKey[Case]()
+from .suite.schema import is_suite_text
 
 
 def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
@@ -46,18 +43,6 @@ def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
     return is_suite_text(head)
 
 
-def prepared_suite(session: Any, path: Path) -> Suite:
-    """A suite as its items run it: loaded, GPU profile applied, --mlperf-set overrides applied."""
-    suite = load_suite(path, session.get_registry(), harness_override=session.settings.get("harness"))
-    apply_profile(suite, session.system)
-    session.used_overrides |= apply_overrides(suite, session.overrides)
-    check_profile_rules(suite, session.settings.sourced("profile", suite.profile))
-    from .harness.nvidia.args import check_suite
-
-    check_suite(suite)
-    return suite
-
-
 class SuiteFile(pytest.File):
     """A suite YAML file."""
 
@@ -65,7 +50,8 @@ class SuiteFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Collector]:
         session = self.config.stash[SESSION_KEY]
-        self.suite = prepared_suite(session, self.path)
+        self.suite = session.prepare_suite(self.path)
+        session.collected(self.suite)
         if self.suite.ignored_knobs:
             warnings.warn(pytest.PytestWarning(
                 f"{self.path.name}: running on harness {self.suite.harness} (--mlperf-harness) instead of "
@@ -102,13 +88,12 @@ class ScenarioNode(pytest.Collector):
         self.cases = cases
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .fixtures import mlperf_test
-
         for case in self.cases:
             item = MlperfItem.from_parent(self, name=case.name, callobj=mlperf_test)
             item.stash[CASE_KEY] = case
+            # Only the mode: every marker is also a -k keyword, and one that every item carries
+            # (say "mlperf") would make "-k perf" select them all.
             item.add_marker(case.mode)
-            item.add_marker("mlperf")
             if case.skip_reason:
                 item.add_marker(pytest.mark.skip(reason=case.skip_reason))
             yield item
@@ -119,8 +104,10 @@ class MlperfItem(pytest.Function):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         case = self.stash[CASE_KEY]
-        # The line may be in a suite this one extends: name the file that holds it.
-        return case.location.path, case.location.line - 1, f"{case.suite.path.name}::{case.nodeid_suffix}"
+        # The line may be in a suite this one extends: name the file that holds it. The domain is no
+        # suffix of the node id, so pytest prints the node id itself (pasteable) in -v lines.
+        return (case.location.path, case.location.line - 1,
+                f"{case.nodeid_suffix} ({case.suite.path.name})")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, MlperfError):
@@ -128,4 +115,4 @@ class MlperfItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
-__all__ = ["CASE_KEY", "MlperfItem", "SuiteError", "SuiteFile", "is_suite_file", "prepared_suite"]
+__all__ = ["CASE_KEY", "MlperfItem", "SuiteError", "SuiteFile", "is_suite_file"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .collect import CASE_KEY
+from .keys import CASE_KEY, SESSION_KEY
 from .provision.provisioners import (
     DatasetProvisioner,
     EngineProvisioner,
@@ -20,7 +20,7 @@ from .provision.provisioners import (
     Provisioned,
     missing,
 )
-from .session import SESSION_KEY, MlperfSession
+from .session import MlperfSession
 from .suite.model import Case
 
 
@@ -62,18 +62,37 @@ def mlperf_case(request: pytest.FixtureRequest) -> Case:
 
 @pytest.fixture
 def mlperf_system_check(mlperf_case: Case, mlperf_system: Any, mlperf_session: MlperfSession) -> None:
-    """Skip (or fail under --mlperf-strict) an item whose suite needs GPUs the machine lacks."""
-    gpu = str(mlperf_case.suite.system.get("gpu", "none"))
+    """Skip (or fail under --mlperf-strict) an item whose prerequisites are missing, naming every
+    one at once: the GPUs its suite needs, and what its harness needs (e.g. NVIDIA's code)."""
+    problems = gpu_problems(mlperf_case, mlperf_system)
+    problems += mlperf_session.harness_for(mlperf_case).missing_prerequisites(mlperf_case, mlperf_session)
+    if problems:
+        missing(mlperf_session, "; ".join(problems) if len(problems) == 1 else
+                f"{len(problems)} prerequisites are missing: " + "; ".join(
+                    f"({n}) {p}" for n, p in enumerate(problems, 1)))
+
+
+def gpu_problems(case: Case, system: Any) -> list[str]:
+    """Why the machine lacks the GPUs the case's suite needs (empty: it has them)."""
+    gpu = str(case.suite.system.get("gpu", "none"))
     if gpu == "none":
-        return
-    needed = int(mlperf_case.suite.system.get("count", 1))
-    where = "this machine (NVML)" if mlperf_system.source == "nvml" else mlperf_system.source
-    if not mlperf_system.has_gpus:
-        missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs an NVIDIA GPU (system.gpu: "
-                f"{gpu}) but {where} has none: {mlperf_system.gpu_error or 'no GPU found'}")
-    if mlperf_system.gpu_count < needed:
-        missing(mlperf_session, f"suite {mlperf_case.suite.path.name} needs {needed} GPUs (system.count) "
-                f"but {where} has {mlperf_system.gpu_count}")
+        return []
+    needed = int(case.suite.system.get("count", 1))
+    where = "this machine (NVML)" if system.source == "nvml" else system.source
+    if not system.has_gpus:
+        return [f"suite {case.suite.path.name} needs an NVIDIA GPU (system.gpu: {gpu}) but {where} has none: "
+                f"{system.gpu_error or 'no GPU found'}"]
+    if system.gpu_count < needed:
+        return [f"suite {case.suite.path.name} needs {needed} GPUs (system.count) but {where} has "
+                f"{system.gpu_count}"]
+    return []
+
+
+@pytest.fixture
+def mlperf_stages(mlperf_case: Case, mlperf_session: MlperfSession) -> list[Provisioned]:
+    """The harness's own provisioning stages for this item (e.g. NVIDIA's make targets), run once
+    each; a missing prerequisite skips the item (fails it under --mlperf-strict)."""
+    return mlperf_session.harness_for(mlperf_case).provision_stages(mlperf_case, mlperf_session)
 
 
 @pytest.fixture
@@ -106,25 +125,25 @@ def provisioning_properties(artifacts: list[Provisioned]) -> list[tuple[str, Any
     return props
 
 
-def mlperf_test(mlperf_case: Case, mlperf_system_check: None, mlperf_dataset: Provisioned,
-                mlperf_model: Provisioned, mlperf_engine: Provisioned, mlperf_session: MlperfSession,
-                request: pytest.FixtureRequest) -> None:
+def mlperf_test(mlperf_case: Case, mlperf_system_check: None, mlperf_stages: list[Provisioned],
+                mlperf_dataset: Provisioned, mlperf_model: Provisioned, mlperf_engine: Provisioned,
+                mlperf_session: MlperfSession, request: pytest.FixtureRequest) -> None:
     """The body of every mlperf item: run the case, then assert its verdict.
 
-    Fixtures provision in the order of the arguments: the GPU check and the data (cheap to
-    find missing) come before the model (which may be a long download).
+    Fixtures provision in the order of the arguments: the GPU check, the harness's own stages and
+    the data (cheap to find missing) come before the model (which may be a long download).
     """
-    from .execute import run_case
+    from .caserun import run_case
 
-    artifacts = [mlperf_model, mlperf_dataset, mlperf_engine]
-    artifacts += [i for a in artifacts for i in a.inputs]
-    request.node.user_properties.extend(provisioning_properties(artifacts))
+    artifacts = {a.kind: a for a in (*mlperf_stages, mlperf_model, mlperf_dataset, mlperf_engine)}
+    provisioned = list(artifacts.values())
+    provisioned += [i for a in provisioned for i in a.inputs]
+    request.node.user_properties.extend(provisioning_properties(provisioned))
     if mlperf_session.settings.get("prefetch_only"):
-        paths = ", ".join(f"{a.kind} {a.path}" for a in artifacts if a.path is not None)
+        paths = ", ".join(f"{a.kind} {a.path}" for a in provisioned if a.path is not None)
         request.node.user_properties.append(("mlperf_provisioned", paths))
         pytest.skip(f"prefetch only: provisioned {paths or 'nothing (all in memory)'}")
-    outcome = run_case(mlperf_session, mlperf_case, mlperf_model, mlperf_dataset, mlperf_engine,
-                       nodeid=request.node.nodeid)
+    outcome = run_case(mlperf_session, mlperf_case, artifacts, nodeid=request.node.nodeid)
     if outcome.skipped:
         missing(mlperf_session, outcome.message)
     request.node.user_properties.extend(outcome.properties)

@@ -8,7 +8,8 @@ suite with the same function. A bad value is a pytest.UsageError naming where it
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ from typing import Any
 import pytest
 
 from .errors import SettingsError
+from .suite.knobs import PROFILES
 from .suite.model import Sourced
-from .suite.schema import PROFILES
 
 
-def _path(value: str) -> Path:
+def path_value(value: str) -> Path:
     if not value.strip():
         raise ValueError("expected a directory path, got an empty string")
     return Path(os.path.expanduser(value))
@@ -66,20 +67,13 @@ def _url(value: str) -> str:
 
 
 def _harness(value: str) -> str:
-    if value not in ("loadgen", "nvidia"):
-        raise ValueError("expected loadgen or nvidia")
+    # Which harnesses exist is known once plugins have registered them: collection checks the name.
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", value):
+        raise ValueError("expected the name of a harness, e.g. loadgen or nvidia")
     return value
 
 
-def _nvidia_version(value: str) -> str:
-    from .harness.nvidia.args import VERSIONS
-
-    if value not in VERSIONS:
-        raise ValueError(f"expected one of {', '.join(VERSIONS)}")
-    return value
-
-
-def _plain(value: str) -> str:
+def plain_value(value: str) -> str:
     if not value.strip():
         raise ValueError("expected a value, got an empty string")
     return value
@@ -114,14 +108,14 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("out", "--mlperf-out", "mlperf_out", "MLPERF_NV_OUT", None, lambda: "mlperf-results",
-            _path, "DIR", "where run directories and reports go (default: mlperf-results/)",
+            path_value, "DIR", "where run directories and reports go (default: mlperf-results/)",
             is_path=True),
     Setting("cache_dir", "--mlperf-cache-dir", "mlperf_cache_dir", "MLPERF_NV_CACHE_DIR", None,
-            _default_cache, _path, "DIR",
+            _default_cache, path_value, "DIR",
             "cache of provisioned models, datasets and engines (default: ~/.cache/pytest-mlperf-nv)",
             is_path=True),
     Setting("data_dir", "--mlperf-data-dir", "mlperf_data_dir", "MLPERF_NV_DATA_DIR", None,
-            lambda: None, _path, "DIR", "where datasets and models you provide live (default: none)",
+            lambda: None, path_value, "DIR", "where datasets and models you provide live (default: none)",
             is_path=True),
     Setting("profile", "--mlperf-profile", "mlperf_profile", "MLPERF_NV_PROFILE", "profile",
             lambda: "quick", _profile, "NAME",
@@ -152,19 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
             "official URLs"),
     Setting("harness", "--mlperf-harness", "mlperf_harness", "MLPERF_NV_HARNESS", "harness", lambda: None,
             _harness, "NAME", "run suites on this harness instead of the one they name (loadgen | nvidia)"),
-    Setting("nvidia_code_dir", "--mlperf-nvidia-code-dir", "mlperf_nvidia_code_dir",
-            "MLPERF_NV_NVIDIA_CODE_DIR", "nvidia.code_dir", lambda: None, _path, "DIR",
-            "NVIDIA's closed/NVIDIA directory of an inference_results checkout (harness nvidia)",
-            is_path=True),
-    Setting("nvidia_version", "--mlperf-nvidia-version", "mlperf_nvidia_version", "MLPERF_NV_NVIDIA_VERSION",
-            "nvidia.version", lambda: None, _nvidia_version, "VERSION",
-            "round of NVIDIA's code: v4.1 or v5.0 (default: detected from the code dir)"),
-    Setting("nvidia_system_id", "--mlperf-nvidia-system-id", "mlperf_nvidia_system_id",
-            "MLPERF_NV_NVIDIA_SYSTEM_ID", "nvidia.system_id", lambda: None, _plain, "ID",
-            "system id NVIDIA's code runs as (default: what its own detection says)"),
     Setting("doctor", "--mlperf-doctor", "mlperf_doctor", "MLPERF_NV_DOCTOR", None, lambda: "false", _bool,
-            "",
-            "check NVIDIA's code, this machine and the named suites at session start (mlperf-nv doctor); "
+            "", "check NVIDIA's code, this machine and the named suites at session start (mlperf-nv doctor); "
             "stop on a problem", flag_is_switch=True),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
             "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
@@ -172,9 +155,10 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def add_options(parser: pytest.Parser) -> None:
+def add_options(parser: pytest.Parser, extra: Iterable[Setting] = ()) -> None:
+    """The ``--mlperf-*`` flags and ``mlperf_*`` ini keys; ``extra``: settings of built-in harnesses."""
     group = parser.getgroup("mlperf", "MLPerf Inference benchmarks (pytest-mlperf-nv)")
-    for setting in SETTINGS:
+    for setting in (*SETTINGS, *extra):
         if setting.flag and setting.flag_is_switch:
             group.addoption(setting.flag, dest=f"mlperf_{setting.name}", default=None,
                             action="store_const", const="true", help=setting.help)
@@ -227,11 +211,12 @@ def _parse(setting: Setting, raw: tuple[str, str, Path]) -> Sourced:
 class Settings:
     """Resolved settings of one session."""
 
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, extra: Iterable[Setting] = ()):
         self._config = config
+        self._settings = (*SETTINGS, *extra)
         self._global: dict[str, Sourced] = {}
         self._fallback: dict[str, Sourced] = {}
-        for setting in SETTINGS:
+        for setting in self._settings:
             raw = _raw(config, setting)
             ini = _ini(config, setting)
             default = setting.default()
@@ -260,4 +245,4 @@ class Settings:
         return self._fallback.get(name, self._global[name])
 
     def table(self) -> list[tuple[str, Sourced]]:
-        return [(s.name, self._global[s.name]) for s in SETTINGS]
+        return [(s.name, self._global[s.name]) for s in self._settings]

@@ -1,4 +1,4 @@
-"""Backends, datasets and benchmarks, registered through the ``pytest_mlperf_register`` hook.
+"""Harnesses, backends, datasets and benchmarks, registered through the ``pytest_mlperf_register`` hook.
 
 A LoadGen run happens in a child process, which cannot see objects that live only in the
 pytest process (a backend defined in a conftest.py, say). So every registered object is
@@ -14,9 +14,19 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .benchmarks.base import BenchmarkDef
+
+if TYPE_CHECKING:
+    from .harness.api import Harness
+    from .options import Setting
+
+#: the harness of a suite that names none
+DEFAULT_HARNESS = "loadgen"
+#: the plugin's own harnesses: (module, class) of each, registered by the plugin's hook
+BUILTIN_HARNESSES = (("pytest_mlperf_nv.harness.loadgen.harness", "LoadgenHarness"),
+                     ("pytest_mlperf_nv.harness.nvidia.harness", "NvidiaHarness"))
 
 
 @dataclass(frozen=True)
@@ -73,15 +83,55 @@ class ImportRef:
         return obj
 
 
+def builtin_harnesses() -> list[Harness]:
+    """A fresh instance of each of the plugin's own harnesses (a registry holds its own)."""
+    found = []
+    for module, name in BUILTIN_HARNESSES:
+        found.append(getattr(importlib.import_module(module), name)())
+    return found
+
+
+def register_builtins(registry: Registry) -> None:
+    """The plugin's own harnesses, backends, datasets and benchmarks."""
+    from .benchmarks import custom, digits, imagenet, resnet50
+    from .harness.loadgen.backends import OnnxRuntimeBackend
+
+    for harness in builtin_harnesses():
+        registry.add_harness(harness)
+    registry.add_backend("onnxruntime", OnnxRuntimeBackend)
+    registry.add_dataset(custom.ARRAYS_DATASET, custom.arrays_dataset)
+    registry.add_dataset("digits", digits.digits_dataset)
+    registry.add_benchmark(digits.definition())
+    registry.add_dataset("imagenet", imagenet.imagenet_dataset, prepare=True)
+    registry.add_dataset("synthetic-imagenet", imagenet.synthetic_imagenet_dataset)
+    registry.add_benchmark(resnet50.definition())
+
+
+def builtin_settings() -> list[Setting]:
+    """Settings (flags, ini keys, environment variables) of the plugin's own harnesses."""
+    from .harness.nvidia.settings import SETTINGS
+
+    return list(SETTINGS)
+
+
 class Registry:
-    """What the plugin and its users registered: backends, datasets, benchmarks."""
+    """What the plugin and its users registered: harnesses, backends, datasets, benchmarks."""
 
     def __init__(self) -> None:
+        #: harness name -> the harness (an object of a Harness subclass, living in this process)
+        self.harnesses: dict[str, Harness] = {}
         self.backends: dict[str, ImportRef] = {}
         self.datasets: dict[str, ImportRef] = {}
         #: datasets that are prepared (located, preprocessed into the cache) before any run
         self.prepared_datasets: set[str] = set()
         self.benchmarks: dict[str, BenchmarkDef] = {}
+
+    def add_harness(self, harness: Harness) -> None:
+        """Register a harness (an instance of a :class:`~pytest_mlperf_nv.harness.api.Harness`
+        subclass); suites name it by ``harness.name``. It runs in the pytest process."""
+        if not getattr(harness, "name", ""):
+            raise ValueError(f"{type(harness).__name__} has no name: set the class attribute 'name'")
+        self.harnesses[harness.name] = harness
 
     def add_backend(self, name: str, factory: Any) -> None:
         """Register a backend class: ``factory(model_path, options) -> backend``."""

@@ -8,9 +8,12 @@ lines, every sample was logged exactly once, and the score meets the target.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .harness.logs import RunResult
+
+if TYPE_CHECKING:
+    from .harness.runner import ChildOutcome
 
 MAX_LISTED = 6
 
@@ -21,6 +24,8 @@ class Verdict:
     headline: str
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: an accuracy verdict's score (metric, value, ...), recorded with the run
+    score: dict[str, Any] | None = None
 
 
 def judge_performance(result: RunResult, expect: dict[str, Any]) -> Verdict:
@@ -66,7 +71,59 @@ def judge_accuracy(result: RunResult, score: dict[str, Any] | None, target: floa
                               if score else "not scored")
     if score and score.get("subset"):
         headline += f" on a subset of {score['expected']} of {score['dataset_size']} samples (not official)"
-    return Verdict(passed, headline, reasons[:MAX_LISTED])
+    return Verdict(passed, headline, reasons[:MAX_LISTED], score=score)
+
+
+def judge_reported_accuracy(result: RunResult, score: dict[str, Any] | None, problems: list[str],
+                            scored_by: str) -> Verdict:
+    """An accuracy run scored by someone else (``scored_by``: NVIDIA's accuracy check, say), with the
+    problems found in the run's own accuracy log."""
+    headline = "accuracy " + (f"{score['metric']} {score['value']} by {scored_by}" if score else "not scored")
+    reasons = list(_errors(result)) + list(problems)
+    return Verdict(not reasons, headline, reasons[:MAX_LISTED], score=score)
+
+
+def did_not_complete(child: ChildOutcome | None, result: RunResult | None, log_problem: str | None,
+                     harness_problem: str | None = None, headline: str | None = None) -> Verdict:
+    """A run that never reached LoadGen's verdict: what the process did, and what the logs lack.
+
+    ``harness_problem``: why the harness left no logs, in its own words; when its process ended
+    well, that is the whole story.
+    """
+    if harness_problem and child is not None and child.returncode == 0 and not child.timed_out:
+        return Verdict(False, headline or "no LoadGen run", [harness_problem])
+    reasons = [child.describe()] if child is not None else []
+    problem = harness_problem or log_problem
+    if problem:
+        reasons.append(problem)
+    elif result is not None and not result.complete:
+        reasons.append("LoadGen's logs are incomplete: the run never reached LoadGen's verdict")
+    return Verdict(False, headline or "the run did not complete", reasons or ["the harness ran nothing"])
+
+
+def with_failures(verdict: Verdict, failures: list[str]) -> Verdict:
+    """``verdict``, failed by problems found besides LoadGen's logs (listed first)."""
+    if not failures:
+        return verdict
+    return Verdict(False, verdict.headline, [*failures, *verdict.reasons], verdict.notes, verdict.score)
+
+
+def audit_not_verified(audit: str, reasons: list[str]) -> Verdict:
+    return Verdict(False, f"{audit} not verified", reasons[:MAX_LISTED])
+
+
+def audit_verified(audit: str, summary: str, reasons: list[str]) -> Verdict:
+    outcome = "PASS" if not reasons else "FAIL"
+    return Verdict(not reasons, f"{audit} {outcome}: {summary}", reasons[:MAX_LISTED])
+
+
+def audit_run_problems(result: RunResult, audit: str) -> list[str]:
+    """What is wrong with an audit's own run, before it is compared with its references."""
+    reasons = list(_errors(result))
+    if result.validity == "INVALID":
+        unmet = "; ".join(result.unmet) or "see its summary"
+        reasons.append(f"the {audit} run itself is INVALID ({unmet})")
+    return reasons
 
 
 def _errors(result: RunResult) -> list[str]:

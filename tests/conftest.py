@@ -18,7 +18,7 @@ import sklearn.exceptions  # noqa: F401, E402
 import sklearn.model_selection  # noqa: F401, E402
 import sklearn.neural_network  # noqa: F401, E402
 
-import pytest_mlperf_nv.execute  # noqa: F401, E402
+import pytest_mlperf_nv.caserun  # noqa: F401, E402
 import pytest_mlperf_nv.harness.loadgen.backends  # noqa: F401, E402
 import pytest_mlperf_nv.plugin  # noqa: F401, E402
 

@@ -162,8 +162,8 @@ def preprocess_image(path: Path, *, layout: str = "NCHW", dtype: str = "float32"
     from PIL import Image, ImageOps
 
     _check_format(layout, dtype)
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
+    with Image.open(path) as opened:
+        image = ImageOps.exif_transpose(opened)
         pixels = np.asarray(image.convert("RGB"))
     height, width = pixels.shape[:2]
     new_w, new_h = _resized_size(width, height)
@@ -351,10 +351,10 @@ def synthetic_imagenet_dataset(context: DatasetContext) -> ArrayDataset:
     """
     options = context.options or {}
     layout, dtype = _option_format(options)
-    count = _option_int(options, "count", SYNTHETIC_COUNT)
+    count = _option_int(options, "count", SYNTHETIC_COUNT) or SYNTHETIC_COUNT
     seed = options.get("seed", SYNTHETIC_SEED)
     rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)  # type: ignore[arg-type]
     inputs = pixels.astype(np.float32) - np.array(MEANS_RGB, dtype=np.float32)
     if layout == "NCHW":
         inputs = inputs.transpose(0, 3, 1, 2)

@@ -16,7 +16,7 @@ from .mlperf import MLPERF_BENCHMARKS
 from .resnet50_model import build_random_resnet50, find_resnet50_model, random_resnet50_key
 
 #: 99 % of the reference top-1 76.46 %, from the rules registry (checker ``accuracy-target``)
-ACCURACY_TARGET = MLPERF_BENCHMARKS["resnet50"].accuracy.metrics[0].threshold_99
+ACCURACY_TARGET = float(MLPERF_BENCHMARKS["resnet50"].accuracy.metrics[0].threshold_99 or 0.0)
 NUM_CLASSES = 1000
 
 

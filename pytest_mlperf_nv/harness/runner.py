@@ -82,15 +82,17 @@ def fresh_run_dir(run_dir: Path) -> Path | None:
     return previous
 
 
-def run_child(spec: dict[str, Any], run_dir: Path, timeout_s: float,
+def run_child(module: str, spec: Any, run_dir: Path, timeout_s: float,
               env: dict[str, str] | None = None) -> ChildOutcome:
-    """Start the child on ``spec`` in ``run_dir`` and wait up to ``timeout_s`` seconds."""
+    """Start ``python -m <module> run_spec.json`` on ``spec`` in ``run_dir``; wait up to ``timeout_s`` s."""
+    from ..runspec import write_spec
+
     spec_path = run_dir / SPEC
-    spec_path.write_text(json.dumps(spec, indent=2, default=str))
+    write_spec(spec_path, spec)
     child_env = dict(os.environ if env is None else env)
     # Keep numeric libraries in the child from starting one thread per core each.
     child_env.setdefault("OMP_NUM_THREADS", str(spec.get("threads", 1)))
-    return run_process([sys.executable, "-m", "pytest_mlperf_nv.harness.child", str(spec_path)],
+    return run_process([sys.executable, "-m", module, str(spec_path)],
                        cwd=run_dir, run_dir=run_dir, timeout_s=timeout_s, env=child_env)
 
 

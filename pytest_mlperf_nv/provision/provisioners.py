@@ -41,7 +41,12 @@ class Provisioned:
     inputs: tuple[Provisioned, ...] = ()
 
 
-class MissingPrerequisite(pytest.fail.Exception):  # type: ignore[name-defined,misc]
+class ItemFailure(pytest.fail.Exception):  # type: ignore[name-defined,misc]
+    """A failure found while an item's fixtures provision, reported as the item's own failure (not
+    a setup error): under --mlperf-strict a missing prerequisite, or a harness stage that failed."""
+
+
+class MissingPrerequisite(ItemFailure):
     """Under --mlperf-strict: data, a model, code, a driver or a GPU an item needs is missing."""
 
 
@@ -52,9 +57,15 @@ def missing(session: Any, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _provided_by_nvidia(kind: str) -> Provisioned:
-    """NVIDIA's code provisions its own models, data and engines (its make/code.main stages)."""
-    return Provisioned(kind, None, "", None, None, "nvidia")
+#: the source of an artifact the plugin does not provision (the harness brings its own)
+BY_HARNESS = "provided by the harness"
+
+
+def _not_provisioned(session: Any, case: Any, kind: str) -> Provisioned | None:
+    """A placeholder when the case's harness brings its own ``kind`` (its own stages make it)."""
+    if kind in session.harness_for(case).provisions:
+        return None
+    return Provisioned(kind, None, "", None, None, BY_HARNESS)
 
 
 def _reused(found: Provisioned) -> Provisioned:
@@ -104,8 +115,8 @@ class ModelProvisioner(_Memo):
 
     def __call__(self, case: Any) -> Provisioned:
         start = time.perf_counter()
-        if case.suite.harness == "nvidia":
-            return _provided_by_nvidia("model")
+        if (placeholder := _not_provisioned(self.session, case, "model")) is not None:
+            return placeholder
         definition = case.definition
         if definition is None:
             pytest.skip(case.skip_reason or f"{case.benchmark} has no model for this harness")
@@ -180,8 +191,8 @@ class DatasetProvisioner(_Memo):
 
     def __call__(self, case: Any) -> Provisioned:
         start = time.perf_counter()
-        if case.suite.harness == "nvidia":
-            return _provided_by_nvidia("dataset")
+        if (placeholder := _not_provisioned(self.session, case, "dataset")) is not None:
+            return placeholder
         definition = case.definition
         name = case.dataset or definition.dataset
         if definition.is_synthetic(name):
@@ -226,12 +237,14 @@ class EngineProvisioner(_Memo):
 
     def __call__(self, case: Any, model: Provisioned) -> Provisioned:
         start = time.perf_counter()
+        if (placeholder := _not_provisioned(self.session, case, "engine")) is not None:
+            return placeholder
         backend_name = case.suite.backend
         backend = self.session.get_registry().backends[backend_name].load()
         builder = getattr(backend, "build_engine", None)
         if builder is None or model.path is None:
             return Provisioned("engine", None, "", None, None, "none")
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(case.suite.backend_options)
         calibration = self.calibration(case, model, backend)
         if calibration is not None:
             options["calibration"] = str(calibration.path)

@@ -3,47 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
-
-
-def _suite_paths(state: Any, config: pytest.Config) -> list[Path]:
-    paths: dict[Path, None] = {}
-    for row in state.rows:
-        file_part = str(row["item"]).split("::", 1)[0]
-        path = (config.rootpath / file_part).resolve()
-        if path.is_file():
-            paths[path] = None
-    return list(paths)
+if TYPE_CHECKING:
+    from ..session import MlperfSession
+    from ..suite.model import Suite
 
 
-def write_submission(state: Any, config: pytest.Config) -> tuple[list[Any], bool]:
+def write_submission(state: MlperfSession, suites: list[Suite]) -> tuple[list[Any], bool]:
     """Build and check the trees of the session's suites; (reports, whether an official tree failed)."""
-    from ..collect import prepared_suite
-    from ..errors import MlperfError
     from ..submission.tree import build_trees, write_report
 
-    suites = []
-    for path in _suite_paths(state, config):
-        try:
-            suite = prepared_suite(state, path)
-        except MlperfError:
-            continue  # its items already failed collection
-        profile = state.settings.sourced("profile", suite.profile).value
-        suites.append((suite, profile))
-    if not suites:
+    pairs = [(suite, state.settings.sourced("profile", suite.profile).value) for suite in suites]
+    if not pairs:
         return [], False
-    out: Path = state.settings.get("out")
     overrides = [o.text for o in state.overrides]
     try:
         facts = state.system()
     except Exception:  # noqa: BLE001 - a description without detected facts is still a description
         facts = None
-    reports = build_trees(out, suites, facts, overrides=overrides)
+    reports = build_trees(state.out, pairs, facts, state.get_registry(), overrides=overrides)
     _check(reports)
-    write_report(out, reports)
+    write_report(state.out, reports)
     failed = any(r.profile == "official" and (r.errors or any(f["severity"] == "error" for f in r.findings))
                  for r in reports)
     # A broken suite fails the session only where the tree was meant to be submitted.
@@ -81,6 +62,8 @@ def write_tree_summary(terminal: Any, reports: list[Any]) -> None:
             terminal.line(f"  left out: {label}: {why}")
         for error in report.errors:
             terminal.line(f"  ERROR: {error}")
+        for note in report.notes:
+            terminal.line(f"  {note}")
         if report.missing_fields and report.profile != "official":
             terminal.line(f"  system fields to set for an official run: {', '.join(report.missing_fields)}")
         errors = [f for f in report.findings if f["severity"] == "error"]

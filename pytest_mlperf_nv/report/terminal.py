@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from ..session import MlperfSession
 
 
 def row_from_report(report: pytest.TestReport) -> dict[str, Any] | None:
@@ -13,9 +16,9 @@ def row_from_report(report: pytest.TestReport) -> dict[str, Any] | None:
         return None
     metric = ""
     if props.get("mlperf_metric_value") is not None:
-        value, unit = float(props["mlperf_metric_value"]), props.get("mlperf_metric_unit", "")
+        value, unit = float(str(props["mlperf_metric_value"])), props.get("mlperf_metric_unit", "")
         metric = f"{value:,.3f} {unit}" if unit == "ms" else f"{value:,.1f} {unit}"
-    accuracy = f"{float(props['mlperf_accuracy']):.3f}%" if "mlperf_accuracy" in props else ""
+    accuracy = f"{float(str(props['mlperf_accuracy'])):.3f}%" if "mlperf_accuracy" in props else ""
     cache = " ".join(f"{kind}:{props[f'mlperf_{kind}_cache']}" for kind in ("model", "dataset", "engine")
                      if f"mlperf_{kind}_cache" in props)
     verdict = props.get("mlperf_verdict") or ("SKIP" if report.skipped else "FAIL")
@@ -33,3 +36,46 @@ def write_table(terminal: Any, rows: list[dict[str, Any]]) -> None:
     terminal.line("  ".join(c.ljust(widths[c]) for c in columns))
     for row in sorted(rows, key=lambda r: r["item"]):
         terminal.line("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    """The reason a skipped item's report gives."""
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return str(text).removeprefix("Skipped: ")
+
+
+def write_skips(terminal: Any, skips: list[tuple[str, str]]) -> None:
+    """Skipped items grouped by why, every reason in full: what to provide to run them."""
+    if not skips:
+        return
+    by_reason: dict[str, list[str]] = {}
+    for nodeid, reason in skips:
+        by_reason.setdefault(reason, []).append(nodeid)
+    terminal.section(f"MLPerf items skipped ({len(skips)})", sep="=")
+    for reason, nodeids in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+        terminal.line(f"{len(nodeids)} item(s): {reason}")
+        shown = sorted(nodeids)
+        for nodeid in shown[:3]:
+            terminal.line(f"    {nodeid}")
+        if len(shown) > 3:
+            terminal.line(f"    ... and {len(shown) - 3} more")
+
+
+def write_summary(terminal: Any, session: MlperfSession) -> None:
+    """The session's end on the controller: the results table, what was skipped and why, then
+    what went into the tree."""
+    write_table(terminal, session.rows)
+    write_skips(terminal, session.skips)
+    if session.interrupted is not None:
+        nodeid, run_dir = session.interrupted
+        terminal.section("MLPerf interrupted", sep="=")
+        terminal.line(f"{nodeid} was running when the session was interrupted; its run dir {run_dir} is "
+                      "marked interrupted (result.json verdict FAIL), and the submission tree leaves it out")
+    if session.tree_error:
+        terminal.section("MLPerf submission", sep="=")
+        terminal.line(f"ERROR: {session.tree_error}")
+    if session.tree_reports:
+        from .submission import write_tree_summary
+
+        write_tree_summary(terminal, session.tree_reports)

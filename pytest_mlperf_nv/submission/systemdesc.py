@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..record import RunRecord
 from ..suite.model import Case, Suite
 from ..suite.submission import MEASUREMENT_FIELDS, SYSTEM_COUNT_FIELDS, SYSTEM_FIELDS
 from .rules import SYSTEM_NON_EMPTY_FIELDS as REQUIRED_NON_EMPTY
+
+if TYPE_CHECKING:
+    from ..harness.api import Harness
 
 #: accelerator fields that are "N/A" on a machine without accelerators
 _ACCELERATOR_FIELDS = ("accelerator_model_name", "accelerator_memory_capacity",
@@ -56,26 +60,20 @@ def _network_cards() -> int | None:
     return sum(1 for n in names if n != "lo" and os.path.exists(f"/sys/class/net/{n}/device"))
 
 
-def _framework(suite: Suite, records: list[Any]) -> str:
-    for run in records:
-        nvidia = run.record.get("nvidia") or {}
-        trt = (nvidia.get("metadata") or {}).get("tensorrt_version")
-        if trt:
-            return f"TensorRT {trt}, CUDA"
-        backend = (run.record.get("versions") or {}).get("backend") or {}
-        if backend.get("backend"):
-            names = {"onnxruntime": "ONNX Runtime"}
-            return f"{names.get(backend['backend'], backend['backend'])} {backend.get('version', '')}".strip()
-    return "NVIDIA TensorRT" if suite.harness == "nvidia" else suite.backend
+def _framework(suite: Suite, records: list[RunRecord], harness: Harness) -> str:
+    for record in records:
+        if record.framework:
+            return record.framework
+    return harness.framework(suite)
 
 
-def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: list[Any], *,
-             official: bool) -> tuple[dict[str, Any], list[str]]:
+def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: list[RunRecord],
+             harness: Harness, *, official: bool) -> tuple[dict[str, Any], list[str]]:
     """(the description, required fields neither detected nor given)."""
     sub = suite.submission
     desc: dict[str, Any] = {field: "" for field in SYSTEM_FIELDS}
     sockets, cores = _cpuinfo()
-    loadgen = next(((r.record.get("versions") or {}).get("loadgen") for r in runs), None)
+    loadgen = next((r.loadgen_version for r in runs if r.loadgen_version), None)
     # The accelerators the suite runs on: none for a CPU suite, even on a host with GPUs; at most
     # system.count of the host's GPUs otherwise.
     gpus = tuple(getattr(facts, "gpus", ()) or ()) if suite.system.get("gpu", "none") != "none" else ()
@@ -87,7 +85,7 @@ def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: lis
         "host_processors_per_node": sockets or 1,
         "host_processor_core_count": cores or getattr(facts, "cpu_count", None) or os.cpu_count() or "",
         "accelerators_per_node": len(gpus),
-        "framework": _framework(suite, runs),
+        "framework": _framework(suite, runs, harness),
         "operating_system": getattr(facts, "os", None) or platform.platform(),
     })
     memory = getattr(facts, "memory_total_gib", None)
@@ -131,16 +129,13 @@ def describe(suite: Suite, facts: Any, layout: Any, system_type_: str, runs: lis
     return desc, missing
 
 
-def measurements(suite: Suite, case: Case, record: dict[str, Any]) -> dict[str, Any]:
-    precision = case.knob("precision") or ("fp32" if suite.harness == "loadgen" else "")
-    model_path = (record.get("model") or {}).get("path")
+def measurements(suite: Suite, case: Case, record: RunRecord, harness: Harness) -> dict[str, Any]:
+    model_path = record.model.get("path")
     found: dict[str, Any] = {
-        "input_data_types": precision or "see the implementation",
         "retraining": "no",
         "starting_weights_filename": Path(model_path).name if model_path and model_path != "None"
         else "the benchmark's reference model",
-        "weight_data_types": precision or "see the implementation",
-        "weight_transformations": "none" if suite.harness == "loadgen" else "quantization by NVIDIA's code",
+        **harness.measurement_defaults(case),
     }
     found.update(suite.submission.get("measurements", {}))
     return {k: found[k] for k in MEASUREMENT_FIELDS} | {k: v for k, v in found.items()

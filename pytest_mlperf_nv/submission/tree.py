@@ -15,15 +15,21 @@ import platform
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..benchmarks.mlperf.seeds import install_hint
+from ..record import RunRecord, try_read_record
+from ..registry import Registry, builtin_harnesses
+from ..rundir import run_dir_of
 from ..suite.model import Case, Suite
 from . import systemdesc
 from .layout import Layout
 from .rounds import mlperf_name, suite_round
+
+if TYPE_CHECKING:
+    from ..harness.api import Harness
 
 TREE_DIR = "submission"
 REPORT_FILE = "submission-report.json"
@@ -54,6 +60,8 @@ class TreeReport:
     originals: dict[Path, Path] = field(default_factory=dict)
     #: the tree parts this suite owns (cleared on its next rebuild, wherever its layout moves)
     parts: list[str] = field(default_factory=list)
+    #: what a reader should know that is no error
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"suite": self.suite, "root": str(self.root) if self.root else None, "round": self.round,
@@ -61,38 +69,34 @@ class TreeReport:
                 "profile": self.profile, "included": self.included,
                 "left_out": [{"result": r, "why": w} for r, w in self.left_out],
                 "not_submittable": self.not_submittable, "errors": self.errors,
-                "missing_system_fields": self.missing_fields, "findings": self.findings}
+                "missing_system_fields": self.missing_fields, "findings": self.findings,
+                "notes": self.notes}
 
 
 @dataclass
 class _Run:
     name: str  # performance, accuracy, TEST01, ...
     run_dir: Path
-    record: dict[str, Any]
+    record: RunRecord
 
     @property
     def log_dir(self) -> Path:
-        """Where LoadGen's logs are: the run dir, or NVIDIA's log tree for harness nvidia."""
-        nvidia = self.record.get("nvidia") or {}
-        if nvidia.get("log_dir"):
-            return Path(nvidia["log_dir"])
-        return self.run_dir
+        """Where LoadGen's logs are: the run dir, or a harness's own log tree."""
+        return self.record.logs(self.run_dir)
 
 
-def _load_runs(run_root: Path, bench_id: str, scenario: str, names: list[str]) -> dict[str, _Run]:
+def _load_runs(out: Path, suite: Suite, bench_id: str, scenario: str, names: list[str]) -> dict[str, _Run]:
     runs = {}
     for name in names:
-        run_dir = run_root / bench_id / scenario / name
-        try:
-            record = json.loads((run_dir / "result.json").read_text())
-        except (OSError, ValueError):
-            continue
-        runs[name] = _Run(name, run_dir, record)
+        run_dir = run_dir_of(out, suite.name, bench_id, scenario, name)
+        record = try_read_record(run_dir)
+        if record is not None:
+            runs[name] = _Run(name, run_dir, record)
     return runs
 
 
-def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, *, overrides: list[str] = ()
-                ) -> list[TreeReport]:
+def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, registry: Registry | None = None, *,
+                overrides: list[str] | tuple[str, ...] = ()) -> list[TreeReport]:
     """Write the tree for ``suites`` ((suite, profile) pairs) under ``out``/submission, atomically.
 
     One session at a time per output dir (a file lock); a suite whose results cannot be written
@@ -103,13 +107,17 @@ def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, *, overr
     wanted = [(s, p) for s, p in suites if s.submission.get("tree", True)]
     if not wanted:
         return []
+    if registry is None:
+        registry = Registry()
+        for harness in builtin_harnesses():
+            registry.add_harness(harness)
     out.mkdir(parents=True, exist_ok=True)
     with FileLock(str(out / f".{TREE_DIR}.lock")):
-        return _build_locked(out, wanted, facts, overrides)
+        return _build_locked(out, wanted, facts, overrides, registry)
 
 
-def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overrides: list[str]
-                  ) -> list[TreeReport]:
+def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overrides: Any,
+                  registry: Registry) -> list[TreeReport]:
     tree = out / TREE_DIR
     stage = out / f".{TREE_DIR}.new-{os.getpid()}"
     recover(out)
@@ -133,7 +141,8 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
                 continue
             systems[key] = suite.path.name
             try:
-                reports.append(_build_suite(stage, out, suite, profile, facts, overrides))
+                reports.append(_build_suite(stage, out, suite, profile, facts, overrides,
+                                            registry.harnesses[suite.harness]))
             except Exception as exc:  # noqa: BLE001 - one suite's bad input must not cost the others
                 report = TreeReport(suite.name, None, suite_round(suite), *key, profile)
                 report.errors.append(f"its results could not be written: {type(exc).__name__}: {exc}; "
@@ -199,13 +208,13 @@ def _swap(stage: Path, tree: Path) -> None:
 
 
 def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
-                 overrides: list[str]) -> TreeReport:
+                 overrides: list[str], harness: Harness) -> TreeReport:
     sub = suite.submission
     round_ = suite_round(suite)
     division = sub.get("division", "closed")
     submitter = sub.get("submitter", DEFAULT_SUBMITTER)
     system = sub.get("system_name", suite.name)
-    implementation = "nvidia-tensorrt" if suite.harness == "nvidia" else f"pytest-mlperf-nv-{suite.backend}"
+    implementation = harness.implementation(suite)
     layout = Layout(round_, division, submitter, system, implementation)
     report = TreeReport(suite.name, None, round_, division, submitter, system, profile)
     profiles_seen: set[str] = set()
@@ -221,7 +230,6 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
             target.unlink()
     report.parts = [str(p) for p in layout.system_parts()]
 
-    run_root = out / "runs" / suite.path.stem
     by_result: dict[tuple[str, str], list[Case]] = {}
     for case in suite.cases:
         by_result.setdefault((case.id, case.scenario), []).append(case)
@@ -231,7 +239,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     for (bench_id, scenario), cases in by_result.items():
         label = f"{bench_id} {scenario}"
         names = [c.name for c in cases if c.skip_reason is None]
-        runs = _load_runs(run_root, bench_id, scenario, names)
+        runs = _load_runs(out, suite, bench_id, scenario, names)
         if not runs:
             skipped = [c.skip_reason for c in cases if c.skip_reason]
             report.left_out.append((label, skipped[0] if skipped else "no run of it on disk yet"))
@@ -246,10 +254,10 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
         if never:
             report.left_out.append((label, f"can never be submitted: {'; '.join(never)}"))
             continue
-        seeds = [f"{r.name}: {r.record.get('round') or 'unknown'} seeds" for r in runs.values()
-                 if r.record.get("round") != round_]
+        seeds = [f"{r.name}: {r.record.round or 'unknown'} seeds" for r in runs.values()
+                 if r.record.round != round_]
         if seeds:
-            loadgen = next(iter(runs.values())).record.get("versions", {}).get("loadgen")
+            loadgen = next(iter(runs.values())).record.loadgen_version
             report.left_out.append((label, f"runs carry other seeds than {round_} ({', '.join(seeds)}; "
                                            f"LoadGen {loadgen}): {install_hint(round_)} and rerun"))
             continue
@@ -263,7 +271,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
                 del runs[name]
                 why_not.append(f"{name} did not pass: {problem}")
         # What the runs were made under, not what this session says (a -k rerun keeps the others).
-        run_profile = (runs.get("performance") or next(iter(runs.values()))).record.get("profile") or profile
+        run_profile = (runs.get("performance") or next(iter(runs.values()))).record.profile or profile
         official = run_profile == "official"
         profiles_seen.add(run_profile)
         if official and why_not:
@@ -276,7 +284,7 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
             continue
         perf_record = runs["performance"].record
         report.originals.update(_write_result(stage, layout, model, scenario, runs, suite, cases[0],
-                                              run_profile, why_not, perf_record.get("overrides", overrides)))
+                                              run_profile, why_not, perf_record.overrides, harness))
         if mlperf is not None and model != mlperf.checker_name:
             mapping[model] = mlperf.checker_name
         written.append({"runs": runs, "case": cases[0], "model": model})
@@ -287,18 +295,21 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
         report.profile = ",".join(sorted(profiles_seen))
     official = report.profile == "official"
     if not written:
-        report.errors.append("no result could be entered in the tree")
+        if official:
+            report.errors.append("no result could be entered in the tree")
+        else:  # nothing to submit is no error of a quick run: each result left out says why
+            report.notes.append("no result entered in the tree")
         return report
     description, missing = systemdesc.describe(suite, facts, layout, system_type,
-                                               [r for w in written for r in w["runs"].values()],
-                                               official=official)
+                                               [r.record for w in written for r in w["runs"].values()],
+                                               harness, official=official)
     report.missing_fields = missing
     if missing and official:
         report.errors.append(
             "the system description lacks fields an official submission needs: "
             f"{', '.join(missing)}; set them under submission.system in {suite.path.name}")
     _write_json(stage / layout.system_json(), description)
-    _write_code(stage, layout, suite, {w["model"] for w in written})
+    _write_code(stage, layout, suite, {w["model"] for w in written}, harness)
     if mapping and division == "open":
         path = stage / layout.base / "model_mapping.json"
         existing = json.loads(path.read_text()) if path.is_file() else {}
@@ -357,7 +368,7 @@ def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_ty
 def _not_submittable(runs: dict[str, _Run], *, mlperf_mapped: bool) -> list[str]:
     reasons: list[str] = []
     for run in runs.values():
-        for reason in run.record.get("not_submittable_because") or []:
+        for reason in run.record.not_submittable_because:
             if mlperf_mapped and reason.endswith("is not an MLPerf benchmark"):
                 continue  # entered through model_mapping
             if reason not in reasons:
@@ -371,8 +382,8 @@ def _unusable(runs: dict[str, _Run]) -> str | None:
         missing = [f for f in files if not (run.log_dir / f).is_file()]
         if missing:
             return f"the {run.name} run in {run.run_dir} lacks {', '.join(missing)}"
-        if run.record.get("verdict") != "PASS":
-            reasons = "; ".join(run.record.get("reasons") or [])[:300]
+        if not run.record.passed:
+            reasons = "; ".join(run.record.reasons)[:300]
             return f"the {run.name} run failed ({reasons or 'see its result.json'}); fix it and rerun"
     return None
 
@@ -388,8 +399,8 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: dict[str, _Run],
-                  suite: Suite, case: Case, profile: str, why_not: list[str], overrides: list[str]
-                  ) -> dict[Path, Path]:
+                  suite: Suite, case: Case, profile: str, why_not: list[str], overrides: list[str],
+                  harness: Harness) -> dict[Path, Path]:
     """Copy one result into the tree; returns {accuracy log in the tree: the full log it came from}."""
     from .truncate import hash_and_truncate
 
@@ -409,7 +420,7 @@ def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: 
         (measurements / "user.conf").write_text(f"# {scenario}: NVIDIA's code generated the settings; "
                                                 "see README.md\n")
     _write_json(stage / layout.measurements_json(model, scenario),
-                systemdesc.measurements(suite, case, perf.record))
+                systemdesc.measurements(suite, case, perf.record, harness))
     (measurements / "README.md").write_text(_readme(suite, case, model, scenario, runs, profile, why_not,
                                                     overrides, layout))
     if "accuracy" in runs:
@@ -438,7 +449,7 @@ def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: 
             _copy(run.log_dir / name, target / "performance" / "run_1" / name)
         if test in ("TEST01", "TEST06"):
             _copy(run.log_dir / ACCURACY_LOG, target / "accuracy" / ACCURACY_LOG)
-            verification = (run.record.get("audit") or {}).get("verification") or {}
+            verification = (run.record.audit or {}).get("verification") or {}
             accuracy = verification.get("accuracy") or {}
             mismatches = accuracy.get("num_perf_log_data_mismatch", "unknown")
             (target / "accuracy" / "accuracy.txt").write_text(
@@ -449,15 +460,15 @@ def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: 
     return originals
 
 
-def _accuracy_line(record: dict[str, Any]) -> str:
-    score = record.get("accuracy") or {}
+def _accuracy_line(record: RunRecord) -> str:
+    score = record.accuracy or {}
     return f"{score.get('metric', 'accuracy')}={score.get('value')}\n"
 
 
 def _readme(suite: Suite, case: Case, model: str, scenario: str, runs: dict[str, _Run], profile: str,
             why_not: list[str], overrides: list[str], layout: Layout) -> str:
     perf = runs["performance"].record
-    loadgen = (perf.get("versions") or {}).get("loadgen") or "unknown"
+    loadgen = perf.loadgen_version or "unknown"
     suite_arg = _display_path(suite.path)
     command = f"pytest {suite_arg} -k \"{case.id} and {scenario}\""
     for text in overrides:
@@ -484,19 +495,15 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[str]) -> None:
+def _write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[str],
+                harness: Harness) -> None:
     """The code directory the round requires: what ran, and the suite that configured it."""
     models = sorted(models_in_tree) if not layout.v6 else [""]
     for model in models:
         code = stage / layout.code_dir(model)
         code.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(suite.path, code / f"{suite.path.stem}.suite.yaml")
-        if suite.harness == "nvidia":
-            body = ("NVIDIA's MLPerf Inference code (closed/NVIDIA of the inference_results round named in "
-                    "the suite's nvidia.version) ran these results, driven by pytest-mlperf-nv.")
-        else:
-            body = (f"pytest-mlperf-nv {__version__} (its built-in LoadGen harness with the {suite.backend} "
-                    "backend) ran these results; the package source is published with the release.")
+        body = harness.code_readme(suite)
         (code / "README.md").write_text(f"# Implementation\n\n{body}\n\n"
                                         f"Suite: `{suite.path.stem}.suite.yaml`.\n")
 

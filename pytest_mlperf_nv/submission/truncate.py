@@ -29,7 +29,7 @@ from .rules import (
     VIEWABLE_SIZE,
 )
 
-#: files that mark a directory as one of the plugin's run directories (execute.py, harness/runner.py)
+#: files that mark a directory as one of the plugin's run directories (rundir.py)
 _RUN_DIR_MARKERS = ("result.json", "run_spec.json")
 #: size of a log the official cut produced from a log of at least 4096 bytes
 TRUNCATED_SIZE = 2 * VIEWABLE_SIZE + len(TRUNCATION_MARK)

@@ -2,7 +2,8 @@
 
 Names follow NVIDIA's harness flags (the seed's flag list), so one suite reads the same on
 both harnesses. Each knob says its type, its allowed range, the scenarios it applies to,
-whether MLPerf's rules fix its value for a submittable run, and which harnesses honour it.
+and whether MLPerf's rules fix its value for a submittable run. Which knobs a harness honours is
+the harness's to say (``Harness.knob_problem``): every harness honours the LoadGen settings.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream")
+#: run profiles: quick (CI-length runs, not submittable) and official (LoadGen's mlperf.conf)
+PROFILES = ("quick", "official")
 MODES = ("performance", "accuracy")
 #: every mode a suite may list; compliance adds the audit items (TEST01, TEST04, ...) of the round
 ALL_MODES = (*MODES, "compliance")
@@ -26,8 +29,6 @@ class Knob:
     loadgen_attr: str | None = None
     #: MLPerf's rules fix this value; the official profile refuses to change it
     rule: str | None = None
-    #: harnesses that honour the knob
-    harnesses: tuple[str, ...] = ("loadgen", "nvidia")
     doc: str = ""
 
 
@@ -64,18 +65,18 @@ _KNOBS = [
     # Harness knobs.
     Knob("gpu_batch_size", int, positive=True, doc="samples per inference call"),
     Knob("num_warmups", int, minimum=0, doc="inference calls before LoadGen starts"),
-    # Knobs of NVIDIA's TensorRT harness only.
-    Knob("gpu_copy_streams", int, positive=True, harnesses=("nvidia",)),
-    Knob("gpu_inference_streams", int, positive=True, harnesses=("nvidia",)),
-    Knob("use_graphs", bool, harnesses=("nvidia",)),
-    Knob("use_deque_limit", bool, harnesses=("nvidia",)),
-    Knob("deque_timeout_usec", int, positive=True, harnesses=("nvidia",)),
-    Knob("start_from_device", bool, harnesses=("nvidia",)),
-    Knob("end_on_device", bool, harnesses=("nvidia",)),
-    Knob("soft_drop", float, positive=True, harnesses=("nvidia",)),
-    Knob("workspace_size", int, positive=True, harnesses=("nvidia",)),
-    Knob("use_small_tile_gemm_plugin", bool, harnesses=("nvidia",)),
-    Knob("server_target_qps_adj_factor", float, positive=True, scenarios=("Server",), harnesses=("nvidia",),
+    # Knobs of a GPU harness's SUT (NVIDIA's flag names): a harness or backend says which it honours.
+    Knob("gpu_copy_streams", int, positive=True),
+    Knob("gpu_inference_streams", int, positive=True),
+    Knob("use_graphs", bool),
+    Knob("use_deque_limit", bool),
+    Knob("deque_timeout_usec", int, positive=True),
+    Knob("start_from_device", bool),
+    Knob("end_on_device", bool),
+    Knob("soft_drop", float, positive=True),
+    Knob("workspace_size", int, positive=True),
+    Knob("use_small_tile_gemm_plugin", bool),
+    Knob("server_target_qps_adj_factor", float, positive=True, scenarios=("Server",),
          doc="factor NVIDIA's harness multiplies server_target_qps by (its audits use 0.92)"),
 ]
 

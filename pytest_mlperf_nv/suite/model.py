@@ -76,8 +76,12 @@ class Suite:
     system: dict[str, Any]
     sha256: str
     cases: list[Case] = field(default_factory=list)
-    #: harness nvidia: code_dir, version, system_id as the suite gives them
-    nvidia: dict[str, Sourced] = field(default_factory=dict)
+    #: blocks a harness reads (e.g. ``nvidia:``), parsed by that harness: name -> key -> value
+    sections: dict[str, dict[str, Sourced]] = field(default_factory=dict)
+    #: ``backend_options:``, validated against what the backend declares
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    #: the knobs the suite's harness (and backend) honour
+    honoured_knobs: frozenset[str] = frozenset()
     #: the harness the file names (``harness`` differs under --mlperf-harness)
     declared_harness: str = "loadgen"
     #: knobs the harness in use cannot honour (only under --mlperf-harness), as dotted keys

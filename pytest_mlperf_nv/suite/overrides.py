@@ -84,7 +84,7 @@ def apply_overrides(suite: Suite, overrides: list[Override]) -> set[Override]:
             knob = KNOBS[override.knob]
             if case.scenario not in knob.scenarios:
                 continue
-            if suite.harness not in knob.harnesses:
+            if override.knob not in suite.honoured_knobs:
                 raise SettingsError(f"--mlperf-set {override.text!r}: knob {override.knob} is not honoured "
                                     f"by harness '{suite.harness}' ({suite.path.name})")
             case.knobs = {**case.knobs, override.knob: Sourced(override.value, override.source)}

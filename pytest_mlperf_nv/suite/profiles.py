@@ -38,7 +38,7 @@ def apply_profile(suite: Suite, system: Any) -> str | None:
         defaults: dict[str, Sourced] = {}
         for name, (value, origin) in explained.items():
             knob = KNOBS.get(name)
-            if knob is None or suite.harness not in knob.harnesses or name in case.knobs:
+            if knob is None or name not in suite.honoured_knobs or name in case.knobs:
                 continue  # the suite's own value wins; knobs this harness cannot use are left out
             defaults[name] = Sourced(value, f"GPU profile {profile.name} ({origin}; {note})")
         case.knobs = {**defaults, **case.knobs}

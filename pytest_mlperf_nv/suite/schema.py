@@ -14,24 +14,19 @@ from typing import Any
 
 from ..benchmarks.base import BenchmarkDef
 from ..benchmarks.custom import ARRAYS_DATASET, METRICS, classification_benchmark
-from ..benchmarks.mlperf import MLPERF_BENCHMARKS
-from ..errors import Location, SuiteError
-from ..harness.nvidia.args import BENCHMARKS as NVIDIA_BENCHMARKS
-from ..registry import Registry
+from ..benchmarks.mlperf import MLPERF_BENCHMARKS, mlperf_scenarios
+from ..errors import Location, SettingsError, SuiteError
+from ..registry import DEFAULT_HARNESS, Registry
 from ..words import did_you_mean, kind_of
-from .knobs import ALL_MODES, KNOBS, MODES, SCENARIOS, Knob
+from .knobs import ALL_MODES, KNOBS, MODES, PROFILES, SCENARIOS, Knob
 from .model import Case, Sourced, Suite
 from .yamlload import YList, YMap, load_yaml
 
 SUITE_VERSIONS = (1,)
-HARNESSES = ("loadgen", "nvidia")
-NVIDIA_KEYS = ("code_dir", "version", "system_id", "custom_system", "calibrate")
-#: nvidia.custom_system (harness/nvidia/custom_system.py MODES)
-NVIDIA_CUSTOM_SYSTEM = ("auto", "always", "never")
-PROFILES = ("quick", "official")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
-TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "nvidia", "backend",
-            "profile", "modes", "timeout", "submission", "benchmarks")
+#: top-level keys; a registered harness may add a block of its own (e.g. ``nvidia:``)
+TOP_KEYS = ("mlperf_suite", "extends", "name", "description", "system", "harness", "backend",
+            "backend_options", "profile", "modes", "timeout", "submission", "benchmarks")
 BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "dataset",
                   "accuracy_samples", "model", "metric", "accuracy_target")
 #: keys only a suite-defined (custom) benchmark may use
@@ -50,6 +45,10 @@ class _Doc:
 
     def __init__(self, path: Path):
         self.path = path
+
+    def kind(self, value: Any) -> str:
+        """How a value reads in a message ("a string", "nothing (null)")."""
+        return _kind(value)
 
     def key_loc(self, mapping: YMap, key: Any) -> Location:
         return mapping.key_locations.get(key, mapping.location)
@@ -161,16 +160,25 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
             f"unknown suite format version {version!r}; this plugin reads versions "
             f"{', '.join(map(str, SUITE_VERSIONS))}", doc.value_loc(root, "mlperf_suite"),
             key="mlperf_suite")
-    doc.check_keys(root, TOP_KEYS, "")
+    sections = {h.section: h for h in registry.harnesses.values() if h.section}
+    doc.check_keys(root, (*TOP_KEYS, *sections), "")
 
     name = path.stem
     if "name" in root:
         name = doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name")
-    harness = doc.choice(root, "harness", "harness", HARNESSES) or "loadgen"
+    harness = doc.choice(root, "harness", "harness", sorted(registry.harnesses)) or DEFAULT_HARNESS
     declared = harness
     if harness_override and harness_override != harness:
+        if harness_override not in registry.harnesses:
+            raise SettingsError(f"--mlperf-harness {harness_override!r}: unknown harness"
+                                f"{_hint(harness_override, registry.harnesses)}; registered: "
+                                f"{', '.join(sorted(registry.harnesses))}")
         harness = harness_override
-    nvidia = _nvidia(doc, root)
+    parsed_sections = {}
+    for key, owner in sections.items():
+        block = doc.mapping(root, key, key)
+        if block is not None:
+            parsed_sections[key] = owner.parse_section(doc, block)
     backend = doc.choice(root, "backend", "backend", sorted(registry.backends)) or "onnxruntime"
     profile = None
     if "profile" in root:
@@ -195,8 +203,12 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
 
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
-                  sha256=digest.hexdigest(), nvidia=nvidia,
+                  sha256=digest.hexdigest(), sections=parsed_sections,
                   declared_harness=declared, submission=submission)
+    runner = registry.harnesses[harness]
+    suite.honoured_knobs = frozenset(k for k, knob in KNOBS.items()
+                                     if runner.knob_problem(knob, suite, registry) is None)
+    suite.backend_options = _backend_options(doc, root, suite, registry)
     profile_name = profile.value if profile else None
     for bench_id in benchmarks:
         suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
@@ -251,29 +263,32 @@ def _merge(base: YMap, own: YMap) -> YMap:
     return merged
 
 
-def _nvidia(doc: _Doc, root: YMap) -> dict[str, Sourced]:
-    """``nvidia: {code_dir, version, system_id, custom_system}``: where NVIDIA's code is, what it runs
-    as, and whether it runs under a generated custom-system definition (auto | always | never)."""
-    block = doc.mapping(root, "nvidia", "nvidia")
+def _backend_options(doc: _Doc, root: YMap, suite: Suite, registry: Registry) -> dict[str, Any]:
+    """``backend_options: {...}``: options the suite's backend declares, each of its declared type."""
+    block = doc.mapping(root, "backend_options", "backend_options")
     if block is None:
         return {}
-    doc.check_keys(block, NVIDIA_KEYS, "nvidia")
-    found = {}
+    declared = registry.harnesses[suite.harness].backend_options(suite, registry) or {}
+    if not declared:
+        raise SuiteError(f"backend {suite.backend} (harness {suite.harness}) takes no options: remove this "
+                         "block", doc.key_loc(root, "backend_options"), key="backend_options")
+    doc.check_keys(block, declared, "backend_options")
+    options: dict[str, Any] = {}
     for key in block:
-        if key == "custom_system":
-            value = doc.choice(block, key, f"nvidia.{key}", NVIDIA_CUSTOM_SYSTEM)
-        elif key == "calibrate":
-            value = block[key]
-            if not isinstance(value, bool):
-                raise SuiteError(f"expected true or false, got {_kind(value)}", doc.value_loc(block, key),
-                                 key="nvidia.calibrate")
-        else:
-            value = doc.string(block, key, f"nvidia.{key}")
+        value, kind = block[key], declared[key]
+        dotted = f"backend_options.{key}"
         loc = doc.value_loc(block, key)
-        if key == "code_dir":
-            value = str((doc.path.parent / str(value)).resolve())
-        found[key] = Sourced(value, f"suite {loc}", loc)
-    return found
+        if kind is bool and not isinstance(value, bool):
+            raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
+        if kind in (int, float):
+            value = doc.number(value, loc, dotted, integer=kind is int, positive=False)
+            value = kind(value)
+        elif kind is str and not isinstance(value, str):
+            raise SuiteError(f"expected a string, got {_got(value)}", loc, key=dotted)
+        elif kind in (list, tuple) and not isinstance(value, list):
+            raise SuiteError(f"expected a list, got {_got(value)}", loc, key=dotted)
+        options[key] = list(value) if isinstance(value, list) else value
+    return options
 
 
 def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
@@ -354,21 +369,11 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                 "'dataset:')", key_loc, key=dotted)
         definition = registry.benchmarks.get(name)
         dataset_options = {}
-    skip_reason = None
-    supported = definition.scenarios if definition else mlperf_scenarios(name)
-    if suite.harness == "nvidia":
-        if name not in MLPERF_BENCHMARKS and suite.declared_harness != "nvidia":
-            skip_reason = f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it"
-        elif name not in MLPERF_BENCHMARKS:
-            raise SuiteError(f"{name} is not an MLPerf benchmark, so NVIDIA's code cannot run it; "
-                             "use 'harness: loadgen' for it", key_loc, key=dotted)
-        supported = mlperf_scenarios(name) if name in MLPERF_BENCHMARKS else supported
-        if name not in NVIDIA_BENCHMARKS and skip_reason is None:
-            skip_reason = (f"NVIDIA's MLPerf code (v4.1, v5.0) has no {name}; the built-in harness "
-                           "cannot run it either")
-    elif definition is None:
-        skip_reason = (f"{name} cannot run on the built-in harness (harness: {suite.harness}) yet; "
-                       "NVIDIA's MLPerf code runs it with 'harness: nvidia'")
+    support = registry.harnesses[suite.harness].supports(name, definition, suite)
+    if support.error:
+        raise SuiteError(support.error, key_loc, key=dotted)
+    skip_reason = support.skip_reason
+    supported = support.scenarios or (definition.scenarios if definition else mlperf_scenarios(name))
 
     allowed = list(BENCHMARK_KEYS) + list(KNOBS)
     doc.check_keys(body, allowed, dotted)
@@ -384,7 +389,7 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                                               integer=True, positive=True), f"suite {loc}")
     # Validate every benchmark-level knob, also one that applies to none of the scenarios.
     common_knobs = {k: _knob_value(doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
-                                   f"{dotted}.{k}", profile) for k in body if k in KNOBS}
+                                   f"{dotted}.{k}", profile, registry) for k in body if k in KNOBS}
     common_knobs = {k: v for k, v in common_knobs.items() if v is not None}
     cases: list[Case] = []
     for scenario, (scen_body, scen_loc) in scenario_map.items():
@@ -405,7 +410,8 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                     raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
                                      kloc, key=f"{where}.{knob_name}")
                 value = _knob_value(doc, suite, knob, scen_body[knob_name],
-                                    doc.value_loc(scen_body, knob_name), f"{where}.{knob_name}", profile)
+                                    doc.value_loc(scen_body, knob_name), f"{where}.{knob_name}", profile,
+                                    registry)
                 if value is not None:
                     knobs[knob_name] = value
         for mode in modes:
@@ -485,33 +491,18 @@ def _real_choices(definition: BenchmarkDef) -> list[str]:
     return [k for k, v in definition.datasets.items() if not definition.is_synthetic(v)]
 
 
-def mlperf_scenarios(name: str) -> tuple[str, ...]:
-    """Scenarios an MLPerf benchmark has in any round the rules registry knows."""
-    rules = MLPERF_BENCHMARKS[name]
-    if not any(info.present for info in rules.rounds.values()):
-        return SCENARIOS  # a retired benchmark: its rounds predate the rules registry
-    found: set[str] = set()
-    for info in rules.rounds.values():
-        for table in (info.required_scenarios, info.optional_scenarios):
-            for scenarios in table.values():
-                found.update(scenarios or ())
-    if rules.server_latency_bound_ns:
-        found.add("Server")
-    ordered = tuple(s for s in SCENARIOS if s in found)
-    return ordered or SCENARIOS
-
-
 def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, dotted: str,
-                profile: str | None) -> Sourced | None:
-    if suite.harness not in knob.harnesses and suite.declared_harness != suite.harness:
-        if dotted not in suite.ignored_knobs:
-            suite.ignored_knobs.append(dotted)
-        return None  # run on another harness (--mlperf-harness): listed, not an error
-    if suite.harness not in knob.harnesses:
-        raise SuiteError(
-            f"knob '{knob.name}' is not honoured by harness '{suite.harness}' "
-            f"(backend {suite.backend}); it is a knob of harness '{', '.join(knob.harnesses)}'. "
-            "Remove it from this suite", loc, key=dotted)
+                profile: str | None, registry: Registry) -> Sourced | None:
+    if knob.name not in suite.honoured_knobs:
+        if suite.declared_harness != suite.harness:
+            if dotted not in suite.ignored_knobs:
+                suite.ignored_knobs.append(dotted)
+            return None  # run on another harness (--mlperf-harness): listed, not an error
+        problem = registry.harnesses[suite.harness].knob_problem(knob, suite, registry)
+        others = [h.name for h in registry.harnesses.values() if h.name != suite.harness
+                  and h.knob_problem(knob, suite, registry) is None]
+        elsewhere = f"; it is a knob of harness '{', '.join(others)}'" if others else ""
+        raise SuiteError(f"{problem}{elsewhere}. Remove it from this suite", loc, key=dotted)
     if knob.type is bool:
         if not isinstance(value, bool):
             raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)

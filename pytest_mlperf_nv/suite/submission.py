@@ -47,7 +47,7 @@ _OWN = ("division", "submitter", "status", "system_name")
 
 def parse_submission(doc: Any, root: Any, suite_name: str) -> dict[str, Any]:
     """Validate ``submission:``; returns plain values plus ``locations`` (key -> Location)."""
-    from .schema import _kind
+    _kind = doc.kind
 
     result: dict[str, Any] = {"system": {}, "measurements": {}, "model_mapping": {}, "locations": {},
                               "given": False}

@@ -270,8 +270,10 @@ def _parse(path: str, text: str) -> tuple[dict, dict]:
             raise check.fail(f"scenarios.{scenario}", f"unknown scenario{_hint(str(scenario), SCENARIOS)}")
         scenario_knobs[scenario] = check.layer(body, f"scenarios.{scenario}", scenario)
 
-    from ..benchmarks.mlperf import MLPERF_BENCHMARKS  # not at import time: keep this module light
-    from ..suite.schema import mlperf_scenarios
+    from ..benchmarks.mlperf import (
+        MLPERF_BENCHMARKS,  # not at import time: keep this module light
+        mlperf_scenarios,
+    )
 
     bench_knobs: dict[str, _Layer] = {}
     bench_scen: dict[str, Mapping[str, _Layer]] = {}

@@ -28,7 +28,7 @@ def load_shipped(name: str, facts: Any, version: str) -> Any:
     if version in ("v4.1", "v5.0"):
         from pytest_mlperf_nv.suite.model import Sourced
 
-        suite.nvidia["version"] = Sourced(version, "conformance test")
+        suite.sections.setdefault("nvidia", {})["version"] = Sourced(version, "conformance test")
     apply_profile(suite, lambda: facts)
     check_suite(suite, lambda: facts)
     return suite

@@ -52,6 +52,19 @@ def test_selection(cpu: Path, pytester: pytest.Pytester, args: list[str], expect
     assert sorted(_collected(pytester, *args)) == sorted(expected)
 
 
+def test_k_perf_selects_performance_items_only(cpu: Path, pytester: pytest.Pytester) -> None:
+    assert sorted(_collected(pytester, "-k", "perf")) == sorted(i for i in ITEMS if i.endswith("performance"))
+
+
+def test_verbose_lines_show_node_ids_that_select_the_item_again(cpu: Path, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "-k", "SingleStream and performance")
+    line = next(line for line in result.outlines if "SingleStream" in line and ("PASSED" in line
+                                                                                 or "FAILED" in line))
+    nodeid = line.split(" ")[0]
+    assert nodeid == "suites/cpu.yaml::digits::SingleStream::performance"
+    assert _collected(pytester, nodeid) == [nodeid]
+
+
 def _run_results(root: Path) -> dict[str, dict]:
     results = {}
     for path in sorted((root / "mlperf-results" / "runs").glob("cpu/*/*/*/result.json")):

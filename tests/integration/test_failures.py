@@ -151,19 +151,54 @@ def test_stray_audit_config_does_not_change_a_run(mlperf_env: Path, pytester: py
     assert "audit" not in detail.lower()
 
 
-@pytest.mark.parametrize(("option", "expected"), [
-    ("--mlperf-out", "*cannot create the run directory *: Not a directory; choose a writable output "
-                     "directory with --mlperf-out*"),
-    ("--mlperf-cache-dir", "*model: cannot use *a-file/sub as the MLPerf cache directory (Not a directory); "
-                           "pass --mlperf-cache-dir to choose a writable directory*"),
-])
-def test_unusable_directories_are_clear_errors(mlperf_env: Path, pytester: pytest.Pytester,
-                                               option: str, expected: str) -> None:
+def test_an_unusable_cache_dir_is_a_clear_error(mlperf_env: Path, pytester: pytest.Pytester) -> None:
     blocker = mlperf_env / "a-file"
     blocker.write_text("not a directory")
     write_suite(mlperf_env, digits_suite("      SingleStream: {single_stream_expected_latency_ns: 20000}\n"))
-    result = pytester.runpytest("-p", "no:cacheprovider", f"{option}={blocker}/sub")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--mlperf-cache-dir={blocker}/sub")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == 1
-    result.stdout.fnmatch_lines([expected])
+    result.stdout.fnmatch_lines(["*model: cannot use *a-file/sub as the MLPerf cache directory (Not a "
+                                 "directory); pass --mlperf-cache-dir to choose a writable directory*"])
     assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_an_unwritable_output_dir_is_one_usage_error_before_any_item(
+        mlperf_env: Path, pytester: pytest.Pytester, xdist: list[str]) -> None:
+    blocker = mlperf_env / "a-file"
+    blocker.write_text("not a directory")
+    scenarios = ("      Offline: {offline_expected_qps: 1000}\n"
+                 "      SingleStream: {single_stream_expected_latency_ns: 20000}\n")
+    suite = write_suite(mlperf_env, digits_suite(scenarios))
+    result = pytester.runpytest_subprocess(str(suite), "-p", "no:cacheprovider",
+                                           f"--mlperf-out={blocker}/sub", *xdist)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: cannot write the output directory *a-file/sub (Not a directory; "
+                                 "from command-line option --mlperf-out=*): choose a writable directory "
+                                 "with --mlperf-out, MLPERF_NV_OUT or the ini key mlperf_out"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert not (mlperf_env / "mlperf-results").exists()
+
+
+def test_ctrl_c_names_the_interrupted_item_and_marks_its_run(mlperf_env: Path,
+                                                             pytester: pytest.Pytester) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    pytester.makeconftest(BACKENDS_CONFTEST)
+    write_suite(mlperf_env, digits_suite("      Offline: {offline_expected_qps: 1000}\n", backend="silent"))
+    run_dir = mlperf_env / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "performance"
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mlperf-timeout=600"]
+    proc = subprocess.Popen(command, cwd=mlperf_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while not (run_dir / "child_status.json").is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the run has started: its child wrote its status
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    item = "suites/cpu.yaml::digits::Offline::performance"
+    assert f"{item} was running when the session was interrupted" in output
+    record = json.loads((run_dir / "result.json").read_text())
+    assert record["verdict"] == "FAIL" and record["reasons"][0].startswith("interrupted:")

@@ -80,10 +80,25 @@ def test_official_profile_refuses_rule_bound_values_from_any_source(
     assert "Traceback" not in result.stdout.str()
 
 
-def test_unmatched_set_is_a_warning(mlperf_env: Path, pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]])
+def test_set_naming_no_benchmark_of_the_suites_is_a_usage_error(mlperf_env: Path, pytester: pytest.Pytester,
+                                                                 xdist: list[str]) -> None:
+    suite = write_suite(mlperf_env, digits_suite(OFFLINE))
+    result = pytester.runpytest_subprocess(str(suite), "--mlperf-set", "digit.Offline.gpu_batch_size=4",
+                                           *xdist)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --mlperf-set 'digit.Offline.gpu_batch_size=4': no benchmark id or "
+                                 "name 'digit' in cpu.yaml; did you mean 'digits'? (the suites have: "
+                                 "digits)"])
+    assert not (mlperf_env / "mlperf-results").exists()
+
+
+def test_set_matching_no_scenario_of_a_known_benchmark_is_a_warning(mlperf_env: Path,
+                                                                     pytester: pytest.Pytester) -> None:
     write_suite(mlperf_env, digits_suite(OFFLINE))
-    result = pytester.runpytest("--co", "--mlperf-set", "resnet50.gpu_batch_size=4")
-    result.stdout.fnmatch_lines(["*--mlperf-set matched no collected item: resnet50.gpu_batch_size=4*"])
+    result = pytester.runpytest("--co", "--mlperf-set", "digits.Server.server_target_qps=4")
+    result.stdout.fnmatch_lines(["*--mlperf-set matched no collected item: "
+                                 "digits.Server.server_target_qps=4*"])
 
 
 def test_mlperf_benchmarks_the_builtin_harness_cannot_run_skip_naming_the_harness(
@@ -165,6 +180,10 @@ def test_a_suite_defines_its_own_benchmark(mlperf_env: Path, pytester: pytest.Py
     assert 70.0 <= record["accuracy"]["value"] <= 75.0
     assert record["model"]["path"].endswith("models/mine.onnx")
     assert "mine is not an MLPerf benchmark" in record["not_submittable_because"]
+    # A green session whose benchmark cannot enter an MLPerf tree says so, without an ERROR.
+    summary = result.stdout.str().split("MLPerf submission")[1]
+    assert "ERROR" not in summary and "no result entered in the tree" in summary
+    assert "left out: mine Offline" in summary
 
 
 @pytest.mark.parametrize(("body", "expected"), [

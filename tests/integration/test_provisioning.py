@@ -195,6 +195,24 @@ def test_gpu_items_skip_on_a_machine_without_gpus_and_cpu_items_run(
     assert outcomes.get("skipped", 0) + outcomes.get("passed", 0) == 1
 
 
+def test_skips_name_every_missing_prerequisite_in_the_session_summary(
+        mlperf_env: Path, pytester: pytest.Pytester) -> None:
+    from tests.helpers import REPO
+
+    write_suite(mlperf_env, "mlperf_suite: 1\nname: l4\nsystem: {gpu: l4, count: 1}\nharness: nvidia\n"
+                            "benchmarks:\n  resnet50: {scenarios: [Offline, Server]}\n", "l4.yaml")
+    snapshot = REPO / "tests/data/systems/cpu-only.json"
+    result = pytester.runpytest(f"--mlperf-system-snapshot={snapshot}", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=4)
+    result.stdout.fnmatch_lines([
+        "*= MLPerf items skipped (4) =*",
+        "4 item(s): 2 prerequisites are missing: (1) suite l4.yaml needs an NVIDIA GPU (system.gpu: l4) but "
+        "snapshot *cpu-only.json has none: *; (2) NVIDIA's MLPerf code is not configured: point "
+        "nvidia.code_dir*",
+        "    suites/l4.yaml::resnet50::Offline::accuracy",
+    ])
+
+
 def test_bad_snapshot_is_a_clear_error(mlperf_env: Path, pytester: pytest.Pytester, tmp_path: Path) -> None:
     write_suite(mlperf_env, GPU_SUITE, "l4.yaml")
     bad = tmp_path / "snap.json"

@@ -45,7 +45,7 @@ def test_suites_that_do_not_run_on_nvidias_code_need_nothing_of_it(capsys: pytes
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLPERF_NV_NVIDIA_CODE_DIR", raising=False)
     assert main(["doctor", str(REPO / "suites/cpu.yaml")]) == 0
-    assert "runs on harness loadgen: nothing of NVIDIA's to check" in capsys.readouterr().out
+    assert "runs on harness loadgen: nothing to check before a run" in capsys.readouterr().out
 
 
 def test_a_suite_error_is_a_problem_naming_the_line(tmp_path: Path,

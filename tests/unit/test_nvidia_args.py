@@ -157,10 +157,10 @@ def test_values_that_reach_make_are_checked(tmp_path: Path) -> None:
     from pytest_mlperf_nv.harness.nvidia.run import ensure_make_stage
 
     with pytest.raises(ValueError, match="refusing to pass"):
-        ensure_make_stage("download_model", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5,
+        ensure_make_stage("download_model", code_dir=tmp_path, logs=tmp_path, timeout_s=5,
                           benchmark="resnet50; rm -rf /")
     with pytest.raises(ValueError, match="not a make stage"):
-        ensure_make_stage("clean", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5)
+        ensure_make_stage("clean", code_dir=tmp_path, logs=tmp_path, timeout_s=5)
     assert not list(tmp_path.rglob("make-*"))
 
 
@@ -169,7 +169,7 @@ def test_a_stage_nvidia_ships_no_script_for_is_not_run_and_says_why(tmp_path: Pa
 
     why = stage_missing(tmp_path, "download_model", "dlrm-v2")
     assert "no code/dlrm-v2/tensorrt/download_model.sh" in why and "by hand" in why
-    assert ensure_make_stage("download_model", code_dir=tmp_path, run_dir=tmp_path, timeout_s=5,
+    assert ensure_make_stage("download_model", code_dir=tmp_path, logs=tmp_path, timeout_s=5,
                              benchmark="dlrm-v2") == (False, None)
     assert stage_missing(tmp_path, "build", None) is None
 

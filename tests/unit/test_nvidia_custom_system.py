@@ -25,9 +25,10 @@ from pytest_mlperf_nv.harness.nvidia.custom_system import (
     unknown_stamp,
     write_definition,
 )
+from pytest_mlperf_nv.harness.nvidia.settings import CUSTOM_SYSTEM_MODES as NVIDIA_CUSTOM_SYSTEM
 from pytest_mlperf_nv.plugin import pytest_mlperf_register
 from pytest_mlperf_nv.registry import Registry
-from pytest_mlperf_nv.suite.schema import NVIDIA_CUSTOM_SYSTEM, load_suite
+from pytest_mlperf_nv.suite.schema import load_suite
 from pytest_mlperf_nv.systems.detect import SystemFacts
 from pytest_mlperf_nv.systems.snapshot import read_snapshot
 
@@ -203,7 +204,7 @@ def test_suite_option_values(tmp_path: Path) -> None:
     head = "mlperf_suite: 1\nharness: nvidia\n"
     tail = "benchmarks:\n  resnet50:\n    scenarios: [Offline]\n"
     path.write_text(head + "nvidia: {custom_system: always}\n" + tail)
-    assert load_suite(path, registry).nvidia["custom_system"].value == "always"
+    assert load_suite(path, registry).sections["nvidia"]["custom_system"].value == "always"
     path.write_text(head + "nvidia:\n  custom_system: allways\n" + tail)
     with pytest.raises(SuiteError) as info:
         load_suite(path, registry)

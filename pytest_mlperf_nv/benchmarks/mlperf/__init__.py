@@ -38,6 +38,7 @@ __all__ = [
     "by_checker_name",
     "by_conf_model",
     "get",
+    "mlperf_scenarios",
 ]
 
 MLPERF_BENCHMARKS: dict[str, MlperfBenchmark] = {
@@ -97,3 +98,23 @@ def accepted_in(round_: str) -> tuple[MlperfBenchmark, ...]:
     if round_ not in ROUNDS:
         raise _unknown("round", round_, list(ROUNDS))
     return tuple(b for b in MLPERF_BENCHMARKS.values() if b.rounds[round_].present is True)
+
+
+#: the order suites and node ids list scenarios in
+_SUITE_ORDER = ("Offline", "Server", "SingleStream", "MultiStream")
+
+
+def mlperf_scenarios(name: str) -> tuple[str, ...]:
+    """Scenarios an MLPerf benchmark has in any round the rules registry knows."""
+    rules = MLPERF_BENCHMARKS[name]
+    if not any(info.present for info in rules.rounds.values()):
+        return _SUITE_ORDER  # a retired benchmark: its rounds predate the rules registry
+    found: set[str] = set()
+    for info in rules.rounds.values():
+        for table in (info.required_scenarios, info.optional_scenarios):
+            for scenarios in table.values():
+                found.update(scenarios or ())
+    if rules.server_latency_bound_ns:
+        found.add("Server")
+    ordered = tuple(s for s in _SUITE_ORDER if s in found)
+    return ordered or _SUITE_ORDER

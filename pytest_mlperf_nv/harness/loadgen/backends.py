@@ -37,6 +37,10 @@ class OnnxRuntimeBackend:
     """ONNX Runtime inference: CPU by default, CUDA where onnxruntime-gpu and a GPU are present."""
 
     name = "onnxruntime"
+    #: suite knobs this backend honours beyond LoadGen's settings and the SUT's (none)
+    knobs: frozenset[str] = frozenset()
+    #: ``backend_options:`` a suite may give: intra-op threads per run, ONNX Runtime providers
+    options = {"threads": int, "providers": list}
 
     def __init__(self, model_path: Path, options: dict[str, Any]):
         import onnxruntime as ort

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+#: each scenario's mandatory target field (besides gpu_batch_size) in NVIDIA's configs
+SCENARIO_TARGETS = {"Offline": "offline_expected_qps", "Server": "server_target_qps",
+                    "SingleStream": "single_stream_expected_latency_ns",
+                    "MultiStream": "multi_stream_expected_latency_ns"}
 #: code versions this adapter knows (the inference_results round the code comes from)
 VERSIONS = ("v4.1", "v5.0")
 
@@ -198,11 +202,9 @@ def check_suite(suite: Any, system: Any = None) -> None:
     from ...errors import SettingsError, SuiteError
     from . import rules
 
-    if suite.harness != "nvidia":
-        return
-    mode = suite.nvidia.get("custom_system")
+    mode = suite.sections.get("nvidia", {}).get("custom_system")
     custom = mode is not None and mode.value == "always"
-    version_setting = suite.nvidia.get("version")
+    version_setting = suite.sections.get("nvidia", {}).get("version")
     version = version_setting.value if version_setting is not None else VERSIONS[0]
     nv_system = _nvidia_system(suite, system)
     for case in suite.cases:
@@ -241,8 +243,6 @@ def check_suite(suite: Any, system: Any = None) -> None:
             and rules.has_config(version, nv_system, component, case.scenario, accuracy) is False
         if mode_value(mode) != "never" and (nv_system is None or (custom and no_config)):
             # A generated config with no NVIDIA config to extend starts from the scenario's base config.
-            from .custom_system import SCENARIO_TARGETS
-
             missing = [k for k in ("gpu_batch_size", SCENARIO_TARGETS[case.scenario]) if k not in case.knobs]
             if missing:
                 gpu = suite.system.get("gpu", "none")

@@ -75,7 +75,7 @@ def install(code_dir: Any, definition: Any) -> None:
     from pathlib import Path
 
     from ...errors import HarnessError
-    from .custom_system import STAMPS
+    from .custom_hardware import STAMPS
 
     source = Path(definition) / "custom_list.json"
     if not source.is_file():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .args import BENCHMARKS
-from .custom_system import CONFIG_KNOBS, ENV, LWIS_BENCHMARKS, CustomSystemError, GpuGroup
+from .custom_hardware import CONFIG_KNOBS, ENV, LWIS_BENCHMARKS, CustomSystemError, GpuGroup
 
 
 def _literal(value: Any) -> str:

@@ -263,17 +263,16 @@ def stage_missing(code_dir: Path, target: str, benchmark: str | None) -> str | N
     path = Path(code_dir) / "code" / benchmark / "tensorrt" / script
     if path.is_file():
         return None
-    return (f"NVIDIA's code has no code/{benchmark}/tensorrt/{script}: `make {target} "
-            f"BENCHMARKS={benchmark}` "
-            f"cannot run; set up {benchmark}'s {'model' if 'model' in target else 'data'} by hand as "
-            "NVIDIA's "
-            "README describes (the data and model directories under MLPERF_SCRATCH_PATH)")
+    what = "model" if "model" in target else "data"
+    return (f"NVIDIA's code has no code/{benchmark}/tensorrt/{script}: "
+            f"`make {target} BENCHMARKS={benchmark}` cannot run; set up {benchmark}'s {what} by hand as "
+            "NVIDIA's README describes (the data and model directories under MLPERF_SCRATCH_PATH)")
 
 
-def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: float,
+def ensure_make_stage(target: str, *, code_dir: Path, logs: Path, timeout_s: float,
                       benchmark: str | None = None) -> tuple[bool, ChildOutcome | None]:
-    """``make <target> [BENCHMARKS=<benchmark>]`` in the code dir, once (stamped). A stage NVIDIA's code
-    has no script for (``stage_missing``) is not run: (False, None)."""
+    """``make <target> [BENCHMARKS=<benchmark>]`` in the code dir, once (stamped); its output in ``logs``.
+    A stage NVIDIA's code has no script for (``stage_missing``) is not run: (False, None)."""
     if target not in MAKE_STAGES:
         raise ValueError(f"not a make stage the plugin runs: {target!r}")
     command = ["make", target]
@@ -284,8 +283,8 @@ def ensure_make_stage(target: str, *, code_dir: Path, run_dir: Path, timeout_s: 
         command.append(f"BENCHMARKS={benchmark}")
     if stage_missing(code_dir, target, benchmark) is not None:
         return False, None
-    return _once(code_dir, f"make-{target}-{benchmark or 'all'}", run_dir / f"make-{target}", command,
-                 timeout_s, {"command": command})
+    return _once(code_dir, f"make-{target}-{benchmark or 'all'}", logs, command, timeout_s,
+                 {"command": command})
 
 
 def _once(code_dir: Path, name: str, work: Path, command: list[str], timeout_s: float,

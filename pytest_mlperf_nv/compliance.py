@@ -5,20 +5,26 @@ explicit path). It is verified against the same benchmark and scenario's accurac
 performance run (TEST01, TEST04). Those reference items are ordered before every compliance item
 (plugin.py); when they are selected in this session, the compliance item waits until they have
 ended, so the verification never reads a half-written run, also under xdist.
+
+Harness-agnostic: every harness's audit run is verified here, from the LoadGen logs it left.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .execute import RESULT_FILE, resolve_run, run_dir_for
-from .session import MlperfSession
+from .record import RecordError, RunRecord, read_record
+from .rundir import RunLayout
+from .runplan import plan_run
 from .suite.model import Case
-from .verdict import Verdict
+from .verdict import Verdict, audit_not_verified, audit_run_problems, audit_verified
+
+if TYPE_CHECKING:
+    from .harness.logs import RunResult
+    from .session import MlperfSession
 
 #: how often a compliance item looks for its reference runs
 POLL_S = 0.2
@@ -26,14 +32,14 @@ POLL_S = 0.2
 _OFFICIAL_DTYPES = {"uint8": "byte", "int8": "byte", "int32": "int32", "int64": "int64", "float32": "float32"}
 
 
-def write_audit_config(case: Case, run_dir: Path) -> Path:
+def write_audit_config(case: Case, layout: RunLayout) -> Path:
     """The audit's audit.config in the run dir; LoadGen gets its path explicitly."""
     from .submission.audit import audit_config_text
     from .submission.rounds import mlperf_name
 
     benchmark = mlperf_name(case.suite, case.benchmark, case.id) or case.benchmark
-    path = run_dir / "audit.config"
-    path.write_text(audit_config_text(case.audit, benchmark))
+    path = layout.audit_config
+    path.write_text(audit_config_text(str(case.audit), benchmark))
     return path
 
 
@@ -58,64 +64,58 @@ def reference_case(case: Case, mode: str) -> Case:
 
 
 def _reference(session: MlperfSession, case: Case, mode: str, nodeid: str | None
-               ) -> tuple[Path, dict[str, Any] | None, str | None]:
-    """(run dir, its result.json, why it cannot be used) for the reference run of ``mode``."""
+               ) -> tuple[Path, RunRecord | None, str | None]:
+    """(LoadGen log dir, run record, why it cannot be used) of the reference run of ``mode``."""
     ref = reference_case(case, mode)
-    run_dir = run_dir_for(session, ref)
+    run_dir = RunLayout.of(session.out, ref).run_dir
     ref_nodeid = None if nodeid is None else nodeid.rsplit("::", 1)[0] + f"::{mode}"
     if ref_nodeid is not None and ref_nodeid in session.selected:
         # The reference runs in this session: wait until it has ended.
-        _, _, timeout = resolve_run(session, ref)
-        deadline = time.monotonic() + 2 * float(timeout.value) + 600
+        timeout = plan_run(session, ref).timeout_s
+        deadline = time.monotonic() + 2 * timeout + 600
         marker = marker_path(session, ref_nodeid)
         while not marker.exists():
             if time.monotonic() > deadline:
                 return run_dir, None, f"gave up waiting for {ref_nodeid} to end"
             time.sleep(POLL_S)
     try:
-        record = json.loads((run_dir / RESULT_FILE).read_text())
-    except (OSError, ValueError):
+        record = read_record(run_dir)
+    except RecordError:
         where = f"{ref_nodeid}" if ref_nodeid else f"the {mode} item"
         return run_dir, None, (f"{case.name} needs the {mode} run of {case.id} {case.scenario}, and there is "
                                f"none in {run_dir}: run {where} first (in this session or an earlier one), "
                                f"e.g. add '{mode}' to the suite's modes")
-    if ref_nodeid in session.selected and record.get("session_id") != session.session_id:
+    if ref_nodeid in session.selected and record.session_id != session.session_id:
         return run_dir, record, f"the {mode} run of this session ({ref_nodeid}) did not produce a result"
-    if record.get("verdict") != "PASS":
-        reasons = "; ".join(record.get("reasons") or []) or "see its log"
+    if not record.passed:
+        reasons = "; ".join(record.reasons) or "see its log"
         return run_dir, record, (f"the reference {mode} run failed ({reasons}), so {case.name} cannot be "
                                  "verified")
-    nvidia_logs = (record.get("nvidia") or {}).get("log_dir")
-    return (Path(nvidia_logs) if nvidia_logs else run_dir), record, None
+    return record.logs(run_dir), record, None
 
 
-def verify_audit(session: MlperfSession, case: Case, run_dir: Path, result: Any, nodeid: str | None,
-                 log_dir: Path | None = None) -> tuple[Verdict, dict[str, Any]]:
-    """Verify a finished audit run (its LoadGen logs in ``log_dir``, default the run dir); writes
-    verify_*.txt into the run dir."""
+def verify_audit(session: MlperfSession, case: Case, layout: RunLayout, result: RunResult,
+                 nodeid: str | None, log_dir: Path) -> tuple[Verdict, dict[str, Any]]:
+    """Verify a finished audit run (its LoadGen logs in ``log_dir``); writes verify_*.txt into the
+    run dir."""
     from .submission import audit
 
+    audit_name = str(case.audit)
     record: dict[str, Any] = {"test": case.audit, "references": {}}
-    reasons: list[str] = []
-    if result.errors:
-        reasons.append(f"LoadGen logged {len(result.errors)} error line(s): {result.errors[0][:200]}")
-    if result.validity == "INVALID":
-        unmet = "; ".join(result.unmet) or "see its summary"
-        reasons.append(f"the {case.audit} run itself is INVALID ({unmet})")
-    perf_dir, perf, problem = _reference(session, case, "performance", nodeid)
+    reasons = audit_run_problems(result, audit_name)
+    perf_dir, _, problem = _reference(session, case, "performance", nodeid)
     record["references"]["performance"] = str(perf_dir)
     if problem:
-        return Verdict(False, f"{case.audit} not verified", [*reasons, problem]), record
+        return audit_not_verified(audit_name, [*reasons, problem]), record
     try:
-        outcome = _verify(case, run_dir, log_dir or run_dir, perf_dir, nodeid, session, record)
+        outcome = _verify(case, layout.run_dir, log_dir, perf_dir, nodeid, session, record)
     except audit.AuditError as exc:
-        return Verdict(False, f"{case.audit} not verified", [*reasons, str(exc)]), record
+        return audit_not_verified(audit_name, [*reasons, str(exc)]), record
     if isinstance(outcome, str):
-        return Verdict(False, f"{case.audit} not verified", [*reasons, outcome]), record
+        return audit_not_verified(audit_name, [*reasons, outcome]), record
     record["verification"] = outcome.as_dict()
     reasons += outcome.failures()
-    headline = f"{case.audit} {'PASS' if not reasons else 'FAIL'}: {outcome.summary()}"
-    return Verdict(not reasons, headline, reasons), record
+    return audit_verified(audit_name, outcome.summary(), reasons), record
 
 
 def _verify(case: Case, run_dir: Path, log_dir: Path, perf_dir: Path, nodeid: str | None,

@@ -1,6 +1,6 @@
 """Entry point of the child process that runs one LoadGen test.
 
-    python -m pytest_mlperf_nv.harness.child <run_dir>/run_spec.json
+    python -m pytest_mlperf_nv.harness.loadgen.child <run_dir>/run_spec.json
 
 The parent writes the run spec; this process builds the dataset, backend and SUT, loads
 LoadGen's built-in mlperf.conf, applies the spec's settings, and runs the test with its
@@ -13,7 +13,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...runspec import RunSpec
 
 STATUS_FILE = "child_status.json"
 
@@ -49,12 +52,12 @@ class Subset:
         return None if labels is None else labels[: self.total_count]
 
 
-def run(spec: dict[str, Any]) -> None:
+def run(spec: RunSpec) -> None:
     import mlperf_loadgen as lg
 
-    from ..datasets import DatasetContext
-    from ..registry import ImportRef
-    from .loadgen.sut import BatchingSUT, die_with
+    from ...datasets import DatasetContext
+    from ...registry import ImportRef
+    from .sut import BatchingSUT, die_with
 
     run_dir = Path(spec["run_dir"])
     write_status = _writer(run_dir)
@@ -135,9 +138,15 @@ def run(spec: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m pytest_mlperf_nv.harness.child RUN_SPEC.json", file=sys.stderr)
+        print("usage: python -m pytest_mlperf_nv.harness.loadgen.child RUN_SPEC.json", file=sys.stderr)
         return 2
-    spec = json.loads(Path(argv[0]).read_text())
+    from ...runspec import SpecError, read_spec
+
+    try:
+        spec = read_spec(Path(argv[0]))
+    except SpecError as exc:
+        print(f"pytest_mlperf_nv.harness.loadgen.child: {exc}", file=sys.stderr)
+        return 2
     try:
         run(spec)
     except BaseException as exc:
