@@ -207,9 +207,9 @@ def _parse(command: str | list[str]) -> _Command:
     for word in rest:
         if word.startswith("-"):
             body = word.lstrip("-")
-            key, sep, value = body.partition("=")
-            flags.append(_Flag(_norm_key(key), value if sep else None, word))
-            if _norm_key(key) == "tags" and sep:
+            name, sep, value = body.partition("=")
+            flags.append(_Flag(_norm_key(name), value if sep else None, word))
+            if _norm_key(name) == "tags" and sep:
                 tags.extend(_split_tags(value))
                 flags.pop()
         else:
@@ -444,7 +444,7 @@ def _flag(flag: _Flag, suite: _Suite, app: bool) -> None:
         else:
             suite.problems.append(f"{text}: expected performance, accuracy or compliance")
     elif key == "gpu_name":
-        if (value or "").lower() in _GPU_NAMES:
+        if value is not None and value.lower() in _GPU_NAMES:
             suite.set("gpu", _GPU_NAMES[value.lower()], text)
         else:
             suite.problems.append(f"{text}: unknown GPU name; the seed knows {', '.join(sorted(_GPU_NAMES))}")

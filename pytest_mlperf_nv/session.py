@@ -4,6 +4,7 @@ the results reported so far, compliance ordering, and the session-end reports.""
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,9 +179,19 @@ class MlperfSession:
 
         out = self.out
         try:
-            out.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=out, prefix=".mlperf-write-check-"):
-                pass
+            # Nothing is created here (a --mlperf-prefetch-only session leaves no output dir): an
+            # existing dir is probed with a temporary file, a missing one through its nearest
+            # existing ancestor.
+            existing = out
+            while not existing.exists() and existing != existing.parent:
+                existing = existing.parent
+            if not existing.is_dir():
+                raise NotADirectoryError(20, f"Not a directory: {existing}", str(existing))
+            if existing == out:
+                with tempfile.NamedTemporaryFile(dir=out, prefix=".mlperf-write-check-"):
+                    pass
+            elif not os.access(existing, os.W_OK | os.X_OK):
+                raise PermissionError(13, f"Permission denied: {existing}", str(existing))
         except OSError as exc:
             source = self.settings.sourced("out").source
             raise pytest.UsageError(

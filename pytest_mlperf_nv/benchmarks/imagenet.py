@@ -354,7 +354,7 @@ def synthetic_imagenet_dataset(context: DatasetContext) -> ArrayDataset:
     count = _option_int(options, "count", SYNTHETIC_COUNT) or SYNTHETIC_COUNT
     seed = options.get("seed", SYNTHETIC_SEED)
     rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)  # type: ignore[arg-type]
+    pixels = rng.integers(0, 256, size=(count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     inputs = pixels.astype(np.float32) - np.array(MEANS_RGB, dtype=np.float32)
     if layout == "NCHW":
         inputs = inputs.transpose(0, 3, 1, 2)

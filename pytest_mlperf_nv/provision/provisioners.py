@@ -41,7 +41,7 @@ class Provisioned:
     inputs: tuple[Provisioned, ...] = ()
 
 
-class ItemFailure(pytest.fail.Exception):  # type: ignore[name-defined,misc]
+class ItemFailure(pytest.fail.Exception):  # type: ignore[name-defined]
     """A failure found while an item's fixtures provision, reported as the item's own failure (not
     a setup error): under --mlperf-strict a missing prerequisite, or a harness stage that failed."""
 

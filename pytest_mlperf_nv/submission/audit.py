@@ -365,7 +365,7 @@ def check_test01_performance(reference_detail: Path, test_detail: Path) -> Perfo
         check.text = "".join(lines) + line + "\n"
         return check
 
-    runs = []
+    runs: list[tuple[dict[str, Any], str | None, float]] = []
     for label, path in (("reference", reference_detail), ("test", test_detail)):
         detail, errors, scenario, score, problem = _detail_score(path)
         if problem:
@@ -379,6 +379,7 @@ def check_test01_performance(reference_detail: Path, test_detail: Path) -> Perfo
             # TEST PASS. The plugin fails it in words.
             return fail(f"the {label} run {path} logged {len(errors)} LoadGen error(s): {errors[0][:200]}",
                         f"TEST FAIL: {len(errors)} ERROR reported in {path}")
+        assert score is not None  # a detail log without a score is a problem above
         runs.append((detail, scenario, score))
     (ref, ref_scenario, ref_score), (test, test_scenario, test_score) = runs
     check.scenario = ref_scenario

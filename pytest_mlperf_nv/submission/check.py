@@ -987,7 +987,7 @@ class _Checker:
             line.strip() for line in verify.read_text(errors="replace").splitlines()]
         fallback = all((acc / name).is_file() for name in rules.TEST01_ACCURACY_FALLBACK_FILES)
         optional = rules.TEST01_ACCURACY_FALLBACK_FILES if not passed else ()
-        required = rules.TEST01_ACCURACY_FILES
+        required: tuple[str, ...] = rules.TEST01_ACCURACY_FILES
         if fallback and not passed:
             required += rules.TEST01_ACCURACY_FALLBACK_FILES
         what = f"{self.rel(acc)} (the TEST01 sampled accuracy log)"

@@ -174,9 +174,10 @@ def test_an_unwritable_output_dir_is_one_usage_error_before_any_item(
     result = pytester.runpytest_subprocess(str(suite), "-p", "no:cacheprovider",
                                            f"--mlperf-out={blocker}/sub", *xdist)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: cannot write the output directory *a-file/sub (Not a directory; "
-                                 "from command-line option --mlperf-out=*): choose a writable directory "
-                                 "with --mlperf-out, MLPERF_NV_OUT or the ini key mlperf_out"])
+    result.stderr.fnmatch_lines(["ERROR: cannot write the output directory *a-file/sub "
+                                 "(Not a directory*a-file; from command-line option --mlperf-out=*): "
+                                 "choose a writable directory with --mlperf-out, MLPERF_NV_OUT or the ini "
+                                 "key mlperf_out"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert not (mlperf_env / "mlperf-results").exists()
 
