@@ -112,7 +112,7 @@ def gpu_groups(facts: Any) -> list[GpuGroup]:
         key = (gpu.name, int(gpu.memory_total_mib), str(gpu.compute_capability), gpu.power_limit_w,
                getattr(gpu, "power_max_limit_w", None), getattr(gpu, "pci_device_id", None))
         counts[key] = counts.get(key, 0) + 1
-    return [GpuGroup(*key[:4], count=n, power_max_limit_w=key[4], pci_device_id=key[5])
+    return [GpuGroup(key[0], key[1], key[2], key[3], count=n, power_max_limit_w=key[4], pci_device_id=key[5])
             for key, n in sorted(counts.items(), key=lambda kv: repr(kv[0]))]
 
 

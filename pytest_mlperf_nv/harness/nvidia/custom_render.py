@@ -132,8 +132,8 @@ def render_custom_config(key: str, benchmark: str, scenario: str, knobs: dict[st
         *_module_import(f"configs.{component}.{scenario}"),
         "",
     ]
-    if candidates:
-        known = groups[0].known
+    known = groups[0].known
+    if candidates and known is not None:
         lines += [
             f"# NVIDIA's config for its own {known.config_prefix} system where this benchmark and scenario",
             f"# have one (the custom system's GPU is KnownGPU.{known.member}, so NVIDIA's registry accepts",

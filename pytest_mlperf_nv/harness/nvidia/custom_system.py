@@ -106,7 +106,7 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
     parent = f"{known.config_prefix}x{groups[0].count}" if known is not None else None
     if known is None:
         _require(knobs, benchmark, scenario, case_id or benchmark, groups)
-    elif rules.has_config(version, parent, component, scenario, accuracy) is False:
+    elif parent is not None and rules.has_config(version, parent, component, scenario, accuracy) is False:
         _require(knobs, benchmark, scenario, case_id or benchmark, groups,
                  why=f"NVIDIA's {version} code has no {benchmark} {scenario} config for {parent}")
     # A field NVIDIA does not read for this benchmark, scenario or on a custom system would make its
@@ -114,11 +114,11 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
     fields: dict[str, Any] = {}
     left_out = []
     for name, value in {**(extra_fields or {}), **knobs}.items():
-        why = rules.inapplicable(name, component, scenario, None)
-        if why is None:
+        rule = rules.inapplicable(name, component, scenario, None)
+        if rule is None:
             fields[name] = value
         else:
-            left_out.append(f"{name}: {why}")
+            left_out.append(f"{name}: {rule}")
     summary = "; ".join(g.describe() for g in groups)
     config = render_custom_config(key, benchmark, scenario, fields, groups, summary)
     if version == "v5.0":

@@ -98,7 +98,7 @@ def ask(code_dir: str | Path, *, facts: Any = None, custom_definition: str | Pat
     """
     code_dir = Path(code_dir).resolve()
     own_scratch = scratch is None
-    work = Path(tempfile.mkdtemp(prefix="mlperf-nv-probe-")) if own_scratch else Path(scratch)
+    work = Path(tempfile.mkdtemp(prefix="mlperf-nv-probe-")) if scratch is None else Path(scratch)
     try:
         work.mkdir(parents=True, exist_ok=True)
         if (code_dir / "VERSION").is_file():

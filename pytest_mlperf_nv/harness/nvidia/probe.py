@@ -23,12 +23,14 @@ The answer is one JSON object on the last line of stdout, after the marker ``PRO
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 import traceback
 import types
+from typing import Any
 
 MARKER = "PROBE-RESULT "
 RECORDS: list[dict] = []
@@ -82,7 +84,7 @@ def _log_location(conf: dict, audit) -> str:
     try:
         if "tensorrt" not in sys.modules:  # code/common/harness.py imports it; nothing of it is used here
             sys.modules["tensorrt"] = types.ModuleType("tensorrt")
-        from code.common.harness import BaseBenchmarkHarness
+        BaseBenchmarkHarness = _from("code.common.harness", "BaseBenchmarkHarness")
 
         harness = BaseBenchmarkHarness.__new__(BaseBenchmarkHarness)
         args = dict(conf)
@@ -96,6 +98,14 @@ def _log_location(conf: dict, audit) -> str:
         return harness.get_full_log_dir()
     except Exception as exc:  # noqa: BLE001
         return f"<not computed: {type(exc).__name__}: {exc}>"
+
+
+def _from(module: str, name: str) -> Any:
+    """``from <module> import <name>``: an attribute of the module, else its submodule."""
+    parent = importlib.import_module(module)
+    if hasattr(parent, name):
+        return getattr(parent, name)
+    return importlib.import_module(f"{module}.{name}")
 
 
 def _install_handlers() -> None:
@@ -113,8 +123,8 @@ def _install_handlers() -> None:
         def run(self):
             self.handler.run()
 
-    module.SubprocessActionHandlerWrapper = SubprocessActionHandlerWrapper
-    module.__all__ = [*names, "SubprocessActionHandlerWrapper"]
+    module.__dict__.update(SubprocessActionHandlerWrapper=SubprocessActionHandlerWrapper,
+                           __all__=[*names, "SubprocessActionHandlerWrapper"])
     sys.modules["code.actionhandler"] = module
 
 
@@ -154,7 +164,7 @@ def _systems(system_list) -> dict:
 def _custom_checks(system_list, names: list[str]) -> dict:
     """For each custom system: does it register as a member of its own, and which members equal it."""
     KnownSystem = system_list.KnownSystem
-    out = {}
+    out: dict[str, dict] = {}
     for name in names:
         member = KnownSystem.__members__.get(name)
         if member is None:
@@ -255,15 +265,14 @@ def main(path: str) -> int:
         _install_handlers()
         if request.get("hardware"):
             _fill_hardware(request["hardware"])
-        from code.common import logging as nv_logging
-
+        # NVIDIA's modules, by name: they exist only on the probe's sys.path
+        nv_logging = _from("code.common", "logging")
         nv_logging.getLogger().addHandler(_Capture())
-        import code.main as main_mod
-        from code.common import constants
-        from code.common import fields as fields_mod
-        from code.common.systems import system_list
-
-        from configs import configuration
+        main_mod = importlib.import_module("code.main")
+        constants = _from("code.common", "constants")
+        fields_mod = _from("code.common", "fields")
+        system_list = _from("code.common.systems", "system_list")
+        configuration = _from("configs", "configuration")
     except Exception as exc:  # noqa: BLE001  (reported, with NVIDIA's traceback)
         result["error"] = {"type": type(exc).__name__, "message": str(exc),
                            "traceback": traceback.format_exc(limit=8)}
