@@ -92,3 +92,27 @@ def test_code_of_a_round_the_plugin_does_not_drive(tmp_path: Path,
     out = capsys.readouterr().out
     assert f"PROBLEM code dir: NVIDIA's code at {code} is v5.1 (its VERSION file)" in out
     assert "inference_results_v4.1 or v5.0 checkout" in out and "set nvidia.version" not in out
+
+
+def test_each_harness_reports_through_its_own_doctor(tmp_path: Path) -> None:
+    """The doctor asks the harness a suite names (Harness.doctor); a harness without suites named is
+    asked only when no suite is."""
+    from pytest_mlperf_nv.doctor import DoctorCheck, diagnose
+    from pytest_mlperf_nv.harness.api import Harness
+    from pytest_mlperf_nv.registry import Registry, register_builtins
+
+    class Remote(Harness):
+        name = "remote"
+
+        def doctor(self, suites: list, check: DoctorCheck) -> None:
+            check.report.add("problem", "remote", f"{len(suites)} suite(s), no endpoint", "set REMOTE_URL")
+
+    registry = Registry()
+    register_builtins(registry)
+    registry.add_harness(Remote())
+    suite = tmp_path / "remote.yaml"
+    suite.write_text("mlperf_suite: 1\nharness: remote\nbenchmarks:\n  resnet50: {scenarios: [Offline]}\n")
+    report = diagnose([suite], registry=registry)
+    assert [(f.subject, f.message, f.fix) for f in report.problems] == [
+        ("remote", "1 suite(s), no endpoint", "set REMOTE_URL")]
+    assert "result: 1 problem(s)" in report.text()
