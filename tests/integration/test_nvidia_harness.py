@@ -305,12 +305,16 @@ def test_edge_scenarios_run_with_the_suite_settings(mlperf_env: Path, pytester: 
     """SingleStream and MultiStream on the emulated H100 (NVIDIA's H200 system has no configs for them):
     the LoadGen settings in the logs are the knobs."""
     monkeypatch.setenv("EMULATED_SYSTEM_ID", "DGX-H100_H100-SXM-80GBx1")
-    # Expected latencies below what the trivial SUT takes, so LoadGen never runs out of queries.
-    scenarios = ("      SingleStream: {single_stream_expected_latency_ns: 1000, min_duration: 100}\n"
+    # Expected latencies below what the trivial SUT takes, so LoadGen never runs out of queries; a
+    # query count that early stopping accepts, so a busy machine's few queries in min_duration do not
+    # decide the verdict.
+    scenarios = ("      SingleStream: {single_stream_expected_latency_ns: 1000, min_duration: 100,\n"
+                 "                     min_query_count: 1024}\n"
                  "      MultiStream: {multi_stream_expected_latency_ns: 4000, min_duration: 100,\n"
-                 "                    multi_stream_samples_per_query: 8}\n")
+                 "                    multi_stream_samples_per_query: 8, min_query_count: 1024}\n")
     suite = _suite(code_dir, scenarios) + ("  3d-unet-99:\n    scenarios:\n      SingleStream: "
-                                           "{single_stream_expected_latency_ns: 1000, min_duration: 50}\n")
+                                           "{single_stream_expected_latency_ns: 1000, min_duration: 50,\n"
+                                           "                     min_query_count: 1024}\n")
     write_suite(mlperf_env, suite.replace("gpu: h200", "gpu: h100"), "h200.yaml")
     result = pytester.runpytest(f"--mlperf-system-snapshot={H200.parent / 'h100x1.json'}")
     result.assert_outcomes(passed=3)

@@ -182,3 +182,23 @@ def test_on_a_gpu_nvidia_does_not_know_a_case_without_the_generated_configs_knob
     assert "--mlperf-set resnet50.Offline.offline_expected_qps=VALUE" in reason
     body = "  resnet50:\n    scenarios:\n      Offline: {offline_expected_qps: 900}\n"
     assert _load(_suite(tmp_path, body, gpu="rtx_4090")).cases[0].skip_reason is None
+
+
+def test_gpu_auto_on_a_gpu_nvidia_knows_keeps_nvidias_config_as_the_default(tmp_path: Path) -> None:
+    """``system.gpu: auto`` resolved to h100 on an H100 machine: as with ``gpu: h100``, the profile's
+    knobs are no overrides of NVIDIA's H100 config (collection calls check_suite without the machine)."""
+    from pytest_mlperf_nv.harness.nvidia.args import check_suite
+    from pytest_mlperf_nv.plugin import pytest_mlperf_register
+    from pytest_mlperf_nv.registry import Registry
+    from pytest_mlperf_nv.suite.profiles import apply_profile
+    from pytest_mlperf_nv.suite.schema import load_suite
+
+    registry = Registry()
+    pytest_mlperf_register(registry)
+    facts = read_snapshot(SNAPSHOTS / "h100x1.json")
+    suite = load_suite(_suite(tmp_path, "  retinanet: {scenarios: [Offline]}\n", gpu="auto"), registry)
+    apply_profile(suite, lambda: facts)
+    assert suite.gpu_profile == "h100"
+    assert any(str(s.source).startswith("GPU profile h100") for s in suite.cases[0].knobs.values())
+    check_suite(suite)
+    assert suite.cases[0].knobs == {} and suite.cases[0].skip_reason is None

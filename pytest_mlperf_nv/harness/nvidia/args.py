@@ -273,7 +273,9 @@ def _nvidia_system(suite: Any, system: Any) -> str | None:
 
     gpu = str(suite.system.get("gpu", "none"))
     count = int(suite.system.get("count", 1) or 1)
-    if gpu == "auto":
+    if gpu == "auto" and getattr(suite, "gpu_profile", None):
+        gpu = suite.gpu_profile  # resolved on this machine by apply_profile
+    elif gpu == "auto":
         if system is None:
             return None
         from ...systems.profiles import ProfileError, resolve_profile
