@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .benchmarks.mlperf import MLPERF_BENCHMARKS
 from .benchmarks.mlperf.seeds import round_of_detail
-from .errors import HarnessError
-from .harness.api import HarnessRun, RunContext
+from .errors import HarnessError, MlperfError, OutputError
+from .harness.api import Harness, HarnessRun, RunContext
 from .harness.logs import LogError, RunResult, parse_run
 from .provision.provisioners import BY_HARNESS
 from .record import ArtifactSection, ChildSection, LoadgenSection, RunRecord, write_record
@@ -52,8 +52,19 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
     plan = plan_run(session, case)
     layout = RunLayout.of(session.out, case)
     started = _now()
-    prepare_run_dir(layout)
+    prepare_run_dir(layout, session.out)
     ctx = RunContext(session, case, layout, plan, artifacts, nodeid)
+    try:
+        return _run_and_judge(ctx, harness, started)
+    except OSError as exc:  # a file of the run the disk refused, while running or judging
+        error = run_write_error(exc, layout, session.out)
+        if error is exc:
+            raise
+        raise error from None
+
+
+def _run_and_judge(ctx: RunContext, harness: Harness, started: str) -> CaseOutcome:
+    session, case, layout = ctx.session, ctx.case, ctx.layout
     try:
         run = harness.run(ctx)
     except KeyboardInterrupt:
@@ -76,7 +87,7 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
         if case.mode == "compliance":
             from .compliance import verify_audit
 
-            verdict, audit_record = verify_audit(session, case, layout, result, nodeid,
+            verdict, audit_record = verify_audit(session, case, layout, result, ctx.nodeid,
                                                  run.log_dir or layout.run_dir)
         elif case.mode == "performance":
             verdict = judge_performance(result, _values(case.expect))
@@ -91,7 +102,13 @@ def run_case(session: MlperfSession, case: Case, artifacts: dict[str, Provisione
     record.implementation = harness.implementation(case.suite)
     if audit_record is not None:
         record.audit = audit_record
-    write_record(layout.run_dir, record)
+    try:
+        write_record(layout.run_dir, record)
+    except OutputError as exc:
+        raise OutputError(f"{case.id} {case.scenario} {case.name}: {verdict.headline}, but its run "
+                          f"record could not be written: {exc}. LoadGen's logs are kept in "
+                          f"{display(layout.run_dir)}; the submission tree leaves this run out until it "
+                          "runs again", exc.directory, exc.needed) from None
     properties = junit_properties(record) + run.properties
     return CaseOutcome(case, layout.run_dir, verdict.passed, failure_message(case, verdict, run, layout),
                        properties, record)
@@ -111,19 +128,41 @@ def mark_interrupted(ctx: RunContext, harness: str, started: str) -> None:
         verdict = Verdict(False, "interrupted", [INTERRUPTED])
         record = build_record(ctx, harness, run, None, verdict, started, [])
         write_record(ctx.run_dir, record)
-    except OSError:
+    except (OSError, MlperfError):
         pass  # the summary still names the item
 
 
-def prepare_run_dir(layout: RunLayout) -> None:
-    """A fresh run dir (the previous one moved aside), or a HarnessError that says what to do."""
-    from .harness.runner import fresh_run_dir
+def prepare_run_dir(layout: RunLayout, out: Path) -> None:
+    """A fresh run dir (the previous one moved aside), or an error that says what to do: an
+    OutputError for a full, read-only or forbidden disk, an OutsideError for a path that would leave
+    the output dir, a HarnessError for anything else in the way."""
+    from .rundir import prepare
 
     try:
-        fresh_run_dir(layout.run_dir)
+        prepare(layout, out)
+    except OutputError as exc:
+        raise OutputError(f"{exc}; or give this session another output dir: --mlperf-out DIR",
+                          exc.directory, exc.needed) from None
     except OSError as exc:
-        raise HarnessError(f"cannot create the run directory {layout.run_dir}: {exc.strerror}; "
+        raise HarnessError(f"cannot create the run directory {layout.run_dir}: {exc.strerror or exc}; "
                            "choose a writable output directory with --mlperf-out") from None
+
+
+def run_write_error(exc: OSError, layout: RunLayout, out: Path) -> BaseException:
+    """What a file-system error during a harness's run means: the disk refusing a file of the run
+    (full, read-only, no permission, over quota) is an OutputError naming the directory and saying
+    that the run's files so far are kept; any other OSError is the harness's own and stays as it is."""
+    from .fsutil import DISK_ERRNOS, disk_error, is_inside
+
+    if exc.errno not in DISK_ERRNOS:
+        return exc
+    where = Path(exc.filename) if isinstance(exc.filename, str) else None
+    if where is not None and not is_inside(out, where):
+        return exc  # not a file of the output dir: the harness reports it
+    directory = layout.run_dir if where is None or where == layout.run_dir else where.parent
+    error = disk_error(exc, directory)
+    return OutputError(f"{error}; what the run wrote so far is kept in {display(layout.run_dir)}",
+                       error.directory, error.needed)
 
 
 def failure_message(case: Case, verdict: Verdict, run: HarnessRun, layout: RunLayout) -> str:
@@ -247,11 +286,10 @@ def junit_properties(record: RunRecord) -> list[tuple[str, Any]]:
                       ("mlperf_metric_unit", lg.unit)]
         for key, value in lg.latencies_ms.items():
             props.append((f"mlperf_latency_{key}_ms", value))
-    score = record.accuracy
-    if score:
-        props += [("mlperf_accuracy", score["value"]), ("mlperf_accuracy_metric", score["metric"])]
-        if score.get("subset"):
-            props.append(("mlperf_accuracy_subset", f"{score['expected']}/{score['dataset_size']}"))
+    if record.accuracy:
+        from .accuracy.judge import properties_of
+
+        props += properties_of(record.accuracy)
     if record.round:
         props.append(("mlperf_round", record.round))
     if record.audit:

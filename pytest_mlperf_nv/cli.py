@@ -10,15 +10,17 @@ from . import __version__
 
 
 def _results(args: argparse.Namespace) -> int:
-    from .record import RecordError, read_record
     from .rundir import RUNS, result_files
+    from .submission.runs import read_record
 
     records = []
     for path in result_files(Path(args.out)):
-        try:
-            records.append(read_record(path.parent))
-        except RecordError as exc:
-            print(f"mlperf-nv: skipping {exc}", file=sys.stderr)
+        # The tree's reader: a result.json of wrong types is skipped with the field, never a traceback.
+        record, problem = read_record(path)
+        if record is not None:
+            records.append(record)
+        elif problem:
+            print(f"mlperf-nv: skipping {problem}", file=sys.stderr)
     if not records:
         print(f"mlperf-nv: no results under {Path(args.out) / RUNS} (run pytest on a suite first, or pass "
               "--out)", file=sys.stderr)
@@ -29,7 +31,7 @@ def _results(args: argparse.Namespace) -> int:
         if lg is not None and lg.value is not None:
             metric = f"{lg.value:.4g} {lg.unit}"
         elif acc:
-            metric = f"{acc.get('metric')} {float(acc.get('value') or 0):.3f}%"
+            metric = f"{acc.get('metric')} {acc.get('value')}"
         print(f"{r.suite.get('name')}::{case.get('id')}::{case.get('scenario')}::{r.mode_name:<12} "
               f"{r.verdict:<5} {(lg.validity if lg else '') or '':<8} {metric}")
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .errors import SettingsError
-from .suite.knobs import PROFILES
+from .suite.knobs import PROFILES, TIMEOUT_MAX_S
 from .suite.model import Sourced
 
 
@@ -40,8 +40,10 @@ def _timeout(value: str) -> float | None:
         seconds = float(value)
     except ValueError:
         raise ValueError("expected a number of seconds or 'auto'") from None
-    if not seconds > 0:
+    if not seconds > 0:  # also NaN
         raise ValueError("expected a number of seconds greater than 0, or 'auto'")
+    if seconds > TIMEOUT_MAX_S:  # also infinity: a timeout that never ends is no timeout
+        raise ValueError(f"expected at most {TIMEOUT_MAX_S:.0f} seconds (a year), or 'auto'")
     return seconds
 
 

@@ -73,6 +73,15 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["mlperf_started"] = session.started
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist controller: hold the output dir before any worker runs an item."""
+    from .outlock import is_suite_nodeid, lock_session_output
+
+    if any(is_suite_nodeid(nodeid) for nodeid in ids):
+        lock_session_output(node.config)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -87,6 +96,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         if call.excinfo.errisinstance(ItemFailure):
             report.when = "call"
+    # A domain error while the item's fixtures provision (a model file that is no model, a cache
+    # that cannot be written) is shown as its message, as in the call phase: no traceback.
+    if case is not None and report.failed and report.when != "call" and call.excinfo is not None \
+            and call.excinfo.errisinstance(MlperfError):
+        report.longrepr = str(call.excinfo.value)
     return report
 
 
@@ -115,6 +129,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.check_overrides(list(state.suites.values()))
         if state.selected and not (config.option.collectonly or config.getoption("mlperf_explain")):
             state.check_out_dir()
+    if state.selected:
+        from .outlock import lock_session_output
+
+        lock_session_output(config)  # one session at a time per output dir
     unused = state.unused_overrides()
     if unused and not state.is_worker:
         session.config.issue_config_time_warning(

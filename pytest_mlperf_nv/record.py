@@ -255,11 +255,10 @@ def _float(value: Any) -> float | None:
 
 def write_record(run_dir: Path, record: RunRecord) -> Path:
     """result.json in ``run_dir``, written whole or not at all (the submission tree reads it)."""
-    path = Path(run_dir) / RESULT
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record.to_dict(), indent=2, default=str))
-    tmp.replace(path)
-    return path
+    from .fsutil import atomic_write_text
+
+    # A full or read-only disk is an OutputError naming the run dir; no partial file is left.
+    return atomic_write_text(Path(run_dir) / RESULT, json.dumps(record.to_dict(), indent=2, default=str))
 
 
 def read_record(run_dir: Path) -> RunRecord:

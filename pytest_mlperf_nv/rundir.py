@@ -11,6 +11,7 @@ keeps unique within a session, so two suite files never share run directories.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,6 +88,39 @@ class RunLayout:
     def sub(self, name: str) -> Path:
         """A directory or file of the run that a harness names itself (stage logs, its log tree)."""
         return self.run_dir / name
+
+
+def prepare(layout: RunLayout, out: Path) -> Path | None:
+    """An empty run dir for ``layout`` inside ``<out>/runs``; returns where the previous run went.
+
+    The previous run's files are moved aside to ``<run dir>.previous`` (never read as a result),
+    so a child that dies early cannot leave stale logs that read as fresh. The last finished run
+    is never lost to an unfinished one: a run dir without result.json (its session was cancelled
+    or killed) does not replace a finished ``.previous``; it is removed instead. A path that
+    would leave ``<out>/runs`` is an OutsideError, a disk that refuses an OutputError naming the
+    directory (both before anything is moved or removed where they apply).
+    """
+    from .fsutil import inside, remove, writing
+
+    runs = Path(out) / RUNS
+    run_dir, previous = layout.run_dir, layout.previous
+    inside(runs, run_dir.parent)  # the names were checked at collection; the path is checked here
+    moved = None
+    with writing(run_dir.parent, what="create the run directory in"):
+        if os.path.lexists(run_dir):
+            ours = run_dir.is_dir() and not run_dir.is_symlink()
+            if ours and (_finished(run_dir) or not _finished(previous)):
+                remove(runs, previous)
+                run_dir.rename(previous)
+                moved = previous
+            else:
+                remove(runs, run_dir)  # unfinished, or not a directory of ours
+        run_dir.mkdir(parents=True)
+    return moved
+
+
+def _finished(run_dir: Path) -> bool:
+    return not run_dir.is_symlink() and (run_dir / RESULT).is_file()
 
 
 def suite_runs(out: Path, suite_name: str) -> Path:

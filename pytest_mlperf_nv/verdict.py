@@ -74,15 +74,6 @@ def judge_accuracy(result: RunResult, score: dict[str, Any] | None, target: floa
     return Verdict(passed, headline, reasons[:MAX_LISTED], score=score)
 
 
-def judge_reported_accuracy(result: RunResult, score: dict[str, Any] | None, problems: list[str],
-                            scored_by: str) -> Verdict:
-    """An accuracy run scored by someone else (``scored_by``: NVIDIA's accuracy check, say), with the
-    problems found in the run's own accuracy log."""
-    headline = "accuracy " + (f"{score['metric']} {score['value']} by {scored_by}" if score else "not scored")
-    reasons = list(_errors(result)) + list(problems)
-    return Verdict(not reasons, headline, reasons[:MAX_LISTED], score=score)
-
-
 def did_not_complete(child: ChildOutcome | None, result: RunResult | None, log_problem: str | None,
                      harness_problem: str | None = None, headline: str | None = None) -> Verdict:
     """A run that never reached LoadGen's verdict: what the process did, and what the logs lack.
@@ -124,6 +115,11 @@ def audit_run_problems(result: RunResult, audit: str) -> list[str]:
         unmet = "; ".join(result.unmet) or "see its summary"
         reasons.append(f"the {audit} run itself is INVALID ({unmet})")
     return reasons
+
+
+def loadgen_errors(result: RunResult) -> list[str]:
+    """The reason LoadGen's error lines give, if it logged any."""
+    return _errors(result)
 
 
 def _errors(result: RunResult) -> list[str]:

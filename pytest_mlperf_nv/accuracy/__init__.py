@@ -6,6 +6,10 @@ the official MLCommons script prints (what a submission's ``accuracy.txt``
 holds).  Optional third-party packages (pycocotools, scikit-learn, nibabel)
 are imported only inside the evaluator that needs them, so importing this
 package is cheap and dependency-free beyond numpy.
+
+:func:`score_accuracy` is the one entry point the plugin calls: it finds the ground truth
+(official layouts or NVIDIA's scratch layout), picks the response dtype of the harness that
+wrote the log, runs the evaluator and judges every metric as the submission checker reads it.
 """
 
 from .classification import (
@@ -17,9 +21,20 @@ from .classification import (
     top1,
 )
 from .detection import DetectionResult, format_openimages, openimages_map
+from .dtypes import ResponseDtype, UnknownDtype, response_dtype
+from .groundtruth import AccuracyDataMissing, GroundTruth, locate, locate_tokenizer
 from .log import AccuracyEntry, AccuracyLogError, decode, dedupe, read_accuracy_log
 from .recommendation import DlrmResult, dlrm_auc, format_dlrm
-from .rouge import LlmAccuracyResult, format_llm, llm_accuracy, rouge_scores, tokenizer_decoder
+from .result import AccuracyResult, MetricScore, compare_with_nvidia
+from .rouge import (
+    LlmAccuracyResult,
+    format_llm,
+    llm_accuracy,
+    rouge_scores,
+    sentence_splitter,
+    tokenizer_decoder,
+)
+from .score import require_ground_truth, score_accuracy
 from .segmentation import (
     CaseDice,
     KitsResult,
@@ -39,6 +54,7 @@ from .squad import (
 )
 from .wer import (
     RNNT_LABELS,
+    TranscriptError,
     WerResult,
     format_wer,
     levenshtein,
@@ -50,6 +66,19 @@ from .wer import (
 from .wordpiece import BasicTokenizer, WordPieceTokenizer, load_vocab
 
 __all__ = [
+    # one entry point for every benchmark
+    "AccuracyDataMissing",
+    "AccuracyResult",
+    "GroundTruth",
+    "MetricScore",
+    "ResponseDtype",
+    "UnknownDtype",
+    "compare_with_nvidia",
+    "locate",
+    "locate_tokenizer",
+    "require_ground_truth",
+    "response_dtype",
+    "score_accuracy",
     # log
     "AccuracyEntry",
     "AccuracyLogError",
@@ -91,6 +120,7 @@ __all__ = [
     "squad_v11_scores",
     # rnnt
     "RNNT_LABELS",
+    "TranscriptError",
     "WerResult",
     "format_wer",
     "levenshtein",
@@ -103,5 +133,6 @@ __all__ = [
     "format_llm",
     "llm_accuracy",
     "rouge_scores",
+    "sentence_splitter",
     "tokenizer_decoder",
 ]

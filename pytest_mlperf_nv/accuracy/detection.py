@@ -13,7 +13,10 @@ normalised to 0..1.  Semantics of the official script reproduced here:
   are not evaluated at all;
 * a record whose ``image_idx`` disagrees with ``qsl_idx`` only prints an
   ``ERROR:`` line, its boxes still go to the ``qsl_idx`` image;
-* ``use_inv_map``: label k -> k-th category id of the file (1-based), 0 -> 0;
+* ``use_inv_map``: label k -> k-th category id of the file (1-based), 0 -> 0; a negative
+  label k (padding detections carry -1) is Python-indexed from the end, so -1 is scored as the
+  last category - reproduced and counted in ``wrapped_labels``, because the checker reads the
+  official number; labels beyond the map are an error (the official script crashes);
 * pycocotools COCOeval ``bbox`` with default parameters; mAP = ``stats[0]``.
 
 pycocotools is imported lazily so the rest of the package works without it.
@@ -49,6 +52,8 @@ class DetectionResult:
         no_results: evaluated images whose response had no detection.
         duplicates: ignored duplicate entries.
         mismatched_records: records whose ``image_idx`` differed from ``qsl_idx``.
+        wrapped_labels: records with a negative label (padding, usually -1) that the inverse
+            map turned into the last categories, as the official script's indexing does.
         detections: the COCO result records handed to pycocotools (what the
             official script writes to ``openimages-results.json``).
         transcript: ``(line, verbose_only)`` pairs: everything the official
@@ -63,6 +68,7 @@ class DetectionResult:
     no_results: int
     duplicates: int
     mismatched_records: int
+    wrapped_labels: int
     detections: list[dict[str, Any]] = field(repr=False, compare=False)
     transcript: tuple[tuple[str, bool], ...] = field(repr=False, compare=False)
 
@@ -133,7 +139,7 @@ def openimages_map(
     detections: list[dict[str, Any]] = []
     image_ids: set[int] = set()
     unique = dedupe(entries, keep="first")
-    no_results = mismatched = 0
+    no_results = mismatched = wrapped = 0
     for idx, entry in unique.items():
         if not 0 <= idx < len(images):
             raise AccuracyLogError(
@@ -166,11 +172,16 @@ def openimages_map(
                 lines.append((f"ERROR: loadgen({idx}) and payload({image_idx}) disagree on image_idx", False))
             label = int(recs[r, 6])
             if inv_map is not None:
-                if not 0 <= label < len(inv_map):
+                if not -len(inv_map) <= label < len(inv_map):
+                    # The official script dies with an IndexError here.
                     raise AccuracyLogError(
                         f"{name}: seq_id {entry.seq_id} (qsl_idx {idx}) has label {label}, "
                         f"outside the inverse map of {len(inv_map) - 1} categories"
                     )
+                if label < 0:
+                    # Python indexing in the official script: -1 (a padding detection) becomes the
+                    # last category and is scored as a detection of it. Reproduced, and counted.
+                    wrapped += 1
                 label = inv_map[label]
             detections.append(
                 {
@@ -225,6 +236,7 @@ def openimages_map(
         no_results=no_results,
         duplicates=len(entries) - len(unique),
         mismatched_records=mismatched,
+        wrapped_labels=wrapped,
         detections=detections,
         transcript=tuple(lines),
     )

@@ -87,6 +87,9 @@ def read_accuracy_log(path: PathLike) -> list[AccuracyEntry]:
 
     try:
         root = json.loads(raw)
+    except RecursionError:
+        # Thousands of nested brackets: no log LoadGen writes; json gives up on the depth.
+        raise AccuracyLogError(f"{name}: not an accuracy log (JSON nested too deeply)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         stripped = raw.rstrip()
         if not stripped:

@@ -77,6 +77,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -92,6 +93,7 @@ __all__ = [
     "llm_accuracy",
     "postprocess_for_rouge",
     "rouge_scores",
+    "sentence_splitter",
     "tokenizer_decoder",
 ]
 
@@ -220,11 +222,16 @@ def rouge_scores(
     return {k: float(np.mean(v) * 100) for k, v in lists.items()}
 
 
-def _nltk_sent_tokenize() -> Callable[[str], list[str]] | None:
+def _nltk_sent_tokenize(nltk_data: Sequence[PathLike] = ()) -> Callable[[str], list[str]] | None:
     try:
         import nltk
     except ImportError:
         return None
+    for path in reversed([os.fspath(p) for p in nltk_data]):
+        # Where the official splitter's data was provided (a data dir's nltk_data/); nltk also
+        # reads $NLTK_DATA and ~/nltk_data by itself.
+        if os.path.isdir(path) and path not in nltk.data.path:
+            nltk.data.path.insert(0, path)
     try:
         nltk.sent_tokenize("Probe. Sentence.")
     except LookupError:  # Punkt data not installed
@@ -251,13 +258,25 @@ def _punkt_fallback() -> Callable[[str], list[str]]:
 
 def _resolve_splitter(
     split_sentences: Callable[[str], list[str]] | None,
+    nltk_data: Sequence[PathLike] = (),
 ) -> tuple[str, Callable[[str], list[str]]]:
     if split_sentences is not None:
         return "custom", split_sentences
-    nltk_split = _nltk_sent_tokenize()
+    nltk_split = _nltk_sent_tokenize(nltk_data)
     if nltk_split is not None:
         return "nltk.sent_tokenize", nltk_split
     return "punkt-fallback", _punkt_fallback()
+
+
+def sentence_splitter(nltk_data: Sequence[PathLike] = ()) -> tuple[str, Callable[[str], list[str]]]:
+    """The splitter :func:`llm_accuracy` would use, and its name.
+
+    ``"nltk.sent_tokenize"`` (the official one) when nltk finds its Punkt data (``punkt_tab`` /
+    ``punkt``) in ``nltk_data``, ``$NLTK_DATA`` or nltk's default places; else
+    ``"punkt-fallback"``. Install the official data once with
+    ``python -m nltk.downloader -d <data dir>/nltk_data punkt punkt_tab``.
+    """
+    return _resolve_splitter(None, nltk_data)
 
 
 def postprocess_for_rouge(
@@ -291,14 +310,15 @@ def tokenizer_decoder(
             from transformers import AutoTokenizer
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("loading a tokenizer from a path needs the 'transformers' package") from exc
-        tok = AutoTokenizer.from_pretrained(os.fspath(tokenizer), use_fast=use_fast, local_files_only=True)
+        tok: Any = AutoTokenizer.from_pretrained(os.fspath(tokenizer), use_fast=use_fast,
+                                                 local_files_only=True)
     else:
         tok = tokenizer
     if not callable(getattr(tok, "decode", None)):
         raise TypeError(f"{type(tok).__name__} has no decode() method")
 
     def decode_ids(ids: np.ndarray) -> str:
-        return tok.decode(ids.tolist(), skip_special_tokens=True)
+        return str(tok.decode(ids.tolist(), skip_special_tokens=True))
 
     return decode_ids
 
@@ -313,6 +333,7 @@ def llm_accuracy(
     use_stemmer: bool = True,
     split_sentences: Callable[[str], list[str]] | None = None,
     expected_count: int | None = None,
+    nltk_data: Sequence[PathLike] = (),
 ) -> LlmAccuracyResult:
     """Score an LLM accuracy log against the dataset's reference summaries.
 
@@ -333,6 +354,8 @@ def llm_accuracy(
             (default: see the module docstring).
         expected_count: if given, the number of distinct ``qsl_idx`` in the log
             must equal it (13368 for GPT-J/Llama3.1, 24576 for Llama2-70B).
+        nltk_data: extra directories searched for nltk's Punkt data (see
+            :func:`sentence_splitter`).
 
     Raises:
         AccuracyLogError: bad or empty log, a response whose size is not a
@@ -371,7 +394,7 @@ def llm_accuracy(
         preds_text.append(text)
         refs_text.append(references[idx])
 
-    splitter_name, split = _resolve_splitter(split_sentences)
+    splitter_name, split = _resolve_splitter(split_sentences, nltk_data)
     preds = postprocess_for_rouge(preds_text, split_sentences=split)
     refs = postprocess_for_rouge(refs_text, split_sentences=split)
 

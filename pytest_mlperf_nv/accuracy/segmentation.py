@@ -94,6 +94,9 @@ class _PlainUnpickler(pickle.Unpickler):
 def read_preprocessed_files(preprocessed_data_dir: PathLike) -> tuple[list[str], dict[str, Any]]:
     """``(file_list, cases)`` from ``preprocessed_files.pkl`` (or ``.json``).
 
+    Reads the reference's layout (``file_list``) and NVIDIA's
+    (``$MLPERF_SCRATCH_PATH/preprocessed_data/KiTS19/reference``, ``eval_list``).
+
     The pickle is what the official script reads; the JSON twin is used when
     there is no pickle.
     """
@@ -109,7 +112,9 @@ def read_preprocessed_files(preprocessed_data_dir: PathLike) -> tuple[list[str],
                 content = json.load(f)
         else:
             raise AccuracyLogError(f"{root}: no preprocessed_files.pkl or preprocessed_files.json")
-        return list(content["file_list"]), dict(content["cases"])
+        # The reference names the case list 'file_list'; NVIDIA's preprocessing 'eval_list'.
+        key = "file_list" if "file_list" in content else "eval_list"
+        return list(content[key]), dict(content["cases"])
     except (pickle.UnpicklingError, json.JSONDecodeError, KeyError, TypeError, EOFError) as exc:
         raise AccuracyLogError(f"{root}: unreadable preprocessed_files metadata: {exc!r}") from None
 
@@ -194,7 +199,7 @@ def kits_dice(
             continue  # only reachable if file_list and cases disagree
         gt_path = os.path.join(root, "nifti", case, "segmentation.nii.gz")
         try:
-            target = _as_labels(nib.load(gt_path).get_fdata())
+            target = _as_labels(nib.load(gt_path).get_fdata())  # type: ignore[attr-defined]
         except FileNotFoundError:
             raise AccuracyLogError(f"{gt_path}: ground truth not found") from None
         pred = predictions[case]

@@ -15,11 +15,14 @@ Semantics reproduced:
   as ``Word Error Rate: <100*wer>%, accuracy=<100*(1-wer)>%`` with Python's
   plain ``str`` of the floats.
 
-Not reproduced: the reference spells out digits with ``inflect``
-("8" -> "eight") and transliterates with ``unidecode``; here digits are left
-to the label filter (which removes them) and non-ASCII letters are folded by
-Unicode decomposition.  LibriSpeech transcripts contain neither digits nor
-non-ASCII characters, so scores on the real dataset are unaffected.
+Transcripts unlike LibriSpeech are refused, not scored differently: the reference spells out
+numbers with ``inflect`` ("8" -> "eight", "8:00" -> "eight zero zero"), transliterates with
+``unidecode`` (curly apostrophes, dashes, ``Æ`` -> "AE", ``ß`` -> "ss") and *drops* an utterance
+whose normalisation fails or whose transcript is not text, which shifts every later ``qsl_idx``.
+:func:`read_manifest` raises :class:`TranscriptError` for any transcript with a digit, a
+non-ASCII character or a non-text value, naming the utterance and the characters, instead of
+giving a WER the official script would not print.  LibriSpeech dev-clean (the benchmark's data
+set) holds only ASCII letters, spaces and apostrophes, so it is scored in full.
 
 Also note the reference maps ``--output_dtype int32`` to the ``array``
 typecode ``l``, which is 8 bytes on 64-bit Linux: pass ``dtype="int64"`` to
@@ -42,6 +45,7 @@ from .log import AccuracyLogError, PathLike, decode, read_accuracy_log
 
 __all__ = [
     "RNNT_LABELS",
+    "TranscriptError",
     "WerResult",
     "format_wer",
     "levenshtein",
@@ -76,6 +80,26 @@ _ABBREVIATIONS = [
         ("ft", "fort"),
     ]
 ]
+
+
+class TranscriptError(AccuracyLogError):
+    """A reference transcript the official normalisation would treat differently from the plugin's."""
+
+
+def unlike_librispeech(text: object) -> str | None:
+    """Why the official normalisation of ``text`` is not the plugin's, or None when it is the same."""
+    if not isinstance(text, str):
+        return (f"is {type(text).__name__}, not text: the official script drops such an utterance, "
+                "which shifts the qsl_idx of every later one")
+    digits = sorted({c for c in text if c.isascii() and c.isdigit()})
+    if digits:
+        return (f"holds digits ({''.join(digits)}): the official script spells numbers out with inflect "
+                "(and drops an utterance whose number it cannot spell, shifting every later qsl_idx)")
+    foreign = sorted({c for c in text if not c.isascii()})
+    if foreign:
+        shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in foreign[:8])
+        return f"holds non-ASCII characters {shown}: the official script transliterates them with unidecode"
+    return None
 
 
 @dataclass(frozen=True)
@@ -144,7 +168,12 @@ def read_manifest(
     max_duration: float | None = 15.0,
     labels: Sequence[str] = RNNT_LABELS,
 ) -> list[str]:
-    """Normalised reference transcripts, indexed like the reference QSL."""
+    """Normalised reference transcripts, indexed like the reference QSL.
+
+    Raises:
+        TranscriptError: a kept utterance's transcript is unlike LibriSpeech (digits, non-ASCII
+            characters, not text); see the module notes.
+    """
     name = os.fspath(path)
     try:
         with open(name, encoding="utf-8") as f:
@@ -168,6 +197,13 @@ def read_manifest(
                     text = tf.read().replace("\n", "")
         except (KeyError, TypeError, OSError) as exc:
             raise AccuracyLogError(f"{name}: utterance {n} unusable: {exc!r}") from None
+        reason = unlike_librispeech(text)
+        if reason:
+            raise TranscriptError(
+                f"{name}: utterance {n} ({text!r:.80}) {reason}. The plugin scores LibriSpeech-style "
+                "transcripts only (ASCII letters, apostrophes, punctuation) and refuses rather than print "
+                "a WER the official accuracy_eval.py would not"
+            )
         transcripts.append(normalize_transcript(text, labels))
     return transcripts
 

@@ -15,6 +15,10 @@ pulling in transformers + torch:
 * WordPiece: greedy longest match first, continuation pieces prefixed ``##``;
   a word with no full cover, or over 100 characters, becomes ``[UNK]``.
 
+Lower-casing follows each path's own code: the WordPiece path lower-cases character by
+character first (as transformers' ``tokenize`` does, so a word-final capital sigma becomes "σ"),
+the span-projection :class:`BasicTokenizer` word by word (Google's original, giving "ς").
+
 Known, deliberate differences from transformers (irrelevant for SQuAD text):
 transformers NFC-normalises before lower-casing (NFD afterwards makes the two
 equivalent for accent stripping) and splits literal special-token strings
@@ -190,6 +194,11 @@ class WordPieceTokenizer:
         return out
 
     def _tokenize_plain(self, text: str) -> list[str]:
+        # transformers' tokenize() lower-cases the text one character at a time before the basic
+        # tokenizer sees it, so a capital sigma at the end of a word becomes "σ", never the final
+        # form "ς" that str.lower() gives a whole word ("ΟΔΟΣ" -> "οδοσ"). Newlines are left as
+        # they are, as its regex ("." without DOTALL) does.
+        text = "".join(ch if ch == "\n" else ch.lower() for ch in text)
         out: list[str] = []
         for word in self.basic.tokenize(text):
             out.extend(self._wordpiece(word))

@@ -66,31 +66,82 @@ class RunResult:
 
 
 def read_detail(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """All ``:::MLLOG`` records of a detail log: first value per key, and every record."""
+    """All ``:::MLLOG`` records of a detail log: first value per key, and every record.
+
+    Raises LogError for a missing or unreadable log and for a line LoadGen would not write
+    (not a JSON object with a string ``key``, a ``metadata`` that is not an object); the
+    values of the records that are LoadGen's may be of any JSON type (see ``parse_run``).
+    """
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise LogError(f"LoadGen wrote no detail log ({path} is missing)") from None
+    except OSError as exc:
+        raise LogError(f"cannot read the detail log {path}: {exc.strerror or exc}") from None
     first: dict[str, Any] = {}
     records: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
         if not line.startswith(_PREFIX):
             continue
         try:
             record = json.loads(line[len(_PREFIX):])
-        except ValueError:
+        except (ValueError, RecursionError):
             # A child killed mid-write leaves a partial last line; anything else is corrupt.
-            if number == len(text.splitlines()):
+            if number == len(lines):
                 break
             raise LogError(f"{path}:{number}: not a valid MLLOG record") from None
+        if not isinstance(record, dict) or not isinstance(record.get("key"), str) or not isinstance(
+                record.get("metadata", {}), (dict, type(None))):
+            raise LogError(f"{path}:{number}: not an MLLOG record of LoadGen's (expected an object with a "
+                           f"'key'; got {_kind(record)})")
         records.append(record)
-        first.setdefault(record.get("key"), record.get("value"))
+        first.setdefault(record["key"], record.get("value"))
     return first, records
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object without a string 'key'" if not isinstance(value.get("key"), str) \
+            else "an object whose metadata is not an object"
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+#: detail-log keys parse_run reads, and the JSON types LoadGen writes them with
+_NUMBERS = ("result_samples_per_second", "result_completed_samples_per_sec", "early_stopping_latency_ss",
+            "early_stopping_latency_ms", "effective_min_duration_ms", "result_max_latency_ns",
+            "effective_target_qps", "effective_target_latency_ns", "effective_target_latency_percentile",
+            "result_query_count", "effective_samples_per_query", "effective_min_query_count",
+            "result_overlatency_query_count")
+_STRINGS = ("effective_scenario", "requested_scenario", "effective_test_mode", "requested_test_mode",
+            "result_validity", "loadgen_version")
+_BOOLEANS = ("result_min_duration_met", "result_min_queries_met", "result_perf_constraints_met",
+             "early_stopping_met")
+
+
+def _check_types(path: Path, detail: dict[str, Any]) -> None:
+    """A log whose values LoadGen could not have written (a string where a count goes) is corrupt."""
+    for key, value in detail.items():
+        if value is None:
+            continue
+        if key in _NUMBERS or (key.startswith("result_") and key.endswith("_latency_ns")):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif key in _STRINGS:
+            ok = isinstance(value, str)
+        elif key in _BOOLEANS:
+            ok = isinstance(value, bool)
+        else:
+            continue
+        if not ok:
+            raise LogError(f"{path}: {key} is {_kind(value) if not isinstance(value, dict) else 'an object'}"
+                           ", which LoadGen does not write there: the log is damaged")
 
 
 def parse_run(run_dir: Path) -> RunResult:
     """Read ``run_dir``'s LoadGen logs. Raises LogError when there is no detail log."""
     detail, records = read_detail(run_dir / DETAIL)
+    _check_types(run_dir / DETAIL, detail)
     scenario = detail.get("effective_scenario") or detail.get("requested_scenario")
     mode = detail.get("effective_test_mode") or detail.get("requested_test_mode")
     result = RunResult(run_dir=run_dir, scenario=scenario, test_mode=mode,
@@ -100,7 +151,7 @@ def parse_run(run_dir: Path) -> RunResult:
                         if k.startswith("effective_")}
     for record in records:
         meta = record.get("metadata") or {}
-        text = f"{record.get('key')}: {record.get('value')}"
+        text = f"{record.get('key')}: {str(record.get('value'))[:2000]}"
         if meta.get("is_error"):
             result.errors.append(text)
         elif meta.get("is_warning"):

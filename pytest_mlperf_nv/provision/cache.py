@@ -44,6 +44,9 @@ _KIND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _TMP_RE = re.compile(rf"(?P<kind>.+?)-(?P<key>[0-9a-f]{{{KEY_LENGTH}}})-")
 
 
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 class CacheError(Exception):
     """The cache cannot be used (bad root, lock timeout, misbehaving build)."""
 
@@ -149,6 +152,7 @@ class Cache:
         self._entries, self._locks, self._tmp = (self.root / d for d in ("entries", "locks", "tmp"))
         try:
             for d in (self._entries, self._locks, self._tmp):
+                _heal_not_a_dir(d)
                 d.mkdir(parents=True, exist_ok=True)
             # Probe for real: os.access() says yes to root even on read-only mounts.
             fd, probe = tempfile.mkstemp(dir=self._tmp, prefix=".probe-")
@@ -175,7 +179,13 @@ class Cache:
         path = self._lock_path(kind, key)
         lock = FileLock(str(path), timeout=-1 if self.lock_timeout is None else self.lock_timeout)
         try:
-            lock.acquire()
+            try:
+                lock.acquire()
+            except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
+                # A directory where the lock file goes, or the locks dir removed by hand: the
+                # cache made neither, so it puts its own layout back and tries once more.
+                _heal_lock(path, self._locks)
+                lock.acquire()
         except Timeout as exc:
             raise CacheError(
                 f"timed out after {self.lock_timeout}s waiting for {path}: "
@@ -261,6 +271,11 @@ class Cache:
             if reason is not None:
                 warning = f"corrupt cache entry {path}: {reason}; rebuilding"
                 warnings.warn(warning, CacheWarning, stacklevel=2)
+            kind_dir = path.parent
+            if os.path.lexists(kind_dir) and not kind_dir.is_dir():
+                warning = f"{kind_dir} was not a directory (the cache keeps {kind} entries there); removed it"
+                warnings.warn(warning, CacheWarning, stacklevel=2)
+                _remove_any(kind_dir)
             seconds = self._build_and_install(kind, key, norm, build)
             return CacheEntry(path, kind, key, norm, hit=False, build_seconds=seconds, warning=warning)
 
@@ -286,6 +301,18 @@ class Cache:
             }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
             self._install(staging, kind, key)
+        except OSError as exc:
+            written = _tree_bytes(staging)
+            shutil.rmtree(staging, ignore_errors=True)
+            if exc.errno not in _DISK_ERRNOS:
+                raise
+            # A full or read-only cache: say so, with nothing half-built left behind.
+            from ..fsutil import disk_error
+
+            problem = disk_error(exc, self.root, written or None)
+            raise CacheError(f"building {kind}/{key}: {problem} (the build had written {written:,} bytes "
+                             "when it failed; nothing of it is kept, and the next session builds it "
+                             "again)") from None
         except BaseException:
             # Also on KeyboardInterrupt: a killed build must not leave staging litter.
             shutil.rmtree(staging, ignore_errors=True)
@@ -315,7 +342,7 @@ class Cache:
                     raise
             finally:
                 if aside is not None:
-                    shutil.rmtree(aside, ignore_errors=True)
+                    _remove_any(aside)
         raise CacheError(f"could not install {dest}: it kept being replaced concurrently")
 
     # -- maintenance -----------------------------------------------------------
@@ -366,3 +393,75 @@ class Cache:
             with contextlib.suppress(OSError):  # non-empty (skipped busy key) stays
                 kind_dir.rmdir()
         return removed
+
+
+def _remove_any(path: Path) -> None:
+    """Remove a file, a symlink or a directory tree (whatever a hand edit left), ignoring errors."""
+    if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+        with contextlib.suppress(OSError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _heal_not_a_dir(path: Path) -> None:
+    """One of the cache's own directories is a file (or a dangling link): remove it."""
+    if os.path.lexists(path) and not path.is_dir():
+        warnings.warn(f"{path} was not a directory (the cache keeps its {path.name} there); removed it",
+                      CacheWarning, stacklevel=3)
+        _remove_any(path)
+
+
+def _heal_lock(path: Path, locks: Path) -> None:
+    if os.path.lexists(path) and (path.is_dir() or path.is_symlink()):
+        warnings.warn(f"{path} was a directory, where the cache keeps a lock file; removed it",
+                      CacheWarning, stacklevel=4)
+        _remove_any(path)
+    _heal_not_a_dir(locks)
+    locks.mkdir(parents=True, exist_ok=True)
+
+
+def _tree_bytes(path: Path) -> int:
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def entry_of(path: Path | str) -> Path | None:
+    """The cache entry dir holding ``path`` (``.../entries/<kind>/<key>/...`` with a manifest), or None."""
+    for parent in Path(path).parents:
+        if parent.parent.parent.name == "entries" and (parent / MANIFEST).is_file():
+            return parent
+    return None
+
+
+def diagnose(path: Path | str) -> str | None:
+    """Why a file the cache handed out fails to load, when it is the cache's fault, else None.
+
+    Checks the sha256 of every file of ``path``'s entry against its manifest (the cheap check
+    of size and time stamp cannot see bytes changed in place). The text names the entry and
+    the flag that repairs it.
+    """
+    entry = entry_of(path)
+    if entry is None:
+        return None
+    hint = ("rerun with --mlperf-cache-verify (MLPERF_NV_CACHE_VERIFY=1): it checks every cached file's "
+            "sha256 and rebuilds corrupt entries")
+    try:
+        manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+        files = [(str(f["path"]), str(f["sha256"])) for f in manifest["files"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return f"the cache entry {entry} has an unreadable manifest; {hint}"
+    for rel, digest in files:
+        try:
+            actual = file_sha256(entry / rel)
+        except OSError as exc:
+            return f"the cache entry {entry} lost {rel} ({exc.strerror}); {hint}"
+        if actual != digest:
+            return (f"the cache entry {entry} is corrupt: the bytes of {rel} changed on disk (sha256 "
+                    f"{actual[:16]}..., the manifest says {digest[:16]}...) while its size and time stamp "
+                    f"did not; {hint}")
+    return None

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from ..session import MlperfSession
     from ..suite.model import Suite
 
+from ..errors import MlperfError
+
 
 def write_submission(state: MlperfSession, suites: list[Suite]) -> tuple[list[Any], bool]:
     """Build and check the trees of the session's suites; (reports, whether an official tree failed)."""
@@ -23,8 +25,15 @@ def write_submission(state: MlperfSession, suites: list[Suite]) -> tuple[list[An
     except Exception:  # noqa: BLE001 - a description without detected facts is still a description
         facts = None
     reports = build_trees(state.out, pairs, facts, state.get_registry(), overrides=overrides)
+    # From here on the tree is written: whatever fails is said as such, never "not written".
     _check(reports)
-    write_report(state.out, reports)
+    try:
+        write_report(state.out, reports)
+    except (OSError, MlperfError) as exc:
+        for report in reports:
+            written = "the tree was written, but " if report.root is not None else ""
+            report.errors.append(f"{written}{state.out / 'submission-report.json'} could not be written: "
+                                 f"{exc}")
     failed = any(r.profile == "official" and (r.errors or any(f["severity"] == "error" for f in r.findings))
                  for r in reports)
     # A broken suite fails the session only where the tree was meant to be submitted.
@@ -37,7 +46,13 @@ def _check(reports: list[Any]) -> None:
     for report in reports:
         if report.root is None:
             continue
-        result = check_tree(report.root, report.round, originals=report.originals)
+        try:
+            result = check_tree(report.root, report.round, originals=report.originals)
+        except Exception as exc:  # noqa: BLE001 - the tree is written; a checker failure must not hide it
+            report.errors.append(f"the tree was written to {report.root}, but the own check could not "
+                                 f"read it: {type(exc).__name__}: {str(exc)[:300]}; run mlperf-nv "
+                                 f"check-submission {report.root.parent.parent} to see more")
+            continue
         # The submitter dir may hold other suites' systems: keep this system's findings (and the
         # submitter-wide ones, e.g. src/).
         report.findings = [f.as_dict() for f in result.findings if _belongs(f.result, report.system)]

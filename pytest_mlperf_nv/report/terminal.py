@@ -18,13 +18,24 @@ def row_from_report(report: pytest.TestReport) -> dict[str, Any] | None:
     if props.get("mlperf_metric_value") is not None:
         value, unit = float(str(props["mlperf_metric_value"])), props.get("mlperf_metric_unit", "")
         metric = f"{value:,.3f} {unit}" if unit == "ms" else f"{value:,.1f} {unit}"
-    accuracy = f"{float(str(props['mlperf_accuracy'])):.3f}%" if "mlperf_accuracy" in props else ""
+    accuracy = _accuracy(props)
     cache = " ".join(f"{kind}:{props[f'mlperf_{kind}_cache']}" for kind in ("model", "dataset", "engine")
                      if f"mlperf_{kind}_cache" in props)
     verdict = props.get("mlperf_verdict") or ("SKIP" if report.skipped else "FAIL")
     return {"item": report.nodeid, "verdict": verdict,
             "validity": props.get("mlperf_validity", ""), "metric": metric, "accuracy": accuracy,
             "cache": cache, "run_dir": props.get("mlperf_run_dir", "")}
+
+
+def _accuracy(props: dict[str, Any]) -> str:
+    """The headline accuracy as its metric prints it (top-1 in %, DICE a fraction, ROUGE points)."""
+    value = props.get("mlperf_accuracy")
+    if value is None or value == "":
+        return "not scored" if "mlperf_accuracy_metric" in props else ""
+    metric = str(props.get("mlperf_accuracy_metric", ""))
+    if metric == "top1":
+        return f"{float(str(value)):.3f}%"
+    return f"{metric} {value}".strip()
 
 
 def write_table(terminal: Any, rows: list[dict[str, Any]]) -> None:

@@ -20,22 +20,21 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS
 from ..benchmarks.mlperf.seeds import install_hint
-from ..record import RunRecord, try_read_record
+from ..errors import MlperfError
+from ..fsutil import DISK_ERRNOS, atomic_write_json, disk_error, inside, is_inside, remove, tree_size, writing
+from ..record import RunRecord
 from ..registry import Registry, builtin_harnesses
-from ..rundir import run_dir_of
 from ..suite.model import Case, Suite
 from . import systemdesc
 from .layout import Layout
 from .rounds import mlperf_name, suite_round
+from .runs import ACCURACY_LOG, DETAIL_FILE, SUMMARY_FILE, Run, load_runs, run_problem
 
 if TYPE_CHECKING:
     from ..harness.api import Harness
 
 TREE_DIR = "submission"
 REPORT_FILE = "submission-report.json"
-SUMMARY_FILE = "mlperf_log_summary.txt"
-DETAIL_FILE = "mlperf_log_detail.txt"
-ACCURACY_LOG = "mlperf_log_accuracy.json"
 #: not_submittable_because reasons that no rerun can lift: such runs are left out of the tree
 _NEVER = ("synthetic data", "random model weights")
 DEFAULT_SUBMITTER = "pytest-mlperf-nv"
@@ -73,28 +72,6 @@ class TreeReport:
                 "notes": self.notes}
 
 
-@dataclass
-class _Run:
-    name: str  # performance, accuracy, TEST01, ...
-    run_dir: Path
-    record: RunRecord
-
-    @property
-    def log_dir(self) -> Path:
-        """Where LoadGen's logs are: the run dir, or a harness's own log tree."""
-        return self.record.logs(self.run_dir)
-
-
-def _load_runs(out: Path, suite: Suite, bench_id: str, scenario: str, names: list[str]) -> dict[str, _Run]:
-    runs = {}
-    for name in names:
-        run_dir = run_dir_of(out, suite.name, bench_id, scenario, name)
-        record = try_read_record(run_dir)
-        if record is not None:
-            runs[name] = _Run(name, run_dir, record)
-    return runs
-
-
 def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, registry: Registry | None = None, *,
                 overrides: list[str] | tuple[str, ...] = ()) -> list[TreeReport]:
     """Write the tree for ``suites`` ((suite, profile) pairs) under ``out``/submission, atomically.
@@ -111,8 +88,12 @@ def build_trees(out: Path, suites: list[tuple[Suite, str]], facts: Any, registry
         registry = Registry()
         for harness in builtin_harnesses():
             registry.add_harness(harness)
-    out.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(out / f".{TREE_DIR}.lock")):
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+    runs = out / "runs"
+    # Copying the tree to its stage needs about its size again, plus the new results.
+    needed = tree_size(out / TREE_DIR) + (tree_size(runs) if runs.is_dir() else 0)
+    with writing(out, needed), FileLock(str(out / f".{TREE_DIR}.lock")):
         return _build_locked(out, wanted, facts, overrides, registry)
 
 
@@ -121,8 +102,9 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
     tree = out / TREE_DIR
     stage = out / f".{TREE_DIR}.new-{os.getpid()}"
     recover(out)
-    if tree.is_dir():
+    if tree.is_dir() and not tree.is_symlink():
         shutil.copytree(tree, stage, symlinks=True)
+        _drop_symlinks(stage)
     else:
         stage.mkdir(parents=True)
     reports: list[TreeReport] = []
@@ -145,15 +127,29 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
                                             registry.harnesses[suite.harness]))
             except Exception as exc:  # noqa: BLE001 - one suite's bad input must not cost the others
                 report = TreeReport(suite.name, None, suite_round(suite), *key, profile)
-                report.errors.append(f"its results could not be written: {type(exc).__name__}: {exc}; "
-                                     "its previous results are kept")
+                if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+                    exc = disk_error(exc, out, tree_size(out / "runs" / suite.name))
+                cause = str(exc) if isinstance(exc, MlperfError) else f"{type(exc).__name__}: {exc}"
+                report.errors.append(f"its results could not be written: {cause}; its previous results "
+                                     "are kept")
                 reports.append(report)
-                _restore(stage, tree, _read_manifest(out).get(str(suite.path), []))
+                owned = _owned_parts(out, suite, registry.harnesses[suite.harness])
+                _restore(stage, tree, [p for p in owned if p not in _claimed(reports)])
         _swap(stage, tree)
-        manifest = _read_manifest(out)
-        manifest.update({str(suite.path): r.parts for (suite, _), r in zip(wanted, reports, strict=True)
-                         if r.parts})
-        _write_manifest(out, manifest)
+        before = _read_manifest(out)
+        manifest = dict(before)
+        for (suite, _), r in zip(wanted, reports, strict=True):
+            if r.parts:
+                manifest.pop(str(suite.path), None)  # keyed by path before: a moved checkout missed it
+                manifest[_manifest_key(suite)] = r.parts
+        try:
+            if manifest != before or not (out / MANIFEST_FILE).is_file():
+                _write_manifest(out, manifest)
+        except (OSError, MlperfError) as exc:  # the tree is in place: say that, not "not written"
+            for report in reports:
+                written = "the tree was written, but " if report.root is not None else ""
+                report.errors.append(f"{written}{out / MANIFEST_FILE} could not be written ({exc}); "
+                                     "the next rebuild may leave this suite's old parts in place")
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
@@ -165,14 +161,23 @@ def _build_locked(out: Path, wanted: list[tuple[Suite, str]], facts: Any, overri
     return reports
 
 
+def _drop_symlinks(stage: Path) -> None:
+    """The plugin writes no symlinks into a tree: one found there (put in by hand) could lead a
+    write out of the output dir, so it is removed from the stage, never followed."""
+    for dirpath, dirnames, filenames in os.walk(stage):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                path.unlink()
+
+
 def _restore(stage: Path, tree: Path, parts: list[str]) -> None:
     """Put a suite's parts back as the previous tree has them (after its rebuild failed midway)."""
     for part in parts:
-        staged, old = stage / part, tree / part
-        if staged.is_dir():
-            shutil.rmtree(staged)
-        elif staged.exists():
-            staged.unlink()
+        staged, old = inside(stage, part), tree / part
+        remove(stage, staged)
+        if not is_inside(tree, old):
+            continue
         if old.is_dir():
             shutil.copytree(old, staged, symlinks=True)
         elif old.is_file():
@@ -180,10 +185,39 @@ def _restore(stage: Path, tree: Path, parts: list[str]) -> None:
             shutil.copy2(old, staged)
 
 
+def _manifest_key(suite: Suite) -> str:
+    """A suite's manifest entry: its name (unique in a session, and the name of its run dirs), so that
+    a checkout moved elsewhere still finds what its suites wrote."""
+    return suite.name
+
+
+def _earlier_parts(out: Path, suite: Suite) -> list[str]:
+    """What the suite wrote into the tree last time (by name; by path as earlier versions kept it)."""
+    manifest = _read_manifest(out)
+    return manifest.get(_manifest_key(suite)) or manifest.get(str(suite.path), [])
+
+
+def _owned_parts(out: Path, suite: Suite, harness: Harness) -> list[str]:
+    """Every part a rebuild of the suite clears: what it wrote last time and its system's parts now."""
+    parts = list(_earlier_parts(out, suite))
+    try:
+        sub = suite.submission
+        layout = Layout(suite_round(suite), sub.get("division", "closed"),
+                        sub.get("submitter", DEFAULT_SUBMITTER), sub.get("system_name", suite.name),
+                        harness.implementation(suite))
+        parts += [str(p) for p in layout.system_parts() if str(p) not in parts]
+    except Exception:  # noqa: BLE001 - a suite that cannot name its layout cleared only its earlier parts
+        pass
+    return parts
+
+
+def _claimed(reports: list[TreeReport]) -> set[str]:
+    """Parts another suite of this session wrote: a failed suite's restore leaves them alone."""
+    return {part for report in reports for part in report.parts}
+
+
 def write_report(out: Path, reports: list[TreeReport]) -> Path:
-    path = out / REPORT_FILE
-    path.write_text(json.dumps([r.as_dict() for r in reports], indent=2))
-    return path
+    return atomic_write_json(out / REPORT_FILE, [r.as_dict() for r in reports], root=out)
 
 
 def recover(out: Path) -> None:
@@ -220,14 +254,9 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     profiles_seen: set[str] = set()
     # What this suite wrote last time (its division, submitter, system or round may have changed
     # since) and what it owns now: both are cleared before the suite's results are written again.
-    manifest = _read_manifest(out)
-    earlier = [PurePosixPath(p) for p in manifest.get(str(suite.path), [])]
+    earlier = [PurePosixPath(p) for p in _earlier_parts(out, suite)]
     for part in [*earlier, *layout.system_parts()]:
-        target = stage / part
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+        remove(stage, str(part))  # OutsideError for a part that would leave the stage: nothing removed
     report.parts = [str(p) for p in layout.system_parts()]
 
     by_result: dict[tuple[str, str], list[Case]] = {}
@@ -239,7 +268,11 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
     for (bench_id, scenario), cases in by_result.items():
         label = f"{bench_id} {scenario}"
         names = [c.name for c in cases if c.skip_reason is None]
-        runs = _load_runs(out, suite, bench_id, scenario, names)
+        runs, unreadable = load_runs(out, suite.name, bench_id, scenario, names)
+        if unreadable:
+            why = "; ".join(f"{name}: {problem}" for name, problem in unreadable)
+            report.left_out.append((label, f"a run record cannot be used ({why}); rerun it"))
+            continue
         if not runs:
             skipped = [c.skip_reason for c in cases if c.skip_reason]
             report.left_out.append((label, skipped[0] if skipped else "no run of it on disk yet"))
@@ -261,12 +294,13 @@ def _build_suite(stage: Path, out: Path, suite: Suite, profile: str, facts: Any,
             report.left_out.append((label, f"runs carry other seeds than {round_} ({', '.join(seeds)}; "
                                            f"LoadGen {loadgen}): {install_hint(round_)} and rerun"))
             continue
-        unusable = _unusable({k: r for k, r in runs.items() if k in ("performance", "accuracy")})
+        unusable = next((p for k, r in runs.items() if k in ("performance", "accuracy")
+                         if (p := run_problem(r, scenario))), None)
         if unusable:
             report.left_out.append((label, unusable))
             continue
         for name in [k for k in runs if k not in ("performance", "accuracy")]:
-            problem = _unusable({name: runs[name]})
+            problem = run_problem(runs[name], scenario)
             if problem:  # a failed audit: the result goes in without it, marked
                 del runs[name]
                 why_not.append(f"{name} did not pass: {problem}")
@@ -322,18 +356,35 @@ MANIFEST_FILE = "submission-manifest.json"
 
 
 def _read_manifest(out: Path) -> dict[str, list[str]]:
-    """suite path -> the tree parts (systems/<sys>.json, results/<sys>/, ...) it last wrote."""
+    """suite path -> the tree parts (systems/<sys>.json, results/<sys>/, ...) it last wrote.
+
+    The file lies in the output dir, where anyone may edit it: an entry that is not a plain
+    relative path within the tree (``..``, an absolute path, not text) is ignored, so that no
+    manifest can make a rebuild remove anything outside the tree.
+    """
     try:
-        data = json.loads((out / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):
+        data = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    manifest: dict[str, list[str]] = {}
+    for suite, parts in data.items():
+        if isinstance(parts, list):
+            manifest[suite] = [p for p in parts if _plain_part(p)]
+    return manifest
+
+
+def _plain_part(part: Any) -> bool:
+    if not isinstance(part, str) or not part or len(part) > 4096 or "\x00" in part or "\\" in part:
+        return False
+    pure = PurePosixPath(part)
+    return not pure.is_absolute() and all(p not in ("", ".", "..") for p in pure.parts) \
+        and len(pure.parts) >= 2  # at least <division>/<submitter>: never a whole division
 
 
 def _write_manifest(out: Path, manifest: dict[str, list[str]]) -> None:
-    tmp = out / (MANIFEST_FILE + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2))
-    tmp.replace(out / MANIFEST_FILE)
+    atomic_write_json(out / MANIFEST_FILE, manifest, root=out)
 
 
 def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_type: str
@@ -365,7 +416,7 @@ def _eligibility(suite: Suite, case: Case, division: str, round_: str, system_ty
     return None, (case.id if own_model else bench.checker_name), bench
 
 
-def _not_submittable(runs: dict[str, _Run], *, mlperf_mapped: bool) -> list[str]:
+def _not_submittable(runs: dict[str, Run], *, mlperf_mapped: bool) -> list[str]:
     reasons: list[str] = []
     for run in runs.values():
         for reason in run.record.not_submittable_because:
@@ -374,18 +425,6 @@ def _not_submittable(runs: dict[str, _Run], *, mlperf_mapped: bool) -> list[str]
             if reason not in reasons:
                 reasons.append(reason)
     return reasons
-
-
-def _unusable(runs: dict[str, _Run]) -> str | None:
-    for run in runs.values():
-        files = [SUMMARY_FILE, DETAIL_FILE] + ([ACCURACY_LOG] if run.name != "performance" else [])
-        missing = [f for f in files if not (run.log_dir / f).is_file()]
-        if missing:
-            return f"the {run.name} run in {run.run_dir} lacks {', '.join(missing)}"
-        if not run.record.passed:
-            reasons = "; ".join(run.record.reasons)[:300]
-            return f"the {run.name} run failed ({reasons or 'see its result.json'}); fix it and rerun"
-    return None
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -398,7 +437,7 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: dict[str, _Run],
+def _write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: dict[str, Run],
                   suite: Suite, case: Case, profile: str, why_not: list[str], overrides: list[str],
                   harness: Harness) -> dict[Path, Path]:
     """Copy one result into the tree; returns {accuracy log in the tree: the full log it came from}."""
@@ -465,7 +504,7 @@ def _accuracy_line(record: RunRecord) -> str:
     return f"{score.get('metric', 'accuracy')}={score.get('value')}\n"
 
 
-def _readme(suite: Suite, case: Case, model: str, scenario: str, runs: dict[str, _Run], profile: str,
+def _readme(suite: Suite, case: Case, model: str, scenario: str, runs: dict[str, Run], profile: str,
             why_not: list[str], overrides: list[str], layout: Layout) -> str:
     perf = runs["performance"].record
     loadgen = perf.loadgen_version or "unknown"

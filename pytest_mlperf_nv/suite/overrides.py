@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SettingsError, SuiteError
+from ..names import shown
 from ..words import did_you_mean as _hint
+from ..words import number_problem
 from .knobs import KNOBS, SCENARIOS
 from .model import Case, Sourced, Suite
 from .yamlload import parse_scalar
@@ -36,7 +38,7 @@ class Override:
 
 def parse_override(text: str) -> Override:
     """Parse and type-check one ``--mlperf-set`` value. Raises SettingsError."""
-    where = f"--mlperf-set {text!r}"
+    where = f"--mlperf-set '{shown(text, 120)}'"
     left, sep, raw = text.partition("=")
     if not sep or not raw.strip():
         raise SettingsError(f"{where}: expected ID[.Scenario].knob=value, e.g. "
@@ -60,16 +62,15 @@ def parse_override(text: str) -> Override:
     value = parse_scalar(raw)
     if spec.type is bool:
         if not isinstance(value, bool):
-            raise SettingsError(f"{where}: {knob} expects true or false, got {raw!r}")
+            raise SettingsError(f"{where}: {knob} expects true or false, got {shown(raw)!r}")
     else:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                spec.type is int and not isinstance(value, int)):
-            kind = "an integer" if spec.type is int else "a number"
-            raise SettingsError(f"{where}: {knob} expects {kind}, got {raw!r}")
-        if spec.positive and value <= 0:
-            raise SettingsError(f"{where}: {knob} must be greater than 0, got {value}")
-        if spec.minimum is not None and value < spec.minimum:
-            raise SettingsError(f"{where}: {knob} must be at least {spec.minimum:g}, got {value}")
+        problem = number_problem(value, integer=spec.type is int, positive=spec.positive,
+                                 minimum=spec.minimum, maximum=spec.maximum, note=spec.range_note)
+        if problem is not None:
+            if problem.startswith("expected ") and not isinstance(value, (int, float)):
+                kind = "an integer" if spec.type is int else "a number"
+                problem = f"expected {kind}, got {shown(raw)!r}"
+            raise SettingsError(f"{where}: {knob} {problem.replace('expected ', 'expects ', 1)}")
         value = float(value) if spec.type is float else value
     return Override(text, target, scenario, knob, value)
 

@@ -15,12 +15,14 @@ from typing import Any
 from ..benchmarks.base import BenchmarkDef
 from ..benchmarks.custom import ARRAYS_DATASET, METRICS, classification_benchmark
 from ..benchmarks.mlperf import MLPERF_BENCHMARKS, mlperf_scenarios
-from ..errors import Location, SettingsError, SuiteError
+from ..errors import Location, SettingsError, SuiteError, SuiteErrors
+from ..names import NAME_RULE, component_problem, name_problem, path_problem, shown
 from ..registry import DEFAULT_HARNESS, Registry
-from ..words import did_you_mean, kind_of
-from .knobs import ALL_MODES, KNOBS, MODES, PROFILES, SCENARIOS, Knob
+from ..words import did_you_mean, kind_of, number_problem
+from ..words import shown as shown_value
+from .knobs import ALL_MODES, INT32_MAX, INT64_MAX, KNOBS, MODES, PROFILES, SCENARIOS, TIMEOUT_MAX_S, Knob
 from .model import Case, Sourced, Suite
-from .yamlload import YList, YMap, load_yaml
+from .yamlload import YList, YMap, load_yaml, read_suite_text
 
 SUITE_VERSIONS = (1,)
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter")
@@ -33,18 +35,66 @@ BENCHMARK_KEYS = ("benchmark", "description", "scenarios", "modes", "expect", "d
 CUSTOM_KEYS = ("model", "metric", "accuracy_target")
 EXPECT_KEYS = ("min_accuracy", "min_qps", "max_latency_ms")
 SYSTEM_KEYS = ("gpu", "count", "type")
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+#: a suite extending a suite extending ... at most this many files deep
+MAX_EXTENDS = 16
+#: errors listed for one file; collection stops looking for more after this many
+MAX_ERRORS = 50
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
     return did_you_mean(word, choices)
 
 
+class _TooManyErrors(Exception):
+    """The error listing is full: stop validating the file."""
+
+
 class _Doc:
-    """Helpers bound to one file: positions and typed getters."""
+    """Helpers bound to one file: positions, typed getters, and the errors found so far.
+
+    Validation goes on after an error wherever the rest does not depend on the bad value,
+    so that one collection lists every mistake of the file (``record``/``attempt``).
+    """
 
     def __init__(self, path: Path):
         self.path = path
+        self.errors: list[SuiteError] = []
+
+    def record(self, error: SuiteError) -> None:
+        seen = {(e.location and (e.location.path, e.location.line, e.location.column), e.key, e.message)
+                for e in self.errors}
+        if (error.location and (error.location.path, error.location.line, error.location.column),
+                error.key, error.message) in seen:
+            return  # one value reached twice through an alias
+        self.errors.append(error)
+        if len(self.errors) >= MAX_ERRORS:
+            raise _TooManyErrors
+
+    def attempt(self, validate: Any, *args: Any, default: Any = None) -> Any:
+        """``validate(*args)``, or ``default`` after recording its SuiteError."""
+        try:
+            return validate(*args)
+        except SuiteErrors as exc:
+            for error in exc.errors:
+                self.record(error)
+        except SuiteError as exc:
+            self.record(exc)
+        return default
+
+    def raise_errors(self) -> None:
+        """Raise what was recorded: one SuiteError, or SuiteErrors listing all, first error first."""
+        if not self.errors:
+            return
+        main = self.path
+
+        def order(error: SuiteError) -> tuple[bool, int, int]:
+            loc = error.location
+            return (loc is None or loc.path != main, loc.line if loc else 0, loc.column if loc else 0)
+
+        errors = sorted(self.errors, key=order)
+        if len(errors) == 1:
+            raise errors[0]
+        raise SuiteErrors(errors, stopped=len(errors) >= MAX_ERRORS)
 
     def kind(self, value: Any) -> str:
         """How a value reads in a message ("a string", "nothing (null)")."""
@@ -69,13 +119,18 @@ class _Doc:
                              key=dotted)
         return value
 
-    def check_keys(self, mapping: YMap, allowed: Iterable[str], where: str) -> None:
+    def check_keys(self, mapping: YMap, allowed: Iterable[str], where: str) -> list[Any]:
+        """Record every unknown key (with a did-you-mean); returns the known keys, in file order."""
         allowed = list(allowed)
+        known = []
         for key in mapping:
             if key not in allowed:
                 prefix = f"{where}." if where else ""
-                raise SuiteError(f"unknown key{_hint(key, allowed)}", self.key_loc(mapping, key),
-                                 key=f"{prefix}{key}")
+                self.record(SuiteError(f"unknown key{_hint(key, allowed)}", self.key_loc(mapping, key),
+                                       key=f"{prefix}{_key_text(key)}"))
+            else:
+                known.append(key)
+        return known
 
     def string(self, parent: YMap, key: str, dotted: str) -> str | None:
         if key not in parent:
@@ -90,30 +145,52 @@ class _Doc:
         value = self.string(parent, key, dotted)
         choices = list(choices)
         if value is not None and value not in choices:
-            raise SuiteError(f"unknown value '{value}'{_hint(value, choices)}",
+            raise SuiteError(f"unknown value '{shown(value)}'{_hint(value, choices)}",
                              self.value_loc(parent, key), key=dotted)
         return value
 
     def safe_name(self, value: Any, loc: Location, dotted: str, what: str) -> str:
+        """The one rule for names that become directories (names.py), checked where they are given."""
         if not isinstance(value, str):
             raise SuiteError(f"{what} must be a string, got {_kind(value)}", loc, key=dotted)
-        if not _SAFE_NAME.match(value) or ".." in value:
-            raise SuiteError(
-                f"{what} '{value}' cannot be used in a file path (it becomes a directory of the "
-                "output): use letters, digits, '_', '-', '.', '+', no '/' and no '..'", loc, key=dotted)
+        problem = name_problem(value)
+        if problem is not None:
+            if problem == "cannot be used in a file path":
+                problem += " (it becomes a directory of the output)"
+            raise SuiteError(f"{what} '{shown(value)}' {problem}: {NAME_RULE}", loc, key=dotted)
         return value
 
-    def number(self, value: Any, loc: Location, dotted: str, *, integer: bool, positive: bool,
-               minimum: float | None = None) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                integer and not isinstance(value, int)):
-            expected = "an integer" if integer else "a number"
-            raise SuiteError(f"expected {expected}, got {_got(value)}", loc, key=dotted)
-        if positive and value <= 0:
-            raise SuiteError(f"must be greater than 0, got {value}", loc, key=dotted)
-        if minimum is not None and value < minimum:
-            raise SuiteError(f"must be at least {minimum:g}, got {value}", loc, key=dotted)
+    def path_value(self, parent: YMap, key: str, dotted: str) -> str:
+        """A file path the suite gives: a string without NUL or control characters, within PATH_MAX."""
+        loc = self.value_loc(parent, key)
+        value = parent[key]
+        if not isinstance(value, str):
+            raise SuiteError(f"expected a file path, got {_kind(value)}", loc, key=dotted)
+        problem = path_problem(value)
+        if problem is not None:
+            raise SuiteError(f"the path '{shown(value)}' {problem}", loc, key=dotted)
         return value
+
+    def resolved_path(self, parent: YMap, key: str, dotted: str) -> str:
+        """A path the suite gives (``path_value``), made absolute relative to the suite file."""
+        value = self.path_value(parent, key, dotted)
+        try:
+            return str((self.path.parent / value).resolve())
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
+                             self.value_loc(parent, key), key=dotted) from None
+
+    def number(self, value: Any, loc: Location, dotted: str, *, integer: bool, positive: bool,
+               minimum: float | None = None, maximum: float | None = None, note: str = "") -> int | float:
+        problem = number_problem(value, integer=integer, positive=positive, minimum=minimum,
+                                 maximum=maximum, note=note)
+        if problem is not None:
+            raise SuiteError(problem, loc, key=dotted)
+        return value
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else shown_value(key)
 
 
 def _kind(value: Any) -> str:
@@ -121,12 +198,12 @@ def _kind(value: Any) -> str:
 
 
 def _got(value: Any) -> str:
-    """The kind and, where it adds something, the value, spelled as in YAML."""
-    if value is None:
+    """The kind and, where it adds something, the value, spelled as in YAML (never long)."""
+    if value is None or isinstance(value, (list, dict)):
         return _kind(value)
     if isinstance(value, bool):
         return f"{_kind(value)} {str(value).lower()}"
-    return f"{_kind(value)} {value!r}"
+    return f"{_kind(value)} {shown_value(value)}"
 
 
 def is_suite_text(text: str) -> bool:
@@ -137,13 +214,25 @@ def is_suite_text(text: str) -> bool:
 def load_suite(path: Path, registry: Registry, harness_override: str | None = None) -> Suite:
     """Load, validate and expand one suite file. Raises SuiteError.
 
+    Every error of the file is reported at once (``SuiteErrors``, first error first) where
+    validation can go on past it; a YAML syntax error, or a top level that is not a suite,
+    stops at once.
+
     ``harness_override`` (``--mlperf-harness``) runs the suite on another harness than the
     one it names: knobs that harness cannot honour are then listed in
     ``Suite.ignored_knobs`` instead of being errors, and benchmarks it cannot run skip.
     """
-    raw = path.read_bytes()
-    root = load_yaml(path, raw.decode("utf-8", errors="replace"))
     doc = _Doc(path)
+    try:
+        return _load_suite(doc, path, registry, harness_override)
+    except _TooManyErrors:
+        doc.raise_errors()
+        raise AssertionError("unreachable") from None
+
+
+def _load_suite(doc: _Doc, path: Path, registry: Registry, harness_override: str | None) -> Suite:
+    raw, text = read_suite_text(path)
+    root = load_yaml(path, text)
     digest = hashlib.sha256(raw)
     if isinstance(root, YMap) and "extends" in root:
         root = _extended(doc, root, digest, [path.resolve()])
@@ -155,9 +244,9 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
         raise SuiteError("required key is missing: add 'mlperf_suite: 1' as the first line",
                          root.location, key="mlperf_suite")
     version = root["mlperf_suite"]
-    if isinstance(version, bool) or version not in SUITE_VERSIONS:
+    if isinstance(version, bool) or not isinstance(version, int) or version not in SUITE_VERSIONS:
         raise SuiteError(
-            f"unknown suite format version {version!r}; this plugin reads versions "
+            f"unknown suite format version {shown_value(version)}; this plugin reads versions "
             f"{', '.join(map(str, SUITE_VERSIONS))}", doc.value_loc(root, "mlperf_suite"),
             key="mlperf_suite")
     sections = {h.section: h for h in registry.harnesses.values() if h.section}
@@ -165,8 +254,15 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
 
     name = path.stem
     if "name" in root:
-        name = doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name")
-    harness = doc.choice(root, "harness", "harness", sorted(registry.harnesses)) or DEFAULT_HARNESS
+        name = doc.attempt(lambda: doc.safe_name(root["name"], doc.value_loc(root, "name"), "name", "name"),
+                           default=path.stem)
+    elif component_problem(path.stem) is not None:
+        # Without name:, the stem names the suite's run directories (runs/<name>/) and its system.
+        doc.record(SuiteError(f"the file name '{shown(path.name)}' cannot name this suite's run "
+                              f"directory: its stem {component_problem(path.stem)}. Rename the file, or "
+                              "give the suite a name: key", Location(path, 1, 1)))
+    harness = doc.attempt(lambda: doc.choice(root, "harness", "harness", sorted(registry.harnesses))) \
+        or DEFAULT_HARNESS
     declared = harness
     if harness_override and harness_override != harness:
         if harness_override not in registry.harnesses:
@@ -176,30 +272,38 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
         harness = harness_override
     parsed_sections = {}
     for key, owner in sections.items():
-        block = doc.mapping(root, key, key)
+        block = doc.attempt(lambda key=key: doc.mapping(root, key, key))
         if block is not None:
-            parsed_sections[key] = owner.parse_section(doc, block)
-    backend = doc.choice(root, "backend", "backend", sorted(registry.backends)) or "onnxruntime"
+            parsed = doc.attempt(owner.parse_section, doc, block)
+            if parsed is not None:
+                parsed_sections[key] = parsed
+    backend = doc.attempt(lambda: doc.choice(root, "backend", "backend", sorted(registry.backends))) \
+        or "onnxruntime"
     profile = None
     if "profile" in root:
-        profile = Sourced(doc.choice(root, "profile", "profile", PROFILES),
-                          f"suite {doc.value_loc(root, 'profile')}")
+        profile_name = doc.attempt(lambda: doc.choice(root, "profile", "profile", PROFILES))
+        if profile_name is not None:
+            profile = Sourced(profile_name, f"suite {doc.value_loc(root, 'profile')}")
     timeout = None
     if "timeout" in root:
-        value = doc.number(root["timeout"], doc.value_loc(root, "timeout"), "timeout",
-                           integer=False, positive=True)
-        timeout = Sourced(float(value), f"suite {doc.value_loc(root, 'timeout')}")
-    modes = _modes(doc, root, "modes") or MODES
-    system = _system(doc, root)
+        value = doc.attempt(lambda: doc.number(
+            root["timeout"], doc.value_loc(root, "timeout"), "timeout", integer=False, positive=True,
+            maximum=TIMEOUT_MAX_S, note="a year; leave timeout out for the automatic one"))
+        if value is not None:
+            timeout = Sourced(float(value), f"suite {doc.value_loc(root, 'timeout')}")
+    modes = doc.attempt(lambda: _modes(doc, root, "modes")) or MODES
+    system = doc.attempt(lambda: _system(doc, root), default={"gpu": "none", "count": 1})
     from .submission import parse_submission
 
-    submission = parse_submission(doc, root, name)
+    submission = doc.attempt(lambda: parse_submission(doc, root, name), default=None)
+    if submission is None:
+        submission = {"system": {}, "measurements": {}, "model_mapping": {}, "locations": {}, "given": True}
 
-    benchmarks = doc.mapping(root, "benchmarks", "benchmarks", required=True)
-    if not benchmarks:
-        raise SuiteError("the benchmark list is empty: name at least one benchmark, e.g. "
+    benchmarks = doc.attempt(lambda: doc.mapping(root, "benchmarks", "benchmarks", required=True))
+    if "benchmarks" in root and not root["benchmarks"] and isinstance(root["benchmarks"], (YMap, type(None))):
+        doc.record(SuiteError("the benchmark list is empty: name at least one benchmark, e.g. "
                          "'benchmarks: {digits: {scenarios: [Offline]}}'",
-                         doc.value_loc(root, "benchmarks"), key="benchmarks")
+                         doc.value_loc(root, "benchmarks"), key="benchmarks"))
 
     suite = Suite(path=path, name=name, version=version, harness=harness, backend=backend,
                   profile=profile, timeout=timeout, modes=modes, system=system,
@@ -208,33 +312,43 @@ def load_suite(path: Path, registry: Registry, harness_override: str | None = No
     runner = registry.harnesses[harness]
     suite.honoured_knobs = frozenset(k for k, knob in KNOBS.items()
                                      if runner.knob_problem(knob, suite, registry) is None)
-    suite.backend_options = _backend_options(doc, root, suite, registry)
+    suite.backend_options = doc.attempt(_backend_options, doc, root, suite, registry, default={})
     profile_name = profile.value if profile else None
-    for bench_id in benchmarks:
-        suite.cases.extend(_benchmark_cases(doc, suite, benchmarks, bench_id, registry, profile_name))
+    for bench_id in benchmarks or ():
+        suite.cases.extend(doc.attempt(
+            lambda bench_id=bench_id: _benchmark_cases(doc, suite, benchmarks, bench_id, registry,
+                                                       profile_name), default=[]))
+    doc.raise_errors()
     return suite
 
 
 def _extended(doc: _Doc, root: YMap, digest: Any, chain: list[Path]) -> YMap:
     """``extends: base.yaml``: the base suite's settings, overridden key by key by this file's."""
     loc = doc.value_loc(root, "extends")
-    name = doc.string(root, "extends", "extends")
+    name = doc.path_value(root, "extends", "extends") if root.get("extends") is not None else None
     if not name:
         raise SuiteError("expected the path of another suite file (relative to this one)", loc,
                          key="extends")
-    base_path = (doc.path.parent / name).resolve()
-    if not base_path.is_file():
+    if len(chain) > MAX_EXTENDS:
+        raise SuiteError(f"suites extend each other more than {MAX_EXTENDS} files deep", loc, key="extends")
+    try:
+        base_path = (doc.path.parent / name).resolve()
+        found = base_path.is_file()
+    except (OSError, ValueError) as exc:
+        raise SuiteError(f"cannot use the path '{shown(name)}': {getattr(exc, 'strerror', None) or exc}",
+                         loc, key="extends") from None
+    if not found:
         packaged = Path(__file__).resolve().parent.parent / "suites" / name
-        if not packaged.is_file():
-            raise SuiteError(f"suite to extend not found: {base_path} (paths are relative to this file)",
-                             loc, key="extends")
+        if component_problem(name) is not None or not packaged.is_file():
+            raise SuiteError(f"suite to extend not found: {shown(str(base_path), 300)} (paths are relative "
+                             "to this file)", loc, key="extends")
         base_path = packaged
     if base_path in chain:
         cycle = " -> ".join(p.name for p in [*chain, base_path])
         raise SuiteError(f"suites extend each other in a cycle: {cycle}", loc, key="extends")
-    raw = base_path.read_bytes()
+    raw, text = read_suite_text(base_path)
     digest.update(raw)
-    base = load_yaml(base_path, raw.decode("utf-8", errors="replace"))
+    base = load_yaml(base_path, text)
     if not isinstance(base, YMap):
         raise SuiteError(f"{base_path.name} is not a suite (its top level is not a mapping)", loc,
                          key="extends")
@@ -272,23 +386,29 @@ def _backend_options(doc: _Doc, root: YMap, suite: Suite, registry: Registry) ->
     if not declared:
         raise SuiteError(f"backend {suite.backend} (harness {suite.harness}) takes no options: remove this "
                          "block", doc.key_loc(root, "backend_options"), key="backend_options")
-    doc.check_keys(block, declared, "backend_options")
     options: dict[str, Any] = {}
-    for key in block:
-        value, kind = block[key], declared[key]
-        dotted = f"backend_options.{key}"
-        loc = doc.value_loc(block, key)
-        if kind is bool and not isinstance(value, bool):
-            raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
-        if kind in (int, float):
-            value = doc.number(value, loc, dotted, integer=kind is int, positive=False)
-            value = kind(value)
-        elif kind is str and not isinstance(value, str):
-            raise SuiteError(f"expected a string, got {_got(value)}", loc, key=dotted)
-        elif kind in (list, tuple) and not isinstance(value, list):
-            raise SuiteError(f"expected a list, got {_got(value)}", loc, key=dotted)
-        options[key] = list(value) if isinstance(value, list) else value
+    for key in doc.check_keys(block, declared, "backend_options"):
+        value = doc.attempt(_backend_option, doc, block, key, declared[key])
+        if value is not None:
+            options[key] = value
     return options
+
+
+def _backend_option(doc: _Doc, block: YMap, key: str, kind: Any) -> Any:
+    value = block[key]
+    dotted = f"backend_options.{key}"
+    loc = doc.value_loc(block, key)
+    if kind is bool and not isinstance(value, bool):
+        raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
+    if kind in (int, float):
+        value = doc.number(value, loc, dotted, integer=kind is int, positive=False,
+                           maximum=INT64_MAX if kind is int else None)
+        value = kind(value)
+    elif kind is str and not isinstance(value, str):
+        raise SuiteError(f"expected a string, got {_got(value)}", loc, key=dotted)
+    elif kind in (list, tuple) and not isinstance(value, list):
+        raise SuiteError(f"expected a list, got {_got(value)}", loc, key=dotted)
+    return list(value) if isinstance(value, list) else value
 
 
 def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
@@ -303,8 +423,9 @@ def _modes(doc: _Doc, parent: YMap, dotted: str) -> tuple[str, ...] | None:
         raise SuiteError("expected a non-empty list of modes, e.g. [performance, accuracy]", loc,
                          key=dotted)
     for item, item_loc in zip(value, value.item_locations, strict=True):
-        if item not in ALL_MODES:
-            raise SuiteError(f"unknown mode {item!r}{_hint(str(item), ALL_MODES)}", item_loc, key=dotted)
+        if not isinstance(item, str) or item not in ALL_MODES:
+            raise SuiteError(f"unknown mode {shown_value(item)}{_hint(item, ALL_MODES)}", item_loc,
+                             key=dotted)
     return tuple(dict.fromkeys(value))
 
 
@@ -313,29 +434,34 @@ def _system(doc: _Doc, root: YMap) -> dict[str, Any]:
     if system is None:
         return {"gpu": "none", "count": 1}
     doc.check_keys(system, SYSTEM_KEYS, "system")
-    result: dict[str, Any] = {"gpu": doc.string(system, "gpu", "system.gpu") or "none", "count": 1}
+    result: dict[str, Any] = {"gpu": doc.attempt(lambda: doc.string(system, "gpu", "system.gpu")) or "none",
+                              "count": 1}
     if result["gpu"] not in ("none", "auto"):
         from ..systems.profiles import ProfileError, get_profile
 
         try:
             result["gpu"] = get_profile(result["gpu"]).name
         except ProfileError as exc:
-            raise SuiteError(f"{exc}, or 'none' (CPU only)", doc.value_loc(system, "gpu"),
-                             key="system.gpu") from None
+            doc.record(SuiteError(f"{str(exc)[:300]}, or 'none' (CPU only)", doc.value_loc(system, "gpu"),
+                                  key="system.gpu"))
+            result["gpu"] = "none"
     if "count" in system:
-        result["count"] = doc.number(system["count"], doc.value_loc(system, "count"), "system.count",
-                                     integer=True, positive=True)
+        result["count"] = doc.attempt(lambda: doc.number(
+            system["count"], doc.value_loc(system, "count"), "system.count", integer=True, positive=True,
+            maximum=INT32_MAX, note="a count of accelerators"), default=1)
     if "type" in system:
-        result["type"] = doc.choice(system, "type", "system.type", SYSTEM_TYPES)
+        kind = doc.attempt(lambda: doc.choice(system, "type", "system.type", SYSTEM_TYPES))
+        if kind is not None:
+            result["type"] = kind
     return result
 
 
 def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
                      registry: Registry, profile: str | None) -> list[Case]:
     key_loc = doc.key_loc(benchmarks, bench_id)
-    dotted = f"benchmarks.{bench_id}"
-    bench_id = doc.safe_name(bench_id, key_loc, dotted, "benchmark id")
+    dotted = f"benchmarks.{_key_text(bench_id)}"
     body = benchmarks[bench_id]
+    bench_id = doc.safe_name(bench_id, key_loc, dotted, "benchmark id")
     if body is None:
         body = YMap()
         body.location, body.key_locations, body.value_locations = key_loc, {}, {}
@@ -345,6 +471,9 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     known = sorted(set(registry.benchmarks) | set(MLPERF_BENCHMARKS))
     name = bench_id
     custom = "model" in body
+    allowed = list(BENCHMARK_KEYS) + list(KNOBS)
+    doc.check_keys(body, allowed, dotted)
+    definition: BenchmarkDef | None
     if custom:
         if "benchmark" in body:
             raise SuiteError("a benchmark defined here with 'model:' cannot also name another benchmark",
@@ -353,14 +482,14 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     else:
         for key in CUSTOM_KEYS:
             if key in body:
-                raise SuiteError(f"'{key}' belongs to a benchmark defined in the suite: add "
-                                 "'model: <file.onnx>' and 'dataset: {inputs: <x.npy>, labels: <y.npy>}', "
-                                 "or remove it",
-                                 doc.key_loc(body, key), key=f"{dotted}.{key}")
+                doc.record(SuiteError(
+                    f"'{key}' belongs to a benchmark defined in the suite: add 'model: <file.onnx>' and "
+                    "'dataset: {inputs: <x.npy>, labels: <y.npy>}', or remove it",
+                    doc.key_loc(body, key), key=f"{dotted}.{key}"))
         if "benchmark" in body:
             name = doc.string(body, "benchmark", f"{dotted}.benchmark") or bench_id
             if name not in known:
-                raise SuiteError(f"unknown benchmark '{name}'{_hint(name, known)}",
+                raise SuiteError(f"unknown benchmark '{shown(name)}'{_hint(name, known)}",
                                  doc.value_loc(body, "benchmark"), key=f"{dotted}.benchmark")
         elif name not in known:
             raise SuiteError(
@@ -375,21 +504,24 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     skip_reason = support.skip_reason
     supported = support.scenarios or (definition.scenarios if definition else mlperf_scenarios(name))
 
-    allowed = list(BENCHMARK_KEYS) + list(KNOBS)
-    doc.check_keys(body, allowed, dotted)
-    modes = _modes(doc, body, f"{dotted}.modes") or suite.modes
+    modes = doc.attempt(lambda: _modes(doc, body, f"{dotted}.modes")) or suite.modes
     expect = _expect(doc, body, dotted)
 
-    scenario_map = _scenarios(doc, body, dotted, supported, name)
-    dataset = definition.dataset if custom else _dataset(doc, body, dotted, definition)
+    scenario_map = doc.attempt(lambda: _scenarios(doc, body, dotted, supported, name), default={})
+    dataset = (definition.dataset if custom and definition is not None
+               else doc.attempt(lambda: _dataset(doc, body, dotted, definition)))
     accuracy_samples = None
     if "accuracy_samples" in body:
         loc = doc.value_loc(body, "accuracy_samples")
-        accuracy_samples = Sourced(doc.number(body["accuracy_samples"], loc, f"{dotted}.accuracy_samples",
-                                              integer=True, positive=True), f"suite {loc}")
+        count = doc.attempt(lambda: doc.number(body["accuracy_samples"], loc, f"{dotted}.accuracy_samples",
+                                               integer=True, positive=True, maximum=INT64_MAX,
+                                               note="a count of samples"))
+        if count is not None:
+            accuracy_samples = Sourced(count, f"suite {loc}")
     # Validate every benchmark-level knob, also one that applies to none of the scenarios.
-    common_knobs = {k: _knob_value(doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
-                                   f"{dotted}.{k}", profile, registry) for k in body if k in KNOBS}
+    common_knobs = {k: doc.attempt(_knob_value, doc, suite, KNOBS[k], body[k], doc.value_loc(body, k),
+                                   f"{dotted}.{k}", profile, registry)
+                    for k in body if k in KNOBS}
     common_knobs = {k: v for k, v in common_knobs.items() if v is not None}
     cases: list[Case] = []
     for scenario, (scen_body, scen_loc) in scenario_map.items():
@@ -401,17 +533,8 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
         if scen_body is not None:
             where = f"{dotted}.scenarios.{scenario}"
             for knob_name in scen_body:
-                kloc = doc.key_loc(scen_body, knob_name)
-                if knob_name not in KNOBS:
-                    raise SuiteError(f"unknown knob{_hint(knob_name, list(KNOBS))}", kloc,
-                                     key=f"{where}.{knob_name}")
-                knob = KNOBS[knob_name]
-                if scenario not in knob.scenarios:
-                    raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
-                                     kloc, key=f"{where}.{knob_name}")
-                value = _knob_value(doc, suite, knob, scen_body[knob_name],
-                                    doc.value_loc(scen_body, knob_name), f"{where}.{knob_name}", profile,
-                                    registry)
+                value = doc.attempt(_scenario_knob, doc, suite, scen_body, knob_name, scenario, where,
+                                    profile, registry)
                 if value is not None:
                     knobs[knob_name] = value
         for mode in modes:
@@ -436,38 +559,64 @@ def _benchmark_cases(doc: _Doc, suite: Suite, benchmarks: YMap, bench_id: Any,
     return cases
 
 
+def _scenario_knob(doc: _Doc, suite: Suite, scen_body: YMap, knob_name: Any, scenario: str, where: str,
+                   profile: str | None, registry: Registry) -> Sourced | None:
+    kloc = doc.key_loc(scen_body, knob_name)
+    if knob_name not in KNOBS:
+        raise SuiteError(f"unknown knob{_hint(knob_name, list(KNOBS))}", kloc,
+                         key=f"{where}.{_key_text(knob_name)}")
+    knob = KNOBS[knob_name]
+    if scenario not in knob.scenarios:
+        raise SuiteError(f"applies to {', '.join(knob.scenarios)} only, not {scenario}",
+                         kloc, key=f"{where}.{knob_name}")
+    return _knob_value(doc, suite, knob, scen_body[knob_name], doc.value_loc(scen_body, knob_name),
+                       f"{where}.{knob_name}", profile, registry)
+
+
 def _custom_definition(doc: _Doc, suite: Suite, body: YMap, dotted: str, bench_id: str
                        ) -> tuple[BenchmarkDef, dict[str, Any]]:
     """A benchmark the suite defines: an ONNX classifier and .npy arrays (paths from the suite)."""
     base = suite.path.parent
 
     def path_of(parent: YMap, key: str, where: str) -> Path:
-        value = doc.string(parent, key, where)
-        if not value:
-            raise SuiteError("expected a file path", doc.value_loc(parent, key), key=where)
-        path = (base / value).resolve()
-        if not path.is_file():
-            raise SuiteError(f"file not found: {path} (paths are relative to the suite file)",
-                             doc.value_loc(parent, key), key=where)
+        value = doc.path_value(parent, key, where)
+        try:
+            path = (base / value).resolve()
+            found = path.is_file()
+        except (OSError, ValueError) as exc:
+            raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
+                             doc.value_loc(parent, key), key=where) from None
+        if not found:
+            raise SuiteError(f"file not found: {shown(str(path), 300)} (paths are relative to the suite "
+                             "file)", doc.value_loc(parent, key), key=where)
         return path
 
-    model = path_of(body, "model", f"{dotted}.model")
-    data = doc.mapping(body, "dataset", f"{dotted}.dataset", required=True)
+    model = doc.attempt(lambda: path_of(body, "model", f"{dotted}.model"))
+    data = doc.attempt(lambda: doc.mapping(body, "dataset", f"{dotted}.dataset", required=True))
+    options: dict[str, str] = {}
     if data is None:
-        raise SuiteError("expected {inputs: <x.npy>, labels: <y.npy>}", doc.value_loc(body, "dataset"),
-                         key=f"{dotted}.dataset")
-    doc.check_keys(data, ("inputs", "labels"), f"{dotted}.dataset")
-    if "inputs" not in data:
-        raise SuiteError("required key is missing", data.location, key=f"{dotted}.dataset.inputs")
-    options = {"inputs": str(path_of(data, "inputs", f"{dotted}.dataset.inputs"))}
-    if "labels" in data:
-        options["labels"] = str(path_of(data, "labels", f"{dotted}.dataset.labels"))
+        if "dataset" in body and body["dataset"] is None:
+            doc.record(SuiteError("expected {inputs: <x.npy>, labels: <y.npy>}",
+                                  doc.value_loc(body, "dataset"), key=f"{dotted}.dataset"))
+    else:
+        doc.check_keys(data, ("inputs", "labels"), f"{dotted}.dataset")
+        if "inputs" not in data:
+            doc.record(SuiteError("required key is missing", data.location, key=f"{dotted}.dataset.inputs"))
+        for key in ("inputs", "labels"):
+            if key in data:
+                found = doc.attempt(lambda key=key: path_of(data, key, f"{dotted}.dataset.{key}"))
+                if found is not None:
+                    options[key] = str(found)
     if "metric" in body:
-        doc.choice(body, "metric", f"{dotted}.metric", METRICS)
+        doc.attempt(lambda: doc.choice(body, "metric", f"{dotted}.metric", METRICS))
     target = 0.0
     if "accuracy_target" in body:
-        target = float(doc.number(body["accuracy_target"], doc.value_loc(body, "accuracy_target"),
-                                  f"{dotted}.accuracy_target", integer=False, positive=False, minimum=0))
+        target = float(doc.attempt(lambda: doc.number(
+            body["accuracy_target"], doc.value_loc(body, "accuracy_target"), f"{dotted}.accuracy_target",
+            integer=False, positive=False, minimum=0), default=0.0))
+    if model is None or "inputs" not in options:
+        doc.raise_errors()  # what the definition needs is missing: its errors are recorded
+        raise SuiteError("the benchmark's model or dataset is missing", body.location, key=dotted)
     definition = classification_benchmark(bench_id, dataset=ARRAYS_DATASET, accuracy_target=target,
                                           model_file=model, description=f"defined in {suite.path.name}")
     return definition, options
@@ -508,7 +657,7 @@ def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, 
             raise SuiteError(f"expected true or false, got {_got(value)}", loc, key=dotted)
     else:
         value = doc.number(value, loc, dotted, integer=knob.type is int, positive=knob.positive,
-                           minimum=knob.minimum)
+                           minimum=knob.minimum, maximum=knob.maximum, note=knob.range_note)
         if knob.type is float:
             value = float(value)
     if profile == "official" and knob.rule:
@@ -519,16 +668,17 @@ def _knob_value(doc: _Doc, suite: Suite, knob: Knob, value: Any, loc: Location, 
 
 
 def _expect(doc: _Doc, body: YMap, dotted: str) -> dict[str, Sourced]:
-    expect = doc.mapping(body, "expect", f"{dotted}.expect")
+    expect = doc.attempt(lambda: doc.mapping(body, "expect", f"{dotted}.expect"))
     if expect is None:
         return {}
-    doc.check_keys(expect, EXPECT_KEYS, f"{dotted}.expect")
     result = {}
-    for key in expect:
+    for key in doc.check_keys(expect, EXPECT_KEYS, f"{dotted}.expect"):
         loc = doc.value_loc(expect, key)
-        value = doc.number(expect[key], loc, f"{dotted}.expect.{key}", integer=False,
-                           positive=key != "min_accuracy", minimum=0)
-        result[key] = Sourced(float(value), f"suite {loc}")
+        value = doc.attempt(lambda key=key, loc=loc: doc.number(
+            expect[key], loc, f"{dotted}.expect.{key}", integer=False, positive=key != "min_accuracy",
+            minimum=0))
+        if value is not None:
+            result[key] = Sourced(float(value), f"suite {loc}")
     return result
 
 
@@ -551,14 +701,15 @@ def _scenarios(doc: _Doc, body: YMap, dotted: str, supported: tuple[str, ...], n
     else:
         raise SuiteError(f"expected a list or mapping of scenarios, got {_kind(value)}", loc, key=where)
     for scenario, item_loc, scen_body in items:
-        if scenario not in SCENARIOS:
-            raise SuiteError(f"unknown scenario {scenario!r}{_hint(str(scenario), SCENARIOS)} "
-                             "(names are exact)", item_loc, key=where)
-        if scenario not in supported:
-            raise SuiteError(f"benchmark {name} does not support scenario {scenario}; it supports "
-                             f"{', '.join(supported)}", item_loc, key=where)
-        if scen_body is not None and not isinstance(scen_body, YMap):
-            raise SuiteError(f"expected a mapping of knobs, got {_kind(scen_body)}", item_loc,
-                             key=f"{where}.{scenario}")
-        result[scenario] = (scen_body, item_loc)
+        if not isinstance(scenario, str) or scenario not in SCENARIOS:
+            doc.record(SuiteError(f"unknown scenario {shown_value(scenario)}{_hint(scenario, SCENARIOS)} "
+                                  "(names are exact)", item_loc, key=where))
+        elif scenario not in supported:
+            doc.record(SuiteError(f"benchmark {name} does not support scenario {scenario}; it supports "
+                                  f"{', '.join(supported)}", item_loc, key=where))
+        elif scen_body is not None and not isinstance(scen_body, YMap):
+            doc.record(SuiteError(f"expected a mapping of knobs, got {_kind(scen_body)}", item_loc,
+                                  key=f"{where}.{scenario}"))
+        else:
+            result[scenario] = (scen_body, item_loc)
     return result

@@ -152,3 +152,18 @@ def test_errors(tmp_path: Path) -> None:
         )
     with pytest.raises(AccuracyLogError, match="annotation file not found"):
         openimages_map(tmp_path / "r.json", tmp_path / "nowhere")
+
+
+def test_inverse_map_wraps_padding_labels_like_the_official_script(tmp_path: Path) -> None:
+    """Label -1 (padding) indexes the inverse map from the end: scored as the last category (8)."""
+    pytest.importorskip("pycocotools")
+    root = make_dataset(tmp_path)
+    rows = [(0, rec(0, (0.1, 0.1, 0.6, 0.6), 0.9, 1) + rec(0, (0.0, 0.0, 0.2, 0.2), 0.0, -1)),
+            (1, rec(1, (0.1, 0.1, 0.6, 0.6), 0.8, -1))]
+    r = openimages_map(write_log(tmp_path / "w.json", rows), root, use_inv_map=True)
+    assert r.wrapped_labels == 2
+    assert [d["category_id"] for d in r.detections] == [3, 8, 8]
+    assert r.mAP == pytest.approx(1.0)  # the wrapped detection on image 1 is category 8's true box
+    with pytest.raises(AccuracyLogError, match="label -4, outside the inverse map of 2"):
+        openimages_map(write_log(tmp_path / "x.json", [(0, rec(0, (0, 0, 1, 1), 1, -4))]), root,
+                       use_inv_map=True)

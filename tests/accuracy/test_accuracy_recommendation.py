@@ -109,8 +109,9 @@ def test_errors(tmp_path: Path) -> None:
         dlrm_auc(write_log(tmp_path / "a.json", [(0, np.array([1], "<i2"))]))
     with pytest.raises(AccuracyLogError, match=r"holds 3 values.*\[pred, label\] pairs"):
         dlrm_auc(write_log(tmp_path / "b.json", [(0, np.array([1, 0, 1], "<f4"))]))
-    with pytest.raises(AccuracyLogError, match="ROC AUC needs both classes"):
-        dlrm_auc(write_log(tmp_path / "c.json", [(0, np.array([0.3, 1, 0.6, 1], "<f4"))]))
+    # One class: AUC is undefined; the official script prints AUC=nan%, and so does the plugin.
+    one = dlrm_auc(write_log(tmp_path / "c.json", [(0, np.array([0.3, 1, 0.6, 1], "<f4"))]))
+    assert np.isnan(one.auc) and format_dlrm(one)[-1].startswith("AUC=nan%, accuracy=50.000%")
     (tmp_path / "e.json").write_text("[\n]\n")
     with pytest.raises(AccuracyLogError, match="no entries"):
         dlrm_auc(tmp_path / "e.json")

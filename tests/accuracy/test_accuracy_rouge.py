@@ -300,3 +300,21 @@ def test_decode_must_return_str(tmp_path: Path) -> None:
     log = write_log(tmp_path / "acc.json", [(0, [1])])
     with pytest.raises(AccuracyLogError, match="decode\\(\\) returned list"):
         llm_accuracy(log, REFERENCES, decode=lambda ids: ids.tolist())
+
+
+def test_sentence_splitter_is_named_and_its_data_can_be_provided(tmp_path: Path) -> None:
+    """Without Punkt data the fallback scores and says so; a data dir's nltk_data/ is searched."""
+    nltk = pytest.importorskip("nltk")
+    from pytest_mlperf_nv.accuracy import sentence_splitter
+
+    provided = tmp_path / "nltk_data"
+    provided.mkdir()
+    name, split = sentence_splitter([provided])
+    assert str(provided) in nltk.data.path
+    try:
+        nltk.data.find("tokenizers/punkt_tab/english/")
+        installed = True
+    except LookupError:
+        installed = False
+    assert name == ("nltk.sent_tokenize" if installed else "punkt-fallback")
+    assert split("Mr. Smith went home. He slept.") == ["Mr. Smith went home.", "He slept."]

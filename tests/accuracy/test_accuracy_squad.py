@@ -157,3 +157,22 @@ def test_empty_log_scores_zero(tmp_path: Path) -> None:
     (tmp_path / "e.json").write_text("[\n]\n")
     r = squad_accuracy(tmp_path / "e.json", case / "dev-v1.1.json", case / "vocab.txt")
     assert set(r.predictions.values()) == {"empty"} and r.f1 == 0.0 and r.unanswered == 9
+
+
+def test_capital_sigma_lowercased_character_by_character() -> None:
+    """transformers lower-cases char by char before WordPiece (ΟΔΟΣ -> οδοσ, not οδος); so must we."""
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "οδοσ", "οδος"])}
+    assert WordPieceTokenizer(vocab).tokenize("ΟΔΟΣ") == ["οδοσ"]
+    # The span projection uses Google's BasicTokenizer, which lower-cases whole words (final sigma).
+    assert BasicTokenizer().tokenize("ΟΔΟΣ") == ["οδος"]
+
+
+def test_wordpiece_matches_transformers_bert_tokenizer(tmp_path: Path) -> None:
+    transformers = pytest.importorskip("transformers", reason="compares with transformers' BertTokenizer")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "οδοσ", "οδος", "the", "road", "##s", ",", ".",
+             "cafe", "naive", "x"]
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n")
+    theirs = transformers.BertTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=True)
+    ours = WordPieceTokenizer.from_file(tmp_path / "vocab.txt")
+    for text in ["ΟΔΟΣ roads.", "The ΟΔΟΣ, Café naïve [SEP] x", "ὈΔΌΣ ΣΑΣ roads"]:
+        assert ours.tokenize(text) == theirs.tokenize(text), text

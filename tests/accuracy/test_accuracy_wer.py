@@ -114,3 +114,19 @@ def test_rnnt_wer_errors(tmp_path: Path) -> None:
         rnnt_wer(write_log(tmp_path / "b.json", [(0, np.array([99], "<i8"))]), refs)
     with pytest.raises(AccuracyLogError, match="not a multiple of 8"):
         rnnt_wer(write_log(tmp_path / "c.json", [(0, np.array([1], "<i4"))]), refs)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("call me at 8", r"digits \(8\).*inflect"),
+    ("it\u2019s a long way", r"non-ASCII characters '\u2019' \(U\+2019\).*unidecode"),
+    ("\u00c6sop and the stra\u00dfe", r"U\+00C6.*U\+00DF"),
+    (42, r"is int, not text.*drops such an utterance.*shifts"),
+])
+def test_transcripts_unlike_librispeech_are_refused(tmp_path: Path, text: object, why: str) -> None:
+    from pytest_mlperf_nv.accuracy import TranscriptError
+
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps([{"original_duration": 1.0, "transcript": "fine"},
+                                    {"original_duration": 1.0, "transcript": text}]))
+    with pytest.raises(TranscriptError, match=rf"m\.json: utterance 1 .*{why}"):
+        read_manifest(manifest)

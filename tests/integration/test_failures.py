@@ -117,14 +117,14 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     elapsed = time.monotonic() - start
     result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines([
-        "*a_explode.yaml::digits::Offline::performance*",
+        "*digits::Offline::performance (a_explode.yaml)*",
         "*the run did not complete*",
         "*the run failed: RuntimeError: backend exploded on purpose*",
         "*child stderr (last lines):*",
         "*RuntimeError: backend exploded on purpose*",
     ])
     result.stdout.fnmatch_lines([
-        "*b_hang.yaml::digits::Offline::performance*",
+        "*digits::Offline::performance (b_hang.yaml)*",
         f"*the run did not finish within its timeout of {timeout} s and was killed*",
     ])
     xml = JUnitXml.fromfile(str(mlperf_env / "junit.xml"))

@@ -47,7 +47,13 @@ def test_resnet50_runs_on_imagenet_files_from_the_data_dir(mlperf_env: Path, pyt
     result.assert_outcomes(passed=2)
     runs = mlperf_env / "mlperf-results/runs/cpu/resnet50/Offline"
     accuracy = json.loads((runs / "accuracy/result.json").read_text())
-    assert accuracy["accuracy"]["total"] == 8 and accuracy["accuracy"]["expected"] == 8
+    # Scored as the official ImageNet script does, from the data dir's val_map.txt.
+    score = accuracy["accuracy"]
+    assert score["scored_by"] == "pytest-mlperf-nv" and score["metric"] == "acc"
+    assert score["samples"]["scored"] == 8 and score["samples"]["expected"] == 8
+    val_map = str(data / "imagenet/val_map.txt")
+    assert score["ground_truth"] == {"layout": "official", "files": {"val_map": val_map}}
+    assert score["dtype"]["name"] == "int32" and score["target"]["source"] == "expect.min_accuracy"
     assert accuracy["model"]["path"] == str(data / "resnet50_v1.onnx")
     assert (runs / "accuracy/accuracy.txt").read_text().startswith("accuracy=")
     performance = json.loads((runs / "performance/result.json").read_text())

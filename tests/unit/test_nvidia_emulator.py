@@ -147,6 +147,17 @@ def test_run_harness_accuracy_only(engines: Path, tmp_path: Path) -> None:
     assert md["tensorrt_version"].startswith("10.8")
 
 
+def test_recorded_responses_are_what_the_emulated_model_answers(engines: Path, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"0": "41000000", "2": "0700000008000000"}))
+    proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--test_mode=AccuracyOnly",
+               f"--log_dir={tmp_path}", "--action=run_harness",
+               env={"EMULATED_RESPONSES": str(answers), "EMULATED_QSL_SIZE": "3"})
+    assert proc.returncode == 0, proc.output
+    entries = json.loads((tmp_path / f"{H200}_TRT/resnet50/Offline/mlperf_log_accuracy.json").read_text())
+    assert {e["qsl_idx"]: e["data"] for e in entries} == {0: "41000000", 1: "00000000", 2: "0700000008000000"}
+
+
 def test_failed_accuracy_still_exits_zero(engines: Path, tmp_path: Path) -> None:
     proc = run(engines, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--test_mode=AccuracyOnly",
                f"--log_dir={tmp_path}", "--action=run_harness", env={"EMULATED_FAILURE": "accuracy"})

@@ -69,7 +69,7 @@ def round_of_detail(detail: Mapping[str, Any]) -> str | None:
     try:
         values = [detail[f"effective_{key}"] for key in SEED_KEYS]
         return round_of_seeds(*(int(v) for v in values))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
 

@@ -33,6 +33,27 @@ def _onnxruntime_version() -> str:
     return ort.__version__
 
 
+def _open_session(ort: Any, model_path: Path, options: Any, providers: list[str]) -> Any:
+    """An InferenceSession, or a ModelError that says what the file is and how to repair it."""
+    try:
+        return ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own (pybind) exception types
+        from ...errors import ModelError
+        from ...provision.cache import diagnose
+
+        said = " ".join(str(exc).split())[:300]
+        if not Path(model_path).is_file():
+            problem = "the file does not exist"
+        elif "INVALID_PROTOBUF" in said or "Protobuf parsing failed" in said:
+            problem = "it is not an ONNX model (ONNX Runtime cannot parse it)"
+        else:
+            problem = "ONNX Runtime refuses it"
+        cached = diagnose(model_path)
+        fix = cached or ("give the path of an .onnx model file" if "not an ONNX" in problem
+                         else "check that the model is a valid ONNX model for this ONNX Runtime")
+        raise ModelError(f"cannot load the model {model_path}: {problem} ({said}); {fix}") from None
+
+
 class OnnxRuntimeBackend:
     """ONNX Runtime inference: CPU by default, CUDA where onnxruntime-gpu and a GPU are present."""
 
@@ -50,7 +71,7 @@ class OnnxRuntimeBackend:
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
         providers = options.get("providers") or ["CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(model_path), sess_options=so, providers=providers)
+        self.session = _open_session(ort, model_path, so, providers)
         self.input_name = self.session.get_inputs()[0].name
         self.providers = self.session.get_providers()
 
@@ -77,8 +98,7 @@ class OnnxRuntimeBackend:
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         so.optimized_model_filepath = str(staging_dir / name)
         so.log_severity_level = 3
-        ort.InferenceSession(str(model_path), sess_options=so,
-                             providers=list(options.get("providers") or ["CPUExecutionProvider"]))
+        _open_session(ort, model_path, so, list(options.get("providers") or ["CPUExecutionProvider"]))
         return name
 
     def describe(self) -> dict[str, Any]:

@@ -102,13 +102,26 @@ class LoadgenHarness(Harness):
             return HarnessRun(child, None, skip=child.status.get("error_message", ""))
         return HarnessRun(child, layout.run_dir)
 
+    def missing_prerequisites(self, case: Case, session: MlperfSession) -> list[str]:
+        from ...accuracy.judge import ScoringInputs, ground_truth_problem, scored_by_plugin
+
+        if case.mode != "accuracy" or not scored_by_plugin(case.benchmark) or _synthetic(case):
+            return []
+        problem = ground_truth_problem(ScoringInputs.of(session, case, NAME))
+        return [problem] if problem else []
+
     def judge_accuracy(self, ctx: RunContext, run: HarnessRun, result: RunResult) -> Verdict:
+        from ...accuracy.judge import ScoringInputs, judge_scored, scored_by_plugin
         from ...verdict import judge_accuracy
 
         case = ctx.case
         definition = case.definition
-        target = ctx.case.expect["min_accuracy"].value if "min_accuracy" in case.expect \
-            else (definition.accuracy_target if definition else 0.0)
+        minimum = case.expect["min_accuracy"].value if "min_accuracy" in case.expect else None
+        if scored_by_plugin(case.benchmark) and not _synthetic(case):
+            # An MLPerf benchmark: scored as its official script does, against the registry's targets.
+            inputs = ScoringInputs.of(ctx.session, case, NAME, subset=_samples(ctx))
+            return judge_scored(result, inputs, ctx.run_dir / ACCURACY, ctx.run_dir, min_accuracy=minimum)
+        target = minimum if minimum is not None else (definition.accuracy_target if definition else 0.0)
         score, problem = _score(ctx)
         return judge_accuracy(result, score, target, problem)
 
@@ -158,6 +171,12 @@ class LoadgenHarness(Harness):
         lines.append("  user.conf:")
         conf = render_user_conf(definition.loadgen_name, case.scenario, plan.settings)
         lines += [f"    {line}" for line in conf.splitlines()]
+        if case.mode == "accuracy" and not _synthetic(case):
+            from ...accuracy.judge import ScoringInputs, scored_by_plugin
+            from ...accuracy.judge import explain as explain_accuracy
+
+            if scored_by_plugin(case.benchmark):
+                lines += explain_accuracy(ScoringInputs.of(session, case, NAME))
         return lines + _explain_audit(case)
 
     def implementation(self, suite: Suite) -> str:
@@ -192,6 +211,25 @@ def _dataset_spec(session: MlperfSession, case: Case) -> Any:
     return {"name": name, "ref": registry.datasets[name].to_dict(),
             "data_dir": None if data_dir is None else str(data_dir),
             "cache_dir": str(session.settings.get("cache_dir")), "options": dict(case.dataset_options)}
+
+
+def _synthetic(case: Case) -> bool:
+    definition = case.definition
+    return bool(definition and case.dataset and definition.is_synthetic(case.dataset))
+
+
+def _samples(ctx: RunContext) -> int | None:
+    """The samples an accuracy run covers when fewer than the ground truth (accuracy_samples, or a
+    data set the user cut short); None: all of them."""
+    case, session = ctx.case, ctx.session
+    spec = _dataset_spec(session, case)
+    factory = session.get_registry().datasets[spec["name"]].load()
+    dataset = factory(DatasetContext(data_dir=Path(spec["data_dir"]) if spec["data_dir"] else None,
+                                     cache_dir=Path(spec["cache_dir"]), options=spec["options"]))
+    size = int(dataset.total_count)
+    if case.accuracy_samples:
+        size = min(size, int(case.accuracy_samples.value))
+    return size
 
 
 def _score(ctx: RunContext) -> tuple[dict[str, Any] | None, str | None]:

@@ -63,10 +63,17 @@ class NvidiaHarness(Harness):
 
     # -- provisioning and running ----------------------------------------------------------
     def missing_prerequisites(self, case: Case, session: MlperfSession) -> list[str]:
+        from ...accuracy.judge import ScoringInputs, ground_truth_problem
         from .run import code_dir_problem
         from .settings import code_dir_of
 
-        problem = code_dir_problem(code_dir_of(session, case)[1])
+        code_dir = code_dir_of(session, case)[1]
+        problem = code_dir_problem(code_dir)
+        if problem:
+            return [problem]
+        if case.mode == "accuracy":
+            # The plugin scores NVIDIA's accuracy log itself: its ground truth must be there first.
+            problem = ground_truth_problem(ScoringInputs.of(session, case, NAME, code_dir))
         return [problem] if problem else []
 
     def provision_stages(self, case: Case, session: MlperfSession) -> list[Provisioned]:
@@ -80,29 +87,19 @@ class NvidiaHarness(Harness):
         return run_on_nvidia(ctx)
 
     def judge_accuracy(self, ctx: RunContext, run: HarnessRun, result: RunResult) -> Verdict:
-        """NVIDIA's own accuracy check (metadata.json), and the run's accuracy log checked for
-        samples logged twice or never."""
-        from ...accuracy.log import AccuracyLogError, dedupe, read_accuracy_log
-        from ...verdict import judge_reported_accuracy
+        """The plugin's own score of the accuracy log NVIDIA's harness wrote, with NVIDIA's own check
+        (its metadata.json) beside it: both must pass and agree."""
+        from ...accuracy.judge import ScoringInputs, judge_scored
         from ..logs import ACCURACY
-        from .run import accuracy_from_metadata
+        from .settings import code_dir_of
 
-        score, problem = accuracy_from_metadata((run.section or {}).get("metadata") or {})
-        reasons = []
-        try:
-            assert run.log_dir is not None
-            entries = read_accuracy_log(run.log_dir / ACCURACY)
-            unique = dedupe(entries)
-            expected = result.detail.get("qsl_reported_total_count")
-            if len(entries) != len(unique):
-                reasons.append(f"{len(entries) - len(unique)} samples were logged more than once")
-            if expected is not None and len(unique) != int(expected):
-                reasons.append(f"{len(unique)} of {expected} samples were logged")
-        except AccuracyLogError as exc:
-            reasons.append(f"accuracy log unusable: {exc}")
-        if problem:
-            reasons.append(problem)
-        return judge_reported_accuracy(result, score, reasons, "NVIDIA's accuracy check")
+        assert run.log_dir is not None
+        case = ctx.case
+        inputs = ScoringInputs.of(ctx.session, case, NAME, code_dir_of(ctx.session, case)[1])
+        minimum = case.expect["min_accuracy"].value if "min_accuracy" in case.expect else None
+        metadata = (run.section or {}).get("metadata") or {}
+        return judge_scored(result, inputs, run.log_dir / ACCURACY, ctx.run_dir, min_accuracy=minimum,
+                            nvidia_metadata=metadata)
 
     # -- reporting -------------------------------------------------------------------------
     def explain(self, case: Case, session: MlperfSession) -> list[str]:
@@ -133,6 +130,15 @@ class NvidiaHarness(Harness):
             lines.append("    python3 -m code.main " + " ".join(args.args))
         except ArgumentError as exc:
             lines.append(f"  cannot pass to NVIDIA's code: {exc}")
+        if case.mode == "accuracy":
+            from ...accuracy.judge import ScoringInputs
+            from ...accuracy.judge import explain as explain_accuracy
+            from .settings import code_dir_of
+
+            scoring = explain_accuracy(ScoringInputs.of(session, case, NAME, code_dir_of(session, case)[1]))
+            lines += scoring
+            if not scoring[0].startswith("  accuracy: skips"):
+                lines.append("    NVIDIA's own check (metadata.json) is recorded beside it and must agree")
         return lines
 
     def implementation(self, suite: Suite) -> str:

@@ -424,18 +424,3 @@ def _why_no_logs(run_dir: Path) -> str:
         return ("NVIDIA's code does not know this machine (\"Detected system did not match any known "
                 "systems\")")
     return "NVIDIA's code wrote no LoadGen logs for this case"
-
-
-def accuracy_from_metadata(metadata: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """NVIDIA's own accuracy check (metadata.json ``accuracy``), as a score and a problem."""
-    entries = metadata.get("accuracy")
-    if not entries:
-        return None, "NVIDIA's harness recorded no accuracy result (metadata.json has no 'accuracy')"
-    first = entries[0]
-    score = {"metric": str(first.get("name")), "value": float(first.get("value", 0.0)),
-             "threshold": first.get("threshold"), "scored_by": "NVIDIA's accuracy check",
-             "pass": bool(metadata.get("accuracy_pass", False))}
-    if not score["pass"]:
-        return score, (f"accuracy {score['metric']} {score['value']} is below NVIDIA's threshold "
-                       f"{score['threshold']} (metadata.json accuracy_pass false)")
-    return score, None

@@ -50,9 +50,8 @@ SETTINGS = (
 def parse_section(doc: Any, block: Any) -> dict[str, Sourced]:
     """``nvidia: {code_dir, version, system_id, custom_system, calibrate}``: where NVIDIA's code is,
     what it runs as, and whether it runs under a generated custom-system definition."""
-    doc.check_keys(block, KEYS, SECTION)
     found = {}
-    for key in block:
+    for key in doc.check_keys(block, KEYS, SECTION):
         if key == "custom_system":
             value = doc.choice(block, key, f"{SECTION}.{key}", CUSTOM_SYSTEM_MODES)
         elif key == "calibrate":
@@ -64,7 +63,7 @@ def parse_section(doc: Any, block: Any) -> dict[str, Sourced]:
             value = doc.string(block, key, f"{SECTION}.{key}")
         loc = doc.value_loc(block, key)
         if key == "code_dir":
-            value = str((doc.path.parent / str(value)).resolve())
+            value = doc.resolved_path(block, key, f"{SECTION}.{key}")  # no NUL, within PATH_MAX
         found[key] = Sourced(value, f"suite {loc}", loc)
     return found
 

@@ -2,7 +2,9 @@
 
 Run as ``python -m nvemu.lgrun <spec.json>``. Like NVIDIA's C++ harness executables it is a separate
 process, so a LoadGen abort cannot take the emulator down. The SUT completes every sample immediately
-with a fixed 4-byte int32 payload.
+with a fixed 4-byte int32 payload, or with the bytes ``EMULATED_RESPONSES`` (a JSON file mapping a QSL
+index to hex data) gives that sample: what the emulated model answers, so that an accuracy log can be
+scored against ground truth.
 
 Settings order: embedded mlperf.conf (FromConfig conf_type 0) -> registered config values -> user.conf
 (--user_conf_path, conf_type 2) -> command-line overrides; the last two lists come from the parent.
@@ -75,6 +77,19 @@ def run(spec: dict) -> int:
     ptr, _ = payload.buffer_info()
     size = payload.itemsize * tokens
 
+    answers = {}
+    if os.environ.get("EMULATED_RESPONSES"):
+        with open(os.environ["EMULATED_RESPONSES"]) as fh:
+            answers = {int(k): array.array("B", bytes.fromhex(v)) for k, v in json.load(fh).items()}
+
+    def response(sample):
+        data = answers.get(sample.index)
+        if data is None:
+            return ptr, size, tokens
+        address, count = data.buffer_info()
+        # LLM responses are int32 token ids in NVIDIA's harness.
+        return address, count, max(count // 4, 1)
+
     crash = os.environ.get("NVEMU_CRASH") == "1"
     # EMULATED_SAMPLE_US: a steady device, busy that many microseconds per sample (default: instant,
     # which makes throughput depend on LoadGen's own overhead and vary run to run).
@@ -86,10 +101,12 @@ def run(spec: dict) -> int:
         if sample_s:
             time.sleep(sample_s * len(samples))
         if token_latencies:
-            lg.FirstTokenComplete([lg.QuerySampleResponse(s.id, ptr, size) for s in samples])
-            responses = [lg.QuerySampleResponse(s.id, ptr, size, tokens) for s in samples]
+            first = [response(s) for s in samples]
+            pairs = list(zip(samples, first, strict=True))
+            lg.FirstTokenComplete([lg.QuerySampleResponse(s.id, a, 4) for s, (a, _, _) in pairs])
+            responses = [lg.QuerySampleResponse(s.id, a, n, t) for s, (a, n, t) in pairs]
         else:
-            responses = [lg.QuerySampleResponse(s.id, ptr, size) for s in samples]
+            responses = [lg.QuerySampleResponse(s.id, *response(s)[:2]) for s in samples]
         lg.QuerySamplesComplete(responses)
 
     def flush():
