@@ -153,7 +153,8 @@ def test_the_shipped_h200_suite_runs_every_benchmark_and_scenario_on_the_emulato
         mlperf_env: Path, pytester: pytest.Pytester, code_dir: Path) -> None:
     """resnet50, retinanet, bert-99, 3d-unet-99, dlrm-v2-99, gptj-99, llama2-70b-99 in their datacenter
     scenarios, both modes, two xdist workers; settings from NVIDIA's H200 configs and the command line.
-    Only resnet50 has ground truth here (the data_maps of NVIDIA's code); test_accuracy_items.py scores each."""
+    Only resnet50 has ground truth here (the data_maps of NVIDIA's code); test_accuracy_items.py scores
+    each."""
     write_suite(mlperf_env, f"mlperf_suite: 1\nextends: {REPO / 'pytest_mlperf_nv/suites/h200.yaml'}\n"
                             f"nvidia: {{code_dir: {code_dir}}}\n", "h200.yaml")
     result = pytester.runpytest_subprocess(
