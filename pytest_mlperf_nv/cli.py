@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("snapshot", help="write this machine's GPU/CPU facts as JSON (for "
                                     "--mlperf-system-snapshot); see 'mlperf-nv snapshot -h'",
                    add_help=False)
+    sub.add_parser("doctor", help="check NVIDIA's code, this machine and suites before a run (exit 0: "
+                                  "ready); see 'mlperf-nv doctor -h'", add_help=False)
     sub.add_parser("from-cm", help="print the suite YAML equivalent to a command line of the original "
                                    "CM/MLC automation; see 'mlperf-nv from-cm -h'", add_help=False)
     return parser
@@ -196,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cm import cm_main
 
         return cm_main(argv[1:])
+    if argv[:1] == ["doctor"]:
+        from .doctor import doctor_main
+
+        return doctor_main(argv[1:])
     if argv[:1] == ["snapshot"]:
         from .systems.snapshot import snapshot_main
 

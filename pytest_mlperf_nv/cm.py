@@ -18,6 +18,7 @@ The suite names what the command stated; per-GPU defaults come from the GPU prof
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shlex
 import sys
@@ -91,8 +92,8 @@ _CODE_VERSION = re.compile(r"^_(v\d+\.\d+(-dev)?|pre5\.0|v5\.0\+)$")
 _IGNORED_FLAGS = {
     "quiet", "rerun", "results_dir", "output_dir", "submission_dir", "clean", "skip_submission_generation",
     "preprocess_submission", "pull_changes", "pull_inference_changes", "use_model_from_host",
-    "use_dataset_from_host", "submitter", "hw_name", "hw_notes_extra", "log_dir", "skip_preprocess",
-    "skip_preprocessing", "docker", "v", "j", "s", "division", "run_checker", "adr.compiler.tags",
+    "use_dataset_from_host", "hw_notes_extra", "log_dir", "skip_preprocess",
+    "skip_preprocessing", "docker", "v", "j", "s", "run_checker", "adr.compiler.tags",
     "adr.inference-src.version", "adr.inference-src.tags", "skip_install_cuda",
 }
 _IGNORED_PREFIXES = ("docker_",)
@@ -115,11 +116,29 @@ _TARGETS = {
 _TARGET_KNOB = {"Offline": "offline_expected_qps", "Server": "server_target_qps",
                 "SingleStream": "single_stream_expected_latency_ns",
                 "MultiStream": "multi_stream_expected_latency_ns"}
+#: NVIDIA code versions of the CM wrapper (variation _vX.Y / round _rX.Y of the front end) -> nvidia.version
+_NVIDIA_VERSIONS = {"4.1": "v4.1", "5.0": "v5.0"}
+#: suite `submission:` keys the CM front end's flags fill
+_SUBMISSION_FLAGS = {"division": "division", "submitter": "submitter", "hw_name": "system_name"}
 _UNSUPPORTED_FLAGS = {
     "power": "power measurement is not supported",
-    "power_setting": "power settings (MaxQ) are not a suite setting",
+    "power_setting": "power settings (MaxQ) are not a suite setting: NVIDIA's MaxQ configs set GPU "
+                     "power limits "
+                     "this plugin does not manage",
+    "config_ver": "NVIDIA's legacy --config_ver picks MaxQ / Triton / high-accuracy configs; the suite "
+                  "picks the "
+                  "accuracy by benchmark name (bert-99.9) and runs NVIDIA's default harness at MaxP only",
     "precision": "the suite has no precision setting; NVIDIA's harness uses its config's precision",
-    "devices": "GPU selection belongs to CUDA_VISIBLE_DEVICES, not the suite",
+    "devices": "GPU selection belongs to CUDA_VISIBLE_DEVICES (the plugin passes it to NVIDIA's code), not "
+               "the suite",
+    "input_format": "no suite knob: NVIDIA's config value applies (its config registry sets the input format "
+                    "per benchmark and GPU)",
+    "run_infer_on_copy_streams": "no suite knob: NVIDIA's config value applies",
+    "user_conf_path": "user.conf is generated from the suite's knobs",
+    "dla_batch_size": "DLA settings apply to NVIDIA's Jetson (Orin) systems only, which this plugin "
+                      "does not drive",
+    "dla_copy_streams": "DLA settings apply to NVIDIA's Jetson (Orin) systems only",
+    "dla_inference_streams": "DLA settings apply to NVIDIA's Jetson (Orin) systems only",
     "all_models": "one suite benchmark per translated command; list the benchmarks in the suite",
     "extra_run_options": "free-form harness options cannot be checked; use suite knobs",
     "build_engine_options": "free-form engine-build options cannot be checked",
@@ -215,6 +234,8 @@ class _Suite:
     category: tuple[str, str] | None = None
     knobs: dict[str, tuple[Any, str]] = field(default_factory=dict)
     targets: list[tuple[str, str, Any, str]] = field(default_factory=list)  # flag, scenario, value, src
+    nvidia_version: tuple[str, str] | None = None
+    submission: dict[str, tuple[str, str]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -305,16 +326,14 @@ def _variation(tag: str, suite: _Suite, app: bool) -> None:
         suite.problems.append(f"{tag}: the suite has no precision setting; NVIDIA's harness uses its "
                               "config's precision")
     elif _CODE_VERSION.match(low):
-        suite.ignored.append(f"{tag} (NVIDIA code version of the CM wrapper)")
+        _code_version(tag, low[2:] if low.startswith("_v") else None, suite)
     elif low.startswith(("_dla_batch_size.", "_build_engine_options.")):
         suite.problems.append(f"{tag}: not a suite setting (DLA / free-form engine options)")
     elif app and low == "_find-performance":
         suite.set("profile", "quick", tag)
         suite.set("modes", ["performance"], tag)
     elif app and low == "_submission":
-        suite.set("modes", ["performance", "accuracy"], tag)
-        suite.notes.append("_submission also ran compliance tests (TEST01/TEST04), which this version "
-                           "cannot run; performance and accuracy are translated")
+        suite.set("modes", ["performance", "accuracy", "compliance"], tag)
     elif app and low == "_performance-only":
         suite.set("modes", ["performance"], tag)
     elif app and low == "_accuracy-only":
@@ -324,9 +343,30 @@ def _variation(tag: str, suite: _Suite, app: bool) -> None:
     elif app and low == "_full":
         suite.ignored.append(f"{tag} (full dataset: the default)")
     elif app and _ROUND.match(low):
-        suite.ignored.append(f"{tag} (MLPerf round of the CM front end)")
+        _code_version(tag, low[2:].split("_")[0], suite)
     else:
         suite.problems.append(f"{tag}: unknown variation")
+
+
+def _code_version(tag: str, version: str | None, suite: _Suite) -> None:
+    """``_r4.1-dev`` (front end round) or ``_v5.0`` (harness code version) -> nvidia.version."""
+    if version is None or version in ("pre5.0", "v5.0+"):
+        suite.ignored.append(f"{tag} (batch-size format group of the CM wrapper)")
+        return
+    base = version.removeprefix("v").removesuffix("-dev")
+    if base in _NVIDIA_VERSIONS:
+        suite.set("nvidia_version", _NVIDIA_VERSIONS[base], tag)
+        if version.endswith("-dev"):
+            suite.notes.append(f"{tag}: CM's -dev code versions ran a development branch of NVIDIA's "
+                               "code; the "
+                               f"suite runs NVIDIA's published {_NVIDIA_VERSIONS[base]} code")
+    else:
+        suite.problems.append(f"{tag}: NVIDIA's code of round {base} is not one this plugin drives (it "
+                              "drives "
+                              f"{' and '.join(_NVIDIA_VERSIONS.values())}: their configs, flags and "
+                              "system lists "
+                              "are checked against NVIDIA's code); use an inference_results_v4.1 or "
+                              "v5.0 checkout")
 
 
 def _flag(flag: _Flag, suite: _Suite, app: bool) -> None:
@@ -335,6 +375,15 @@ def _flag(flag: _Flag, suite: _Suite, app: bool) -> None:
     key, value, text = flag.key, flag.value, flag.text
     if key in _IGNORED_FLAGS or key.startswith(_IGNORED_PREFIXES):
         suite.ignored.append(text)
+    elif key in _SUBMISSION_FLAGS:
+        if key == "division" and value not in ("closed", "open"):
+            suite.problems.append(f"{text}: expected closed or open")
+        elif value:
+            old = suite.submission.get(_SUBMISSION_FLAGS[key])
+            if old is not None and old[0] != value:
+                suite.problems.append(f"{text}: conflicts with {old[1]}")
+            else:
+                suite.submission[_SUBMISSION_FLAGS[key]] = (value, text)
     elif key in _HARNESS_ADR and value:
         for tag in _split_tags(value):
             _variation(tag, suite, app=False)
@@ -390,12 +439,10 @@ def _flag(flag: _Flag, suite: _Suite, app: bool) -> None:
         else:
             suite.problems.append(f"{text}: unknown scenario; expected {', '.join(SCENARIOS)}")
     elif key == "mode":
-        if value in ("performance", "accuracy"):
+        if value in ("performance", "accuracy", "compliance"):
             suite.set("modes", [value], text)
-        elif value == "compliance":
-            suite.problems.append(f"{text}: compliance runs are not available in this version")
         else:
-            suite.problems.append(f"{text}: expected performance or accuracy")
+            suite.problems.append(f"{text}: expected performance, accuracy or compliance")
     elif key == "gpu_name":
         if value is not None and value.lower() in _GPU_NAMES:
             suite.set("gpu", _GPU_NAMES[value.lower()], text)
@@ -522,6 +569,13 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def _yaml_string(value: str) -> str:
+    """A YAML scalar that reads back as this string (quoted where YAML would read something else)."""
+    import yaml
+
+    return value if yaml.safe_load(value) == value and "#" not in value else json.dumps(value)
+
+
 def _wrap(text: str, width: int = 96) -> list[str]:
     lines: list[str] = []
     current = ""
@@ -553,6 +607,15 @@ def _render(suite: _Suite) -> str:
         out += [f"# Note: {line}" if i == 0 else f"#   {line}" for i, line in enumerate(_wrap(note, 88))]
     out.append("mlperf_suite: 1")
     out.append("harness: nvidia")
+    if suite.nvidia_version:
+        out.append("nvidia:")
+        out.append(_line(2, f"version: {suite.nvidia_version[0]}", suite.nvidia_version[1]))
+    if suite.submission:
+        out.append("submission:")
+        for key in ("division", "submitter", "system_name"):
+            if key in suite.submission:
+                value, src = suite.submission[key]
+                out.append(_line(2, f"{key}: {_yaml_string(value)}", src))
     if suite.profile:
         out.append(_line(0, f"profile: {suite.profile[0]}", suite.profile[1]))
     if suite.modes:

@@ -240,6 +240,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("telemetry_interval", "--mlperf-telemetry-interval", "mlperf_telemetry_interval",
             "MLPERF_NV_TELEMETRY_INTERVAL", None, lambda: "1", _interval, "SECONDS",
             "seconds between GPU telemetry samples (NVML) during a run; 0: none (default: 1)"),
+    Setting("doctor", "--mlperf-doctor", "mlperf_doctor", "MLPERF_NV_DOCTOR", None, lambda: "false", _bool,
+            "", "check NVIDIA's code, this machine and the named suites at session start (mlperf-nv doctor); "
+            "stop on a problem", flag_is_switch=True),
     Setting("suite_glob", None, "mlperf_suite_glob", None, None, lambda: "suites/*.yaml", _globs,
             "GLOB", "YAML files that are suites, relative to the rootdir (default: suites/*.yaml)"),
 )

@@ -117,6 +117,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         terminal = session.config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None:
             terminal.write_line(f"mlperf: cache cleared: {removed} entries removed from {state.cache.root}")
+    from .doctor import session_check
+
+    session_check(session)  # --mlperf-doctor
 
 
 @pytest.hookimpl(tryfirst=True)

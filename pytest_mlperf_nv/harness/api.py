@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..doctor import DoctorCheck
     from ..provision.provisioners import Provisioned
     from ..registry import Registry
     from ..rundir import RunLayout
@@ -134,6 +135,14 @@ class Harness:
         """The ``backend_options:`` this harness accepts for the suite's backend, with their types
         (None: it takes none)."""
         return None
+
+    def doctor(self, suites: list[Suite], check: DoctorCheck) -> None:
+        """``mlperf-nv doctor`` / ``--mlperf-doctor``: add to ``check.report`` what stands in the way
+        of running ``suites`` (this harness's; none named: what the machine lacks), each problem
+        with its fix. Default: for each suite, a note that nothing is checked before a run."""
+        for suite in suites:
+            check.report.add("note", str(suite.path), f"runs on harness {self.name}: nothing to check "
+                                                      "before a run")
 
     # -- provisioning ----------------------------------------------------------------------
     def missing_prerequisites(self, case: Case, session: MlperfSession) -> list[str]:

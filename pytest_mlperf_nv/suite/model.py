@@ -89,3 +89,5 @@ class Suite:
     #: ``submission:`` block: round, division, submitter, system_name, status, system fields,
     #: measurements, model_mapping (see suite/submission.py)
     submission: dict[str, Any] = field(default_factory=dict)
+    #: the GPU profile ``system.gpu`` resolved to (``auto``: the machine's; None: none)
+    gpu_profile: str | None = None

@@ -33,6 +33,7 @@ def apply_profile(suite: Suite, system: Any) -> str | None:
         for case in suite.cases:
             case.skip_reason = case.skip_reason or f"system.gpu: {gpu}: {exc}"
         return str(exc)
+    suite.gpu_profile = profile.name
     for case in suite.cases:
         explained = profile.explain(case.benchmark, case.scenario)
         defaults: dict[str, Sourced] = {}

@@ -35,6 +35,10 @@ class GpuInfo:
     compute_capability: str  # "9.0"
     pci_bus_id: str
     power_limit_w: float | None = None
+    #: the highest power limit the board allows (nvidia-smi power.max_limit; NVIDIA's code matches on it)
+    power_max_limit_w: float | None = None
+    #: PCI device and vendor id as nvidia-smi prints pci.device_id ("0x233510DE"; NVIDIA's code matches on it)
+    pci_device_id: str | None = None
 
     @property
     def memory_gib(self) -> float:
@@ -59,6 +63,10 @@ class SystemFacts:
     gpus: tuple[GpuInfo, ...] = ()
     gpu_error: str | None = None
     software: dict[str, str] = field(default_factory=dict, hash=False)
+    #: what lscpu says of the CPU: architecture, vendor, sockets, cores_per_socket, threads_per_core
+    cpu_topology: dict[str, object] = field(default_factory=dict, hash=False)
+    #: fields of a snapshot that were derived rather than recorded on the machine (for messages)
+    derived: tuple[str, ...] = ()
 
     @property
     def gpu_count(self) -> int:
@@ -106,6 +114,34 @@ def _cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
             if sep and name.strip() == key and value.strip():
                 return value.strip()
     return platform.processor() or platform.machine() or "unknown"
+
+
+def _cpu_topology(cpuinfo: str | Path = "/proc/cpuinfo") -> dict[str, object]:
+    """Architecture, vendor, sockets, cores per socket and threads per core, as lscpu reports them."""
+    text = _read_text(cpuinfo) or ""
+    out: dict[str, object] = {"architecture": platform.machine() or "unknown"}
+    sockets: set[str] = set()
+    cores = siblings = None
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep:
+            continue
+        if name == "vendor_id" and "vendor" not in out:
+            out["vendor"] = value
+        elif name == "physical id":
+            sockets.add(value)
+        elif name == "cpu cores" and value.isdigit():
+            cores = int(value)
+        elif name == "siblings" and value.isdigit():
+            siblings = int(value)
+    if sockets:
+        out["sockets"] = len(sockets)
+    if cores:
+        out["cores_per_socket"] = cores
+        if siblings:
+            out["threads_per_core"] = max(1, siblings // cores)
+    return out
 
 
 def _memory_total_gib(meminfo: str | Path = "/proc/meminfo") -> float | None:
@@ -198,14 +234,23 @@ def _gpu_info(pynvml, index: int) -> GpuInfo:
             break
         except (pynvml.NVMLError, AttributeError):
             continue
+    max_w = None
+    try:
+        max_w = pynvml.nvmlDeviceGetPowerManagementLimitConstraints(handle)[1] / 1000
+    except (pynvml.NVMLError, AttributeError, IndexError, TypeError):
+        pass
+    pci = pynvml.nvmlDeviceGetPciInfo(handle)
+    device_id = getattr(pci, "pciDeviceId", None)
     return GpuInfo(
         index=index,
         name=_text(pynvml.nvmlDeviceGetName(handle)),
         uuid=_text(pynvml.nvmlDeviceGetUUID(handle)),
         memory_total_mib=int(pynvml.nvmlDeviceGetMemoryInfo(handle).total) // (1024 * 1024),
         compute_capability=f"{major}.{minor}",
-        pci_bus_id=_text(pynvml.nvmlDeviceGetPciInfo(handle).busId),
+        pci_bus_id=_text(pci.busId),
         power_limit_w=power_w,
+        power_max_limit_w=max_w,
+        pci_device_id=f"0x{int(device_id):08X}" if isinstance(device_id, int) else None,
     )
 
 
@@ -276,4 +321,5 @@ def detect_system(environ: Mapping[str, str] | None = None) -> SystemFacts:
         gpus=tuple(gpus),
         gpu_error="; ".join(errors) or None,
         software=_software_versions(),
+        cpu_topology=_cpu_topology(),
     )

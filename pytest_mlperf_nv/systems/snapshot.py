@@ -31,6 +31,7 @@ def facts_to_dict(facts: SystemFacts, created: datetime | None = None) -> dict[s
     data: dict[str, Any] = {"format": FORMAT, "created": created.isoformat(timespec="seconds")}
     data.update(dataclasses.asdict(facts))
     data["software"] = dict(sorted(facts.software.items()))
+    data["derived"] = list(facts.derived)
     return data
 
 
@@ -79,6 +80,7 @@ class _Reader:
         if not isinstance(obj, dict):
             raise self.fail(f"{where}: expected an object, got {_json_type(obj)}")
         power = self.get(obj, "power_limit_w", where, "number", optional=True)
+        max_power = self.get(obj, "power_max_limit_w", where, "number", optional=True)
         return GpuInfo(
             index=self.get(obj, "index", where, "integer"),
             name=self.get(obj, "name", where, "string"),
@@ -87,6 +89,8 @@ class _Reader:
             compute_capability=self.get(obj, "compute_capability", where, "string"),
             pci_bus_id=self.get(obj, "pci_bus_id", where, "string"),
             power_limit_w=None if power is None else float(power),
+            power_max_limit_w=None if max_power is None else float(max_power),
+            pci_device_id=self.get(obj, "pci_device_id", where, "string", optional=True),
         )
 
     def facts(self, data: Any) -> SystemFacts:
@@ -105,6 +109,10 @@ class _Reader:
         for key, value in software.items():
             if not isinstance(value, str):
                 raise self.fail(f"software.{key}: expected a string, got {_json_type(value)}")
+        topology = self.get(data, "cpu_topology", "", "object", optional=True) or {}
+        derived = self.get(data, "derived", "", "list", optional=True) or []
+        if not all(isinstance(d, str) for d in derived):
+            raise self.fail("derived: expected a list of field names (strings)")
         return SystemFacts(
             source=f"snapshot {self.path}",
             hostname=self.get(data, "hostname", "", "string"),
@@ -119,6 +127,8 @@ class _Reader:
             gpus=tuple(self.gpu(g, f"gpus[{i}]") for i, g in enumerate(gpus)),
             gpu_error=self.get(data, "gpu_error", "", "string", optional=True),
             software=dict(software),
+            cpu_topology=dict(topology),
+            derived=tuple(derived),
         )
 
 

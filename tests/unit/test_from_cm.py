@@ -36,12 +36,12 @@ def check_suite_shape(doc: dict) -> None:
     """What every translated suite must look like (suite/schema.py's vocabulary)."""
     assert doc["mlperf_suite"] == 1
     assert doc["harness"] == "nvidia"
-    assert set(doc) <= set(TOP_KEYS)
+    assert set(doc) <= {*TOP_KEYS, "nvidia"}  # nvidia: the harness's own section
     assert set(doc["system"]) <= set(SYSTEM_KEYS)
     gpu = doc["system"]["gpu"]
     assert gpu == "auto" or gpu in load_profiles()
     assert doc.get("profile", "quick") in ("quick", "official")
-    assert set(doc.get("modes", ["performance"])) <= {"performance", "accuracy"}
+    assert set(doc.get("modes", ["performance"])) <= {"performance", "accuracy", "compliance"}
     assert len(doc["benchmarks"]) == 1
     for body in doc["benchmarks"].values():
         for key in body:
@@ -86,6 +86,23 @@ def test_golden_suite_parses_with_expected_keys(entry: dict) -> None:
     assert doc.get("modes") == expect.get("modes")
     for scenario, knobs in expect.get("knobs", {}).items():
         assert scenario_map(body)[scenario] == knobs
+
+
+def test_submission_identity_round_and_compliance_come_through() -> None:
+    doc = parse("cmr \"run-mlperf,inference,_r4.1-dev\" --model=resnet50 --scenario=Offline "
+                "--implementation=nvidia --division=closed --submitter=ACME --hw_name=lab-h100 "
+                "--mode=compliance")
+    assert doc["submission"] == {"division": "closed", "submitter": "ACME", "system_name": "lab-h100"}
+    assert doc["nvidia"] == {"version": "v4.1"}
+    assert doc["modes"] == ["compliance"]
+
+
+def test_code_of_a_round_the_plugin_does_not_drive_is_refused_without_forcing_a_version() -> None:
+    with pytest.raises(CmTranslationError) as info:
+        from_cm("cmr \"run-mlperf,inference,_r5.1-dev\" --model=resnet50 --implementation=nvidia")
+    message = str(info.value)
+    assert "NVIDIA's code of round 5.1 is not one this plugin drives" in message
+    assert "use an inference_results_v4.1 or v5.0 checkout" in message
 
 
 @pytest.mark.parametrize("entry", ERRORS, ids=[e["id"] for e in ERRORS])
@@ -216,12 +233,12 @@ def test_mlc_batch_size_form_and_words_list() -> None:
 def test_every_unmappable_item_is_listed() -> None:
     command = ("cm run script --tags=reproduce,mlperf,inference,nvidia,harness,_l4,_resnet50,_int8,_maxq,"
                "_build_engine,_use_triton,_dla_batch_size.2,_gpu_memory.12 --devices=0,1 --make_cmd=x "
-               "--env.FOO=1 --bogus=1 --mode=compliance --use_cuda_thread_per_device=yes "
+               "--env.FOO=1 --bogus=1 --use_cuda_thread_per_device=yes "
                "--gpu_batch_size=abc")
     with pytest.raises(CmTranslationError) as info:
         from_cm(command)
     items = ["_int8", "_maxq", "_build_engine", "_use_triton", "_dla_batch_size.2", "_gpu_memory.12",
-             "--devices=0,1", "--make_cmd=x", "--env.FOO=1", "--bogus=1", "--mode=compliance",
+             "--devices=0,1", "--make_cmd=x", "--env.FOO=1", "--bogus=1",
              "--use_cuda_thread_per_device=yes", "--gpu_batch_size=abc"]
     assert [p.split(":")[0] for p in info.value.problems] == items
     assert isinstance(info.value, MlperfError) and isinstance(info.value, ValueError)
@@ -283,8 +300,9 @@ def test_golden_suite_passes_the_suite_loader(entry: dict, tmp_path: Path) -> No
     assert suite.harness == "nvidia"
     expect = entry["expect"]
     modes = expect.get("modes", ["performance", "accuracy"])
-    assert [(c.scenario, c.mode) for c in suite.cases] == [
-        (s, m) for s in expect["scenarios"] for m in modes]
+    # compliance expands into one item per audit of the round
+    assert [(c.scenario, c.mode) for c in suite.cases if c.mode != "compliance"] == [
+        (s, m) for s in expect["scenarios"] for m in modes if m != "compliance"]
     assert suite.system["gpu"] == expect["gpu"]
 
 

@@ -45,7 +45,7 @@ def facts(snapshot: str = "h200x1.json", count: int = 1, **gpu: object) -> Syste
 
 
 def rtx4090() -> SystemFacts:
-    return facts("l4x1.json", name="NVIDIA GeForce RTX 4090", memory_total_mib=24564, power_limit_w=450.0)
+    return read_snapshot(SYSTEMS / "rtx4090x1.json")
 
 
 def compile_all(definition) -> None:
@@ -60,14 +60,19 @@ def test_the_recorded_h200_gets_a_known_gpu_system_and_extends_nvidias_h200_conf
     compile_all(d)
     system = d.text("custom_list.py")
     assert "custom_systems['Custom_H200x1'] = SystemConfiguration(" in system
-    assert "host_cpu_conf=MATCH_ANY" in system and "host_mem_conf=MATCH_ANY" in system
+    assert "host_cpu_conf=MATCH_ANY" in system
+    # Not MATCH_ANY: a member equal to NVIDIA's H200_SXM_141GBx1 would become its alias in KnownSystem.
+    assert "host_mem_conf=min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB))," in system
+    assert "from code.common.systems.known_hardware import KnownGPU, min_memory_requirement" in system
     assert "KnownGPU.H200_SXM_141GB.value: 1," in system and "system_id='Custom_H200x1'" in system
     config = d.text("custom_configs/resnet50/Offline/custom.py")
     assert "from configs.resnet50.Offline import *" in config
     assert "@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)" in config
     assert "_PARENT = next((globals()[name] for name in ('H200_SXM_141GBx1',) if name in globals()), " \
            "OfflineGPUBaseConfig)" in config
+    # start_from_device / end_on_device of NVIDIA's H200 config are not allowed on a custom system.
     assert "class Custom_H200x1(_PARENT):\n    system = KnownSystem.Custom_H200x1\n" \
+           "    start_from_device = None\n    end_on_device = None\n" \
            "    gpu_batch_size = {'resnet50': 2048}\n    min_duration = 100\n" \
            "    offline_expected_qps = 5000000.0\n" in config
     # Deterministic: the same facts and knobs give the same text and the same directory name.
@@ -100,7 +105,8 @@ def test_high_accuracy_benchmarks_on_nvidias_custom_harness() -> None:
 
 
 def test_a_benchmark_whose_module_is_no_identifier_is_imported_by_name() -> None:
-    d = build_definition(facts(), "3d-unet-99", "SingleStream", {"single_stream_expected_latency_ns": 10**6})
+    d = build_definition(facts(), "3d-unet-99", "SingleStream", {"single_stream_expected_latency_ns": 10**6,
+                                                                 "gpu_batch_size": 1})
     config = d.text("custom_configs/3d-unet/SingleStream/custom.py")
     assert "_BASE = importlib.import_module('configs.3d-unet.SingleStream')" in config
     assert "from configs" not in config
@@ -115,7 +121,9 @@ def test_a_gpu_nvidia_does_not_know_gets_a_gpu_entry_and_the_base_config() -> No
     system = d.text("custom_list.py")
     assert "name='NVIDIA GeForce RTX 4090'," in system
     assert "Memory(quantity=24.0, byte_suffix=ByteSuffix.GiB))," in system
-    assert "max_power_limit=450.0," in system and "compute_sm=89," in system and "pci_id=MATCH_ANY," in system
+    # NVIDIA compares the maximum power limit (600 W here), not the enforced one (450 W): not pinned.
+    assert "max_power_limit=MATCH_ANY," in system and "compute_sm=89," in system
+    assert "pci_id='0x268410DE'," in system
     config = d.text("custom.py")
     assert "class Custom_GeForce_RTX_4090x1(OfflineGPUBaseConfig):" in config and "_PARENT" not in config
     assert "    use_graphs = False\n" in config
@@ -132,6 +140,13 @@ def test_a_gpu_nvidia_does_not_know_needs_the_batch_size_and_the_target(knobs: d
     assert "NVIDIA's code knows no system with this machine's GPU (NVIDIA GeForce RTX 4090)" in message
     assert f"needs {missing}: add {missing} to benchmarks.rn50.scenarios.Offline in the suite" in message
     assert f"--mlperf-set rn50.Offline.{missing}=VALUE" in message
+
+
+def test_a_known_gpu_without_nvidias_config_for_the_workload_needs_the_knobs_too() -> None:
+    with pytest.raises(CustomSystemError, match="NVIDIA's v4.1 code has no 3d-unet-99 SingleStream "
+                                                "config for "
+                                                "H200_SXM_141GBx1, so the generated config starts from"):
+        build_definition(facts(), "3d-unet-99", "SingleStream", {"single_stream_expected_latency_ns": 10**6})
 
 
 def test_no_gpu_no_definition() -> None:
@@ -258,3 +273,56 @@ def test_generated_definitions_run_on_nvidias_flow(code: Path, tmp_path: Path, s
         assert effective["effective_target_qps"] == 1e9 / knobs["single_stream_expected_latency_ns"]
     if "use_graphs" in knobs:
         assert "use_graphs : False" in proc.stdout  # the config's value reached NVIDIA's effective config
+
+
+def test_a_gpu_is_known_as_nvidia_matches_it_by_pci_id_and_maximum_power() -> None:
+    from pytest_mlperf_nv.harness.nvidia.custom_system import gpu_groups
+
+    assert gpu_groups(facts())[0].known.member == "H200_SXM_141GB"
+    # Another board maximum than NVIDIA's KnownGPU entry: NVIDIA's code does not know the GPU.
+    assert gpu_groups(facts(power_max_limit_w=1000.0))[0].known is None
+    # A PCI id is compared instead of the name, as NVIDIA does.
+    assert gpu_groups(facts(name="NVIDIA Graphics Device"))[0].known.member == "H200_SXM_141GB"
+    assert gpu_groups(facts(pci_device_id="0x233010DE"))[0].known is None
+
+
+def test_knobs_nvidia_does_not_read_are_left_out_of_the_generated_config() -> None:
+    d = build_definition(facts(), "resnet50", "Server", {"soft_drop": 0.99, "use_deque_limit": True,
+                                                         "start_from_device": True})
+    config = d.text("custom.py")
+    assert "soft_drop" not in config and "    use_deque_limit = True\n" in config
+    assert config.count("start_from_device") == 1  # only the unset line
+    assert [line.split(":")[0] for line in d.left_out] == ["soft_drop", "start_from_device"]
+    assert "only for bert" in d.left_out[0] and "start_from_device_enabled" in d.left_out[1]
+
+
+def test_nvidias_v50_reads_its_custom_system_from_nvmitten_json() -> None:
+    d = build_definition(facts(), "resnet50", "Offline", OFFLINE, version="v5.0")
+    assert not any(path.startswith("custom_systems/") for path, _ in d.files)
+    data = json.loads(d.text("custom_list.json"))
+    system = data["Custom_H200x1"]
+    assert system["__obj_class__"] == "<class 'nvmitten.system.component.Description'>"
+    fields = system["data"]["fields"]
+    assert fields["extras"] == {}  # NVIDIA's loader adds its tags there and expects the key
+    gpus = fields["accelerators"]["data"][0]["value"]
+    assert len(gpus) == 1 and gpus[0]["data"]["fields"]["pci_id"] == "0x233510DE"
+    assert gpus[0]["data"]["fields"]["compute_sm"] == {
+        "__obj_class__": "<class 'nvmitten.nvidia.constants.ComputeSM'>", "data": 90}
+
+
+def test_the_v50_custom_list_is_installed_but_never_over_a_users_own(tmp_path: Path) -> None:
+    from pytest_mlperf_nv.errors import HarnessError
+    from pytest_mlperf_nv.harness.nvidia.custom_list_json import PATH, install
+
+    d = build_definition(facts(), "resnet50", "Offline", OFFLINE, version="v5.0")
+    where = write_definition(tmp_path, d)
+    install(tmp_path, where)
+    target = tmp_path / PATH
+    assert target.read_text() == d.text("custom_list.json")
+    other = build_definition(facts(count=2), "resnet50", "Offline", OFFLINE, version="v5.0")
+    install(tmp_path, write_definition(tmp_path, other))  # the plugin's own file: replaced
+    assert "Custom_H200x2" in target.read_text()
+    target.write_text('{"mine": {}}')
+    with pytest.raises(HarnessError, match="was not written by pytest-mlperf-nv"):
+        install(tmp_path, where)
+    assert target.read_text() == '{"mine": {}}'

@@ -304,9 +304,14 @@ def hardware(tmp_path: Path, base: str = "h200x1.json", name: str = "hw.json", *
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C"}, "H200-SXM-141GBx1"),
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_memory_total_mib": 120000}, None),
     ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_name": "NVIDIA H100 80GB HBM3",
-                     "gpu_memory_total_mib": 81559}, "DGX-H100_H100-SXM-80GBx1"),
+                     "gpu_memory_total_mib": 81559, "gpu_pci_device_id": "0x233010DE"},
+     "DGX-H100_H100-SXM-80GBx1"),
+    # NVIDIA compares the PCI id, not the name, where both have one; and the board's maximum power limit.
+    ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_name": "NVIDIA Graphics Device"},
+     "H200-SXM-141GBx1"),
+    ("h200x1.json", {"cpu_model": "Intel(R) Xeon(R) Platinum 8480C", "gpu_power_max_limit_w": 1000.0}, None),
     ("l4x1.json", {}, "L4x1"),
-    ("l4x1.json", {"gpu_name": "NVIDIA GeForce RTX 4090"}, None),
+    ("l4x1.json", {"gpu_name": "NVIDIA GeForce RTX 4090", "gpu_pci_device_id": "0x268410DE"}, None),
 ])
 def test_hardware_detection_matches_nvidia_system_list(tree: Path, tmp_path: Path, base: str, changes: dict,
                                                        expected: str | None) -> None:
@@ -335,7 +340,7 @@ CUSTOM_LIST = '''
 from code.common.constants import AcceleratorType, ByteSuffix, Memory
 from code.common.systems.accelerator import AcceleratorConfiguration, GPU
 from code.common.systems.base import MATCH_ANY
-from code.common.systems.known_hardware import KnownGPU, match_float_approximate
+from code.common.systems.known_hardware import KnownGPU, match_float_approximate, min_memory_requirement
 from code.common.systems.systems import SystemConfiguration
 
 custom_systems = dict()
@@ -350,10 +355,14 @@ custom_systems["RTX4090x1"] = SystemConfiguration(
     system_id="RTX4090x1",
 )
 custom_systems["My_H200x1"] = SystemConfiguration(
-    host_cpu_conf=MATCH_ANY, host_mem_conf=MATCH_ANY,
+    host_cpu_conf=MATCH_ANY,
+    host_mem_conf=min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB)),
     accelerator_conf=AcceleratorConfiguration(layout={KnownGPU.H200_SXM_141GB.value: 1}),
     numa_conf=None, system_id="My-H200x1")
 '''
+# As NVIDIA's KnownSystem Enum does with a member equal to one of its own systems: an alias, never matched.
+ALIASED_LIST = CUSTOM_LIST.replace("min_memory_requirement(Memory(quantity=1, byte_suffix=ByteSuffix.KiB))",
+                                   "MATCH_ANY")
 
 
 def definition(root: Path, configs: dict[str, str], custom_list: str = CUSTOM_LIST) -> Path:
@@ -382,7 +391,8 @@ class RTX4090x1(OfflineGPUBaseConfig):
 def test_custom_system_and_config_are_loaded_as_python(tree: Path, tmp_path: Path) -> None:
     root = definition(tmp_path / "def", {"resnet50/Offline": RTX_OFFLINE})
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(root),
-           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     args = ["--benchmarks=resnet50", "--scenarios=Offline"]
     proc = run(tree, "v4.1", *args, "--action=generate_engines", system=None, env=env)
     assert proc.returncode == 0, proc.output
@@ -417,11 +427,52 @@ class My_H200x1(H200_SXM_141GBx1):
                system=None, env=env)
     assert proc.returncode == 0, proc.output
     assert "Detected system ID: My-H200x1" in proc.stderr
-    # gpu_batch_size and server_target_qps come from NVIDIA's H200 config, use_graphs from the custom one.
+    # gpu_batch_size comes from NVIDIA's H200 config, use_graphs from the custom one.
     plan = tree / "v4.1/build/engines/My-H200x1/resnet50/Server" / \
         "resnet50-Server-gpu-resnet50-b256-int8.lwis_k_99_MaxP.plan"
     record = json.loads(plan.read_text())["args"]
-    assert record["use_graphs"] is False and record["server_target_qps"] == 79000
+    # (server_target_qps is no field of generate_engines: NVIDIA's effective config there has none)
+    assert record["use_graphs"] is False and record["gpu_batch_size"] == {"resnet50": 256}
+    assert "server_target_qps" not in record
+
+
+def test_a_custom_system_equal_to_an_nvidia_one_is_its_alias_and_never_matched(tree: Path,
+                                                                               tmp_path: Path) -> None:
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {}, ALIASED_LIST)),
+           "EMULATED_HARDWARE": str(hardware(tmp_path))}
+    proc = run(tree, "v4.1", "--benchmarks=resnet50", "--action=generate_conf_files", system=None, env=env)
+    assert proc.returncode == 0, proc.output
+    assert UNKNOWN in proc.stderr
+
+
+def test_fields_nvidia_does_not_read_here_are_dropped(tree: Path, tmp_path: Path) -> None:
+    args = ["--benchmarks=resnet50", "--scenarios=Offline", "--soft_drop=0.99", "--use_deque_limit",
+            "--num_warmups=3", "--action=generate_conf_files"]
+    proc = run(tree, "v4.1", *args, system="L4x1")
+    assert proc.returncode == 0, proc.output
+    assert "[emulator] ignored unknown arguments (the real code.main drops them silently): --num_warmups=3" \
+        in proc.stdout
+    assert "[emulator] NVIDIA's code does not read these here and drops them: soft_drop" in proc.stdout
+
+
+def test_the_emulators_field_rules_are_the_ones_checked_against_nvidias_code() -> None:
+    """fields.APPLIES (the emulator) and harness/nvidia/rules.py (the plugin, checked against the real code
+    by tests/conformance) say the same."""
+    import importlib.util
+
+    from pytest_mlperf_nv.harness.nvidia import rules
+
+    spec = importlib.util.spec_from_file_location("nvemu_fields", FAKES / "common" / "nvemu" / "fields.py")
+    fields = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fields)
+    for name in rules.RULES:
+        for bench in ("resnet50", "retinanet", "bert", "3d-unet", "dlrm-v2", "gptj"):
+            for scenario in ("Offline", "Server", "SingleStream", "MultiStream"):
+                for system in ("H200_SXM_141GBx1", "L4x1", None):
+                    for action in ("generate_engines", "run_harness"):
+                        ours = rules.inapplicable(name, bench, scenario, system, action) is None
+                        emulated = fields.applies(name, action, bench, scenario, system)
+                        assert ours == emulated, (name, bench, scenario, system, action)
 
 
 def test_a_built_in_system_matches_before_a_custom_one(tree: Path, tmp_path: Path) -> None:
@@ -444,7 +495,8 @@ def test_invalid_custom_configs_are_errors(tree: Path, tmp_path: Path, body: str
             "@ConfigRegistry.register(HarnessType.LWIS, AccuracyTarget.k_99, PowerSetting.MaxP)\n"
             "class RTX4090x1(OfflineGPUBaseConfig):\n    system = KnownSystem.RTX4090x1\n" + body)
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "def", {"resnet50/Offline": text})),
-           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
                system=None, env=env)
     assert proc.returncode == 1
@@ -458,7 +510,8 @@ class RTX4090x1_again(RTX4090x1):
     pass
 '''
     env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(definition(tmp_path / "a", {"resnet50/Offline": twice})),
-           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090"))}
+           "EMULATED_HARDWARE": str(hardware(tmp_path, "l4x1.json", gpu_name="NVIDIA GeForce RTX 4090",
+                                             gpu_pci_device_id="0x268410DE", gpu_power_max_limit_w=450.0))}
     proc = run(tree, "v4.1", "--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines",
                system=None, env=env)
     assert proc.returncode == 1
@@ -479,3 +532,40 @@ def test_a_custom_definition_path_that_does_not_exist_is_an_error(tree: Path, tm
     assert proc.returncode == 1
     assert f"FileNotFoundError: MLPINF_CUSTOM_DEFINITION_PATH {tmp_path / 'nowhere'} does not exist." \
         in proc.stderr
+
+
+# --- v5.0: what differs (observed in v5.0's system_list.py / configuration.py and NVIDIA's nvmitten) --------
+def test_v50_matches_the_h200_vm_by_cpu_vendor_where_v41_does_not(tree: Path, tmp_path: Path) -> None:
+    env = {"EMULATED_HARDWARE": str(hardware(tmp_path))}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_conf_files"]
+    assert UNKNOWN in run(tree, "v4.1", *args, system=None, env=env).stderr
+    proc = run(tree, "v5.0", *args, system=None, env=env)
+    assert "Detected system ID: H200_SXM_141GBx1" in proc.stderr, proc.output
+
+
+def test_v50_reads_custom_systems_from_custom_list_json_only(tree: Path, tmp_path: Path) -> None:
+    from pytest_mlperf_nv.harness.nvidia.custom_list_json import PATH
+    from pytest_mlperf_nv.harness.nvidia.custom_system import build_definition
+    from pytest_mlperf_nv.systems.snapshot import read_snapshot
+
+    rtx = FAKES.parents[1] / "data" / "systems" / "rtx4090x1.json"
+    knobs = {"gpu_batch_size": 64, "offline_expected_qps": 900000, "min_duration": 300}
+    d = build_definition(read_snapshot(rtx), "resnet50", "Offline", knobs, version="v5.0")
+    root = definition(tmp_path / "def", {"resnet50/Offline": d.text("custom.py")})
+    env = {"MLPINF_CUSTOM_DEFINITION_PATH": str(root), "EMULATED_HARDWARE": str(rtx)}
+    args = ["--benchmarks=resnet50", "--scenarios=Offline", "--action=generate_engines"]
+    # custom_systems/custom_list.py under the definition path is not where v5.0 looks
+    assert UNKNOWN in run(tree, "v5.0", *args, system=None, env=env).stderr
+    target = tree / "v5.0" / PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(d.text("custom_list.json"))
+    try:
+        proc = run(tree, "v5.0", *args, system=None, env=env)
+        assert proc.returncode == 0, proc.output
+        assert f"Detected system ID: {d.key}" in proc.stderr
+        # A name NVIDIA already uses is refused.
+        target.write_text(d.text("custom_list.json").replace(d.key, "L4x1"))
+        proc = run(tree, "v5.0", *args, system=None, env=env)
+        assert proc.returncode == 1 and "SystemEnum member L4x1 already exists" in proc.stderr
+    finally:
+        target.unlink()

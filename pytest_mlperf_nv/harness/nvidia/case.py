@@ -16,7 +16,14 @@ from ...provision.provisioners import Provisioned
 from ..api import HarnessRun, RunContext, knob_values
 from ..devicelock import run_lock
 from . import run as nvidia
-from .args import ArgumentError, audit_harness_args, calibrate_args, generate_engines_args, run_harness_args
+from .args import (
+    BENCHMARKS,
+    ArgumentError,
+    audit_harness_args,
+    calibrate_args,
+    generate_engines_args,
+    run_harness_args,
+)
 from .custom_system import DEFAULT_MODE
 from .settings import SECTION, code_dir_of, setting
 
@@ -37,6 +44,9 @@ def run_on_nvidia(ctx: RunContext) -> HarnessRun:
         return HarnessRun(None, None, skip=problem)
     version = setting(session, case, "version").value or nvidia.detect_version(code_dir)
     if version is None:
+        unsupported = nvidia.unsupported_version(code_dir)
+        if unsupported:
+            raise HarnessError(unsupported)
         raise HarnessError(f"cannot tell the round of NVIDIA's code at {code_dir}: set nvidia.version "
                            "(v4.1 or v5.0) in the suite or --mlperf-nvidia-version")
     system_id = setting(session, case, "system_id").value
@@ -54,12 +64,19 @@ def run_on_nvidia(ctx: RunContext) -> HarnessRun:
     except ArgumentError as exc:
         raise HarnessError(f"{case.benchmark} {case.scenario}: {exc}") from None
     run_dir = ctx.run_dir
-    stages: dict[str, Any] = {kind: {"cache_hit": a.cache_hit, "wall_s": a.build_seconds}
-                              for kind, a in ctx.artifacts.items() if a.source == "nvidia make"}
+    stages: dict[str, Any] = {}
+    for kind, artifact in ctx.artifacts.items():
+        if artifact.source != "nvidia make":
+            continue
+        stages[kind] = {"cache_hit": artifact.cache_hit, "wall_s": artifact.build_seconds}
+        component = None if kind == "build" else BENCHMARKS[case.benchmark][1]
+        not_run = nvidia.stage_missing(code_dir, kind, component)
+        if not_run:
+            stages[kind]["not_run"] = not_run
     long_s = ctx.plan.timeout_s + 3600
     engines = generate_engines_args(case.benchmark, case.scenario, knobs, version=version,
                                     custom_config=in_config)
-    custom = _CustomSystem(session, case, code_dir, system_id, knobs, mode)
+    custom = _CustomSystem(session, case, code_dir, system_id, knobs, mode, version)
     if mode == "always":
         custom.use("nvidia.custom_system is always")
     elif mode == "auto" and (stamp := custom.known_unknown()) is not None:
@@ -126,9 +143,9 @@ class _CustomSystem:
     """The case's generated custom-system definition (nvidia.custom_system), made when it is needed."""
 
     def __init__(self, session: MlperfSession, case: Case, code_dir: Path, system_id: str | None,
-                 knobs: dict[str, Any], mode: str):
+                 knobs: dict[str, Any], mode: str, version: str = "v4.1"):
         self.session, self.case, self.code_dir = session, case, code_dir
-        self.system_id, self.knobs, self.mode = system_id, knobs, mode
+        self.system_id, self.knobs, self.mode, self.version = system_id, knobs, mode, version
         self.path: Path | None = None
         self.definition: Any = None
         self.record: dict[str, Any] | None = None
@@ -143,12 +160,19 @@ class _CustomSystem:
     def use(self, reason: str) -> None:
         """Generate (or find) the definition for this case; every later NVIDIA call gets it."""
         from .custom_system import build_definition, write_definition
+        from .rules import profile_fields
 
-        self.definition = build_definition(self.session.system(), self.case.benchmark, self.case.scenario,
-                                           self.knobs, case_id=self.case.id, system_id=self.system_id)
+        facts = self.session.system()
+        # the GPU profile's knobs NVIDIA reads as fields of the generated config (rules.profile_fields)
+        extra = profile_fields(str(self.case.suite.system.get("gpu", "none")), facts, self.case.benchmark,
+                               self.case.scenario)
+        self.definition = build_definition(facts, self.case.benchmark, self.case.scenario, self.knobs,
+                                           case_id=self.case.id, system_id=self.system_id,
+                                           version=self.version, extra_fields=extra)
         self.path = write_definition(self.code_dir, self.definition)
         self.record = {"system_id": self.definition.system_id, "key": self.definition.key,
-                       "definition": str(self.path), "reason": reason, "mode": self.mode}
+                       "definition": str(self.path), "reason": reason, "mode": self.mode,
+                       "left_out": list(self.definition.left_out)}
 
     def learn_unknown(self, stage: str) -> None:
         """NVIDIA's code did not know the machine: remember it, then use a generated definition."""

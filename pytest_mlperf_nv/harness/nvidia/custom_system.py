@@ -24,117 +24,32 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import HarnessError
-from .args import BENCHMARKS, BOOL_FLAGS, VALUE_FLAGS
-
-#: values of the suite's ``nvidia.custom_system``
-MODES = ("auto", "always", "never")
-DEFAULT_MODE = "auto"
-#: what NVIDIA's code.main logs when the machine matches none of its systems
-UNKNOWN_SYSTEM = "Detected system did not match any known systems"
-#: where the plugin keeps its stamps and definitions inside NVIDIA's code dir
-STAMPS = Path("build") / "pytest-mlperf-nv"
-CUSTOM_DIR = STAMPS / "custom"
-ENV = "MLPINF_CUSTOM_DEFINITION_PATH"
-
-#: each scenario's mandatory target field (besides gpu_batch_size) in NVIDIA's configs
-SCENARIO_TARGETS = {"Offline": "offline_expected_qps", "Server": "server_target_qps",
-                    "SingleStream": "single_stream_expected_latency_ns",
-                    "MultiStream": "multi_stream_expected_latency_ns"}
-#: knobs written as config fields (every knob NVIDIA's code.main has a flag for)
-CONFIG_KNOBS = ("gpu_batch_size", *VALUE_FLAGS, *BOOL_FLAGS)
-#: benchmarks NVIDIA runs on its LWIS harness; the others on their own ("Custom") harness
-LWIS_BENCHMARKS = ("resnet50", "retinanet")
-#: relative tolerance of NVIDIA's match_float_approximate (known_hardware.py)
-VRAM_TOLERANCE = 0.05
-
-
-class CustomSystemError(HarnessError):
-    """A custom-system definition that cannot be generated; the message says what to add."""
-
-
-@dataclass(frozen=True)
-class KnownGpu:
-    """A GPU of NVIDIA's ``KnownGPU`` enum and the config classes of its single-node systems."""
-
-    member: str  # KnownGPU member
-    names: tuple[str, ...]  # names NVML reports for it
-    vram_gib: float
-    config_prefix: str  # NVIDIA's config classes are <prefix>x<count>
-
-    def matches(self, name: str, memory_mib: int) -> bool:
-        gib = memory_mib / 1024
-        return name in self.names and abs(gib - self.vram_gib) <= VRAM_TOLERANCE * self.vram_gib
-
-
-# code/common/systems/known_hardware.py (KnownGPU) and configs/<benchmark>/<Scenario>/__init__.py
-# (H200_SXM_141GBx1, H100_SXM_80GBx1, L4x1, ...) of inference_results v4.1 / v5.0 closed/NVIDIA.
-KNOWN_GPUS = (
-    KnownGpu("H200_SXM_141GB", ("NVIDIA H200",), 141.0, "H200_SXM_141GB"),
-    KnownGpu("H100_SXM_80GB", ("NVIDIA H100 80GB HBM3",), 80.0, "H100_SXM_80GB"),
-    KnownGpu("L4", ("NVIDIA L4",), 23.0, "L4"),
+from .args import BENCHMARKS, SCENARIO_TARGETS
+from .custom_hardware import (  # noqa: F401  (names of the definition, used through this module)
+    CONFIG_KNOBS,
+    CUSTOM_DIR,
+    DEFAULT_MODE,
+    ENV,
+    KNOWN_GPUS,
+    LWIS_BENCHMARKS,
+    MODES,
+    STAMPS,
+    UNKNOWN_SYSTEM,
+    VRAM_TOLERANCE,
+    CustomSystemError,
+    GpuGroup,
+    KnownGpu,
+    fingerprint,
+    gpu_groups,
+    short_gpu_name,
+    system_key,
 )
-
-
-@dataclass(frozen=True)
-class GpuGroup:
-    """Identical GPUs of the machine: one entry of the accelerator layout."""
-
-    name: str
-    memory_mib: int
-    compute_capability: str
-    power_limit_w: float | None
-    count: int
-
-    @property
-    def known(self) -> KnownGpu | None:
-        return next((k for k in KNOWN_GPUS if k.matches(self.name, self.memory_mib)), None)
-
-    @property
-    def compute_sm(self) -> int | None:
-        digits = self.compute_capability.replace(".", "")
-        return int(digits) if digits.isdigit() else None
-
-    def describe(self) -> str:
-        power = f", {self.power_limit_w:g} W" if self.power_limit_w is not None else ""
-        return (f"{self.count}x {self.name} ({self.memory_mib} MiB, compute capability "
-                f"{self.compute_capability}{power})")
-
-
-def gpu_groups(facts: Any) -> list[GpuGroup]:
-    """The machine's GPUs grouped into identical ones, in a stable order."""
-    counts: dict[tuple, int] = {}
-    for gpu in facts.gpus:
-        key = (gpu.name, int(gpu.memory_total_mib), str(gpu.compute_capability), gpu.power_limit_w)
-        counts[key] = counts.get(key, 0) + 1
-    return [GpuGroup(*key, count=n) for key, n in sorted(counts.items(), key=lambda kv: repr(kv[0]))]
-
-
-def short_gpu_name(name: str) -> str:
-    """``NVIDIA H200`` -> ``H200``, ``NVIDIA GeForce RTX 4090`` -> ``GeForce_RTX_4090``."""
-    text = re.sub(r"^NVIDIA\s+", "", name.strip())
-    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "GPU"
-    return text if text[0].isalpha() else f"GPU_{text}"
-
-
-def system_key(groups: list[GpuGroup]) -> str:
-    """The KnownSystem member name (a Python identifier): ``Custom_H200x1``."""
-    return "Custom_" + "_".join(f"{short_gpu_name(g.name)}x{g.count}" for g in groups)
-
-
-def fingerprint(facts: Any) -> str:
-    """The hardware NVIDIA's code matches on: CPU, memory, GPUs (not the host name or GPU UUIDs)."""
-    data = {"cpu_model": facts.cpu_model, "cpu_count": facts.cpu_count,
-            "memory_total_gib": facts.memory_total_gib,
-            "gpus": [[g.name, g.memory_total_mib, g.compute_capability, g.power_limit_w] for g in facts.gpus]}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -146,6 +61,8 @@ class Definition:
     benchmark: str
     scenario: str
     files: tuple[tuple[str, str], ...]  # (path relative to the definition dir, text)
+    #: knobs left out of the generated config, each with NVIDIA's reason
+    left_out: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -159,12 +76,20 @@ class Definition:
 
 
 def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str, Any], *,
-                     case_id: str | None = None, system_id: str | None = None) -> Definition:
+                     case_id: str | None = None, system_id: str | None = None, version: str = "v4.1",
+                     extra_fields: dict[str, Any] | None = None) -> Definition:
     """The definition that makes NVIDIA's code run ``benchmark`` ``scenario`` on this machine.
 
     ``knobs`` are the case's resolved knob values; ``system_id`` (the suite's nvidia.system_id)
-    names the system in NVIDIA's logs, else the generated key does.
+    names the system in NVIDIA's logs, else the generated key does. ``extra_fields``: NVIDIA config
+    fields outside the knob vocabulary (a GPU profile's ``nvidia_flags``) for a GPU NVIDIA does not
+    know. v4.1 reads the system from ``custom_systems/custom_list.py``; v5.0 from NVIDIA's
+    ``code/common/systems/custom_list.json`` (nvmitten's JSON, written into the code dir by run.py
+    from the definition's ``custom_list.json``).
     """
+    from . import rules
+    from .custom_render import render_custom_config, render_custom_list
+
     if benchmark not in BENCHMARKS:
         raise CustomSystemError(f"{benchmark} is not a benchmark of NVIDIA's code")
     groups = gpu_groups(facts)
@@ -177,177 +102,56 @@ def build_definition(facts: Any, benchmark: str, scenario: str, knobs: dict[str,
     system_id = system_id or key
     component = BENCHMARKS[benchmark][1]
     known = groups[0].known if len(groups) == 1 else None
+    accuracy = "k_99_9" if benchmark.endswith("-99.9") else "k_99"
+    parent = f"{known.config_prefix}x{groups[0].count}" if known is not None else None
     if known is None:
         _require(knobs, benchmark, scenario, case_id or benchmark, groups)
+    elif parent is not None and rules.has_config(version, parent, component, scenario, accuracy) is False:
+        _require(knobs, benchmark, scenario, case_id or benchmark, groups,
+                 why=f"NVIDIA's {version} code has no {benchmark} {scenario} config for {parent}")
+    # A field NVIDIA does not read for this benchmark, scenario or on a custom system would make its
+    # config registry refuse the config (ConfigFieldInvalidError): left out, and said so.
+    fields: dict[str, Any] = {}
+    left_out = []
+    for name, value in {**(extra_fields or {}), **knobs}.items():
+        rule = rules.inapplicable(name, component, scenario, None)
+        if rule is None:
+            fields[name] = value
+        else:
+            left_out.append(f"{name}: {rule}")
     summary = "; ".join(g.describe() for g in groups)
+    config = render_custom_config(key, benchmark, scenario, fields, groups, summary)
+    if version == "v5.0":
+        from .custom_list_json import render_custom_list_json
+
+        system_files = [("custom_list.json", render_custom_list_json(key, groups))]
+    else:
+        system_files = [("custom_systems/__init__.py", ""),
+                        ("custom_systems/custom_list.py",
+                         render_custom_list(key, system_id, groups, summary))]
     files = [
-        ("custom_systems/__init__.py", ""),
-        ("custom_systems/custom_list.py", render_custom_list(key, system_id, groups, summary)),
+        *system_files,
         ("custom_configs/__init__.py", ""),
         (f"custom_configs/{component}/__init__.py", ""),
         (f"custom_configs/{component}/{scenario}/__init__.py", ""),
-        (f"custom_configs/{component}/{scenario}/custom.py",
-         render_custom_config(key, benchmark, scenario, knobs, groups, summary)),
+        (f"custom_configs/{component}/{scenario}/custom.py", config),
     ]
-    return Definition(key, system_id, benchmark, scenario, tuple(files))
+    return Definition(key, system_id, benchmark, scenario, tuple(files), tuple(left_out))
 
 
 def _require(knobs: dict[str, Any], benchmark: str, scenario: str, case_id: str,
-             groups: list[GpuGroup]) -> None:
+             groups: list[GpuGroup], why: str | None = None) -> None:
     needed = [k for k in ("gpu_batch_size", SCENARIO_TARGETS[scenario]) if knobs.get(k) is None]
     if not needed:
         return
     gpus = ", ".join(g.name for g in groups)
     first = needed[0]
+    why = why or f"NVIDIA's code knows no system with this machine's GPU ({gpus})"
     raise CustomSystemError(
-        f"{benchmark} {scenario}: NVIDIA's code knows no system with this machine's GPU ({gpus}), so the "
+        f"{benchmark} {scenario}: {why}, so the "
         f"generated config starts from NVIDIA's {scenario}GPUBaseConfig, which needs "
         f"{' and '.join(needed)}: add {', '.join(needed)} to benchmarks.{case_id}.scenarios.{scenario} "
         f"in the suite (or --mlperf-set {case_id}.{scenario}.{first}=VALUE)")
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, (int, float, str)):
-        return repr(value)
-    raise CustomSystemError(f"cannot write {value!r} into NVIDIA's config")
-
-
-def render_custom_list(key: str, system_id: str, groups: list[GpuGroup], summary: str) -> str:
-    """``custom_systems/custom_list.py`` with the one system ``key``."""
-    imports: dict[str, set[str]] = {
-        "code.common.systems.accelerator": {"AcceleratorConfiguration"},
-        "code.common.systems.base": {"MATCH_ANY"},
-        "code.common.systems.systems": {"SystemConfiguration"},
-    }
-    layout = []
-    for group in groups:
-        known = group.known
-        if known is not None:
-            imports.setdefault("code.common.systems.known_hardware", set()).add("KnownGPU")
-            layout.append(f"            KnownGPU.{known.member}.value: {group.count},")
-            continue
-        imports.setdefault("code.common.constants", set()).update({"AcceleratorType", "ByteSuffix", "Memory"})
-        imports["code.common.systems.accelerator"].add("GPU")
-        imports.setdefault("code.common.systems.known_hardware", set()).add("match_float_approximate")
-        gib = round(group.memory_mib / 1024, 1)
-        power = "MATCH_ANY" if group.power_limit_w is None else _literal(float(group.power_limit_w))
-        sm = "MATCH_ANY" if group.compute_sm is None else str(group.compute_sm)
-        layout += [
-            "            GPU(",
-            f"                name={_literal(group.name)},",
-            "                accelerator_type=AcceleratorType.Discrete,",
-            "                vram=match_float_approximate(",
-            f"                    Memory(quantity={gib!r}, byte_suffix=ByteSuffix.GiB)),",
-            f"                max_power_limit={power},",
-            "                pci_id=MATCH_ANY,",
-            f"                compute_sm={sm},",
-            f"            ): {group.count},",
-        ]
-    lines = [
-        "# Generated by pytest-mlperf-nv: a custom system for NVIDIA's MLPerf Inference code",
-        f"# (loaded through {ENV}).",
-        f"# GPUs: {summary}.",
-        "# Any CPU and host memory match; the GPUs must match by name, memory and count.",
-        "",
-    ]
-    lines += [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(imports.items())]
-    lines += [
-        "",
-        "custom_systems = dict()",
-        "",
-        f"custom_systems[{key!r}] = SystemConfiguration(",
-        "    host_cpu_conf=MATCH_ANY,",
-        "    host_mem_conf=MATCH_ANY,",
-        "    accelerator_conf=AcceleratorConfiguration(",
-        "        layout={",
-        *layout,
-        "        }",
-        "    ),",
-        "    numa_conf=None,",
-        f"    system_id={system_id!r},",
-        ")",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def workload(benchmark: str) -> tuple[str, str, str]:
-    """(HarnessType, AccuracyTarget, PowerSetting) member names of the case's workload setting."""
-    harness = "LWIS" if benchmark in LWIS_BENCHMARKS else "Custom"
-    accuracy = "k_99_9" if benchmark.endswith("-99.9") else "k_99"
-    return harness, accuracy, "MaxP"
-
-
-def parent_candidates(benchmark: str, groups: list[GpuGroup]) -> tuple[str, ...]:
-    """NVIDIA's config classes the generated config may extend, best first."""
-    if len(groups) != 1 or groups[0].known is None:
-        return ()
-    prefix, count = groups[0].known.config_prefix, groups[0].count
-    counts = (count,) if count == 1 else (count, 1)
-    high = benchmark.endswith("-99.9")
-    names = []
-    for n in counts:
-        if high:
-            names.append(f"{prefix}x{n}_HighAccuracy")
-        names.append(f"{prefix}x{n}")
-    return tuple(names)
-
-
-def _module_import(module: str) -> list[str]:
-    if all(part.isidentifier() for part in module.split(".")):
-        return [f"from {module} import *  # noqa: F403  (NVIDIA's configs of this benchmark and scenario)"]
-    # A benchmark whose name is no identifier (3d-unet, dlrm-v2, llama2-70b): the same, spelled out.
-    return ["import importlib", "",
-            "# NVIDIA's configs of this benchmark and scenario (as 'from ... import *' would bring them)",
-            f"_BASE = importlib.import_module({module!r})",
-            "globals().update({name: value for name, value in vars(_BASE).items()",
-            "                 if not name.startswith('_')})"]
-
-
-def render_custom_config(key: str, benchmark: str, scenario: str, knobs: dict[str, Any],
-                         groups: list[GpuGroup], summary: str) -> str:
-    """``custom_configs/<benchmark>/<Scenario>/custom.py``: the config of ``key`` with the case's knobs."""
-    component = BENCHMARKS[benchmark][1]
-    harness, accuracy, power = workload(benchmark)
-    base = f"{scenario}GPUBaseConfig"
-    candidates = parent_candidates(benchmark, groups)
-    class_name = key + ("_HighAccuracy" if accuracy == "k_99_9" else "")
-    lines = [
-        f"# Generated by pytest-mlperf-nv: the {benchmark} {scenario} config of the custom system {key}",
-        f"# ({summary}), with the suite's knobs as fields.",
-        "",
-        *_module_import(f"configs.{component}.{scenario}"),
-        "",
-    ]
-    if candidates:
-        known = groups[0].known
-        lines += [
-            f"# NVIDIA's config for its own {known.config_prefix} system where this benchmark and scenario",
-            f"# have one (the custom system's GPU is KnownGPU.{known.member}, so NVIDIA's registry accepts",
-            "# the inheritance), else the scenario's base config.",
-            f"_PARENT = next((globals()[name] for name in {candidates!r} if name in globals()), {base})",
-        ]
-        parent = "_PARENT"
-    else:
-        parent = base
-    fields = [f"    system = KnownSystem.{key}"]
-    for name in sorted(k for k in knobs if k in CONFIG_KNOBS and knobs[k] is not None):
-        value = knobs[name]
-        if name == "gpu_batch_size":
-            fields.append(f"    gpu_batch_size = {{{component!r}: {int(value)}}}")
-        else:
-            fields.append(f"    {name} = {_literal(value)}")
-    lines += [
-        "",
-        "",
-        f"@ConfigRegistry.register(HarnessType.{harness}, AccuracyTarget.{accuracy}, PowerSetting.{power})",
-        f"class {class_name}({parent}):",
-        *fields,
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def write_definition(code_dir: Path, definition: Definition) -> Path:

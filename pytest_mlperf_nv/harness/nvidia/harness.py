@@ -14,6 +14,7 @@ from .args import BENCHMARKS
 from .settings import SECTION, block, parse_section, setting
 
 if TYPE_CHECKING:
+    from ...doctor import DoctorCheck
     from ...provision.provisioners import Provisioned
     from ...registry import Registry
     from ...session import MlperfSession
@@ -54,6 +55,11 @@ class NvidiaHarness(Harness):
         from .args import check_suite
 
         check_suite(suite)
+
+    def doctor(self, suites: list[Suite], check: DoctorCheck) -> None:
+        from .doctor import doctor
+
+        doctor(suites, check)
 
     # -- provisioning and running ----------------------------------------------------------
     def missing_prerequisites(self, case: Case, session: MlperfSession) -> list[str]:

@@ -1,5 +1,6 @@
-"""NVIDIA's make stages an item needs before its run, as provisioning: build, download_model,
-preprocess_data (each once per code dir and benchmark, stamped and locked; see run.py).
+"""NVIDIA's make stages an item needs before its run, as provisioning: build, download_data,
+download_model, preprocess_data (each once per code dir and benchmark, stamped and locked; see
+run.py). A stage NVIDIA ships no script for (v4.1 dlrm-v2) is not run; its record says why.
 
 They run from the item's ``mlperf_stages`` fixture, so a missing code dir skips the item
 before anything is touched, and a failed stage fails it with NVIDIA's output.
@@ -48,8 +49,13 @@ def provision_stages(case: Case, session: MlperfSession) -> list[Provisioned]:
                      f"  - {child.describe()}", *[f"    | {line}" for line in tail.splitlines()],
                      f"  logs: {logs}"]
             raise StageFailed("\n".join(lines), pytrace=False)
-        done.append(Provisioned(target, None, f"make {target} {benchmark or ''}".strip(), not built,
-                                child.wall_s if child else None, "nvidia make",
+        key = f"make {target} {benchmark or ''}".strip()
+        not_run = nvidia.stage_missing(code_dir, target, benchmark)
+        if not_run:  # NVIDIA ships no script for it: not run, and the record says why
+            done.append(Provisioned(target, None, f"{key} (not run: {not_run})", None, None, "nvidia make",
+                                    time.perf_counter() - start))
+            continue
+        done.append(Provisioned(target, None, key, not built, child.wall_s if child else None, "nvidia make",
                                 time.perf_counter() - start))
     return done
 

@@ -174,6 +174,10 @@ class ConfigRegistry:
     #: benchmark short name -> its default harness ("lwis" or "custom")
     default_harness: dict[str, str] = {}
     known_system_type: Any = None
+    #: fields.applies, set by the emulator
+    applies: Any = None
+    #: v4.1 validates a config at registration; v5.0 does not (set by systems.set_version)
+    validating = True
 
     @classmethod
     def register(cls, harness_type: HarnessType, accuracy_target: AccuracyTarget,
@@ -181,7 +185,8 @@ class ConfigRegistry:
         setting = WorkloadSetting(harness_type, accuracy_target, power_setting)
 
         def _do_register(config: type) -> type:
-            cls.validate(config, harness_type)
+            if cls.validating:
+                cls.validate(config, harness_type)
             key = (config.benchmark, config.scenario, config.system, setting)
             if key in cls._registry:
                 raise KeyError("Config for {} is already registered.".format("/".join(map(str, key))))
@@ -228,6 +233,9 @@ class ConfigRegistry:
             if not hasattr(config, attr):
                 raise ConfigFieldMissingError(name, attr)
         mandatory, optional = applicable_fields(config.scenario.value, cls.field_names)
+        if cls.applies is not None:  # NVIDIA's per-benchmark and per-system rules (fields.APPLIES)
+            where = (config.benchmark.value, config.scenario.value, config.system.name)
+            optional = {f for f in optional if cls.applies(f, None, *where)}
         declared = set(config.all_fields()) - {"action", "harness_type"} - set(IDENTIFIERS)
         disallowed = sorted(declared - mandatory - optional)
         if disallowed:

@@ -120,7 +120,13 @@ class Workload:
         self.harness_type, self.accuracy_target, self.power_setting = setting
         self.shortname = workload_shortname(*setting)
         fields = F.all_fields(profile.test_run_flag)
-        self.conf = F.effective_values(args, config, fields, profile.integer_batch_size)
+        action = args.get("action")
+        system_name = system_name_of(system_id)
+        self.dropped = sorted(name for name, _, _ in fields if args.get(name) not in (None, False)
+                              and not F.applies(name, action, bench.name, scenario, system_name))
+        self.conf = F.effective_values(
+            args, config, fields, profile.integer_batch_size,
+            applicable=lambda name: F.applies(name, action, bench.name, scenario, system_name_of(system_id)))
         self.conf.update({
             "benchmark": bench.name, "scenario": scenario, "system_id": system_id,
             "config_ver": self.shortname,
@@ -234,6 +240,16 @@ class Workload:
         perf = (self.conf.get("performance_sample_count_override")
                 or self.conf.get("performance_sample_count") or self.bench.perf_sample_count)
         return total, max(1, min(int(perf), total))
+
+
+def system_name_of(system_id: str) -> str | None:
+    """The KnownSystem name of a system id (the lists NVIDIA's field rules name are KnownSystem names)."""
+    from .systems import known_system
+
+    for member in known_system():
+        if member.value.system_id == system_id:
+            return member.name
+    return None
 
 
 def _scenario_prefix(scenario: str) -> str:
@@ -506,12 +522,16 @@ def _dispatch(action: str, work: Workload, failure: str | None) -> None:
 
 def _run(profile: Profile, argv: list[str]) -> int:
     # The real code detects (and loads custom systems) when code.main imports system_list.
+    from .systems import set_version
+
+    set_version(profile.version)
     match, detected = detect_system()
     if match is None:
         log.info(f"Detected system did not match any known systems. Exiting. {detected}")
         return 0
     system_id = match.system_id
-    log.info(f"Detected system ID: {system_id}")
+    # v5.0 prints the id with '-' as '_' (DETECTED_SYSTEM.extras["id"])
+    log.info(f"Detected system ID: {system_id.replace('-', '_') if profile.version == 'v5.0' else system_id}")
     args, unknown = F.parse_main_args(argv, profile.test_run_flag,
                                       f"NVIDIA code.main emulator {profile.version}")
     if unknown:
@@ -560,6 +580,10 @@ def _run(profile: Profile, argv: list[str]) -> int:
                                 f"for WorkloadSetting({shortname})")
                     continue
                 work = Workload(profile, args, system_id, bench, scenario, setting, config)
+                if work.dropped:
+                    print(f"[emulator] NVIDIA's code does not read these here and drops them: "
+                          f"{', '.join(work.dropped)}")
+                    sys.stdout.flush()
                 _dispatch(action, work, failure)
     return 0
 

@@ -78,7 +78,6 @@ TUNING_FIELDS: list[tuple[str, Any, str]] = [
     ("input_format", str, ""),
     ("devices", str, ""),
     ("numa_config", str, ""),
-    ("num_warmups", int, ""),
     ("soft_drop", float, "BERT"),
     ("graphs_max_seqlen", int, "BERT"),
     ("use_small_tile_gemm_plugin", bool, "BERT"),
@@ -137,11 +136,57 @@ def parse_main_args(argv: list[str], test_run_flag: str, description: str) -> tu
     return vars(ns), unknown
 
 
+# Where NVIDIA's code reads a field (code/common/fields.py, each Field's supported_* lists), as the
+# conformance tests observed it on the v4.1 tree: (actions, benchmarks, scenarios, systems); None: any.
+# Every other field the emulator knows applies everywhere. A flag for a field that does not apply is
+# dropped without a word, as get_effective_values builds its parser from the applicable fields only.
+_ENGINE, _HARNESS = ("generate_engines",), ("run_harness", "run_audit_harness", "generate_conf_files")
+_LWIS = ("resnet50", "retinanet", "3d-unet")
+START_FROM_DEVICE = ("H200_SXM_141GBx1", "H200_SXM_141GBx8", "H100_SXM_80GBx1", "H100_SXM_80GBx8")
+APPLIES: dict[str, tuple] = {
+    "workspace_size": (_ENGINE, None, None, None),
+    "min_duration": (_HARNESS, None, None, None),
+    "max_duration": (_HARNESS, None, None, None),
+    "min_query_count": (_HARNESS, None, None, None),
+    "max_query_count": (_HARNESS, None, None, None),
+    "performance_sample_count": (_HARNESS, None, None, None),
+    "server_num_issue_query_threads": (_HARNESS, None, ("Server",), None),
+    "offline_expected_qps": (_HARNESS, None, ("Offline",), None),
+    "server_target_qps": (_HARNESS, None, ("Server",), None),
+    "server_target_qps_adj_factor": (_HARNESS, None, ("Server",), None),
+    "server_target_latency_ns": (_HARNESS, None, ("Server",), None),
+    "single_stream_expected_latency_ns": (_HARNESS, None, ("SingleStream",), None),
+    "multi_stream_expected_latency_ns": (_HARNESS, None, ("MultiStream",), None),
+    "multi_stream_samples_per_query": (_HARNESS, None, ("MultiStream",), None),
+    "use_deque_limit": (_HARNESS, _LWIS, None, None),
+    "use_cuda_thread_per_device": (_HARNESS, _LWIS, None, None),
+    "deque_timeout_usec": (_HARNESS, (*_LWIS, "bert"), None, None),
+    "soft_drop": (_HARNESS, ("bert",), None, None),
+    "use_small_tile_gemm_plugin": ((*_ENGINE, *_HARNESS), ("bert",), None, None),
+    "graphs_max_seqlen": (_ENGINE, ("bert",), None, None),
+    "start_from_device": (_HARNESS, None, None, START_FROM_DEVICE),
+    "end_on_device": (_HARNESS, ("3d-unet",), None, ()),
+}
+
+
+def applies(name: str, action: str | None, benchmark: str, scenario: str, system: str | None) -> bool:
+    """Does NVIDIA's code read ``name`` for this action (None: in a config), benchmark, scenario, system?"""
+    rule = APPLIES.get(name)
+    if rule is None:
+        return True
+    actions, benchmarks, scenarios, systems = rule
+    return ((action is None or action in actions) and (benchmarks is None or benchmark in benchmarks)
+            and (scenarios is None or scenario in scenarios) and (systems is None or system in systems))
+
+
 def effective_values(cli: dict, config: dict, fields: list[tuple[str, Any, str]],
-                     integer_batch: bool) -> dict:
-    """RUN_ARGS > config > unset. A False bool on the command line counts as unset."""
-    out = dict(config)
+                     integer_batch: bool, applicable: Any = None) -> dict:
+    """RUN_ARGS > config > unset. A False bool on the command line counts as unset. ``applicable``:
+    the fields NVIDIA reads here (others, from the config or the command line, are left out)."""
+    out = {k: v for k, v in config.items() if applicable is None or applicable(k)}
     for name, typ, _ in fields:
+        if applicable is not None and not applicable(name):
+            continue
         value = cli.get(name)
         if value is None or (typ is bool and value is False):
             continue

@@ -5,10 +5,15 @@ code/common/systems/{base,accelerator,cpu,memory,systems,known_hardware}.py of
 mlcommons/inference_results_v4.1 closed/NVIDIA. :func:`install` registers them in ``sys.modules`` under
 NVIDIA's module names, so a custom_list.py written for the real code imports them unchanged.
 
-Matching (what decides the "detected" system): a CPU configuration is MATCH_ANY or names the CPU; a
-memory configuration is MATCH_ANY or a capacity within its tolerance; GPUs match by name, VRAM (exact
-within 1 MiB, or within the tolerance of ``match_float_approximate``: 5 %) and count. Power limit, PCI id
-and compute SM are carried but not compared (the snapshot files the emulator reads have no PCI id).
+Matching (what decides the "detected" system), as the conformance tests observed NVIDIA's code do it: a
+CPU configuration is MATCH_ANY or names the CPU; a memory configuration is MATCH_ANY, a capacity within
+its tolerance, or a minimum (``min_memory_requirement``); GPUs match by PCI id where both sides have one
+(else by name), VRAM (exact within 1 MiB, or within the 5 % of ``match_float_approximate``), the maximum
+power limit where the description gives one and the snapshot records it, and count.
+
+Equality of two system descriptions is NVIDIA's too: component by component, MATCH_ANY equal to
+anything. ``KnownSystem`` is a Python Enum, so a custom system equal to a built-in one becomes its alias
+(the real code does the same: its custom system is then never matched).
 """
 
 from __future__ import annotations
@@ -112,6 +117,15 @@ class MatchFloatApproximate:
     rel_tol: float = 0.05
 
 
+@dataclass(frozen=True)
+class MatchNumericThreshold:
+    """A minimum (or maximum) memory: known_hardware.min_memory_requirement."""
+
+    value: Any  # MemoryConfiguration
+    to_numeric: Callable[[Any], float]
+    min_threshold: bool = True
+
+
 # --- code.common.systems.{cpu,memory,accelerator,systems} ----------------------------------------
 @dataclass(frozen=True)
 class CPU:
@@ -130,9 +144,19 @@ class CPUConfiguration:
 
 
 class MemoryConfiguration:
-    def __init__(self, host_memory_capacity: Memory, comparison_tolerance: float = 0.0):
+    def __init__(self, host_memory_capacity: Memory, comparison_tolerance: float = 0.05):
         self.host_memory_capacity = host_memory_capacity
         self.comparison_tolerance = comparison_tolerance
+
+    def __eq__(self, other: Any) -> bool:
+        if other is MATCH_ANY:
+            return True
+        if not isinstance(other, MemoryConfiguration):
+            return NotImplemented
+        a, b = self.host_memory_capacity.to_bytes(), other.host_memory_capacity.to_bytes()
+        return abs(a - b) <= self.comparison_tolerance * max(abs(a), abs(b))
+
+    __hash__ = object.__hash__
 
 
 @dataclass(frozen=True)
@@ -161,8 +185,38 @@ class AcceleratorConfiguration:
         return sum(c for c in self.layout.values() if isinstance(c, int))
 
 
+def _same(a: Any, b: Any) -> bool:
+    """NVIDIA's equality of two description parts (Matchable.__eq__): MATCH_ANY equals anything."""
+    if a is MATCH_ANY or b is MATCH_ANY:
+        return True
+    if isinstance(a, MatchNumericThreshold) and isinstance(b, MatchNumericThreshold):
+        return a.min_threshold == b.min_threshold and a.value == b.value
+    if isinstance(a, CPUConfiguration) and isinstance(b, CPUConfiguration):
+        return len(a.layout) == len(b.layout) and all(
+            any(_same_cpu(x, y) and _same(n, m) for y, m in b.layout.items()) for x, n in a.layout.items())
+    if isinstance(a, AcceleratorConfiguration) and isinstance(b, AcceleratorConfiguration):
+        return len(a.layout) == len(b.layout) and all(
+            any(x == y and n == m for y, m in b.layout.items()) for x, n in a.layout.items())
+    return a == b
+
+
+def _same_cpu(a: Any, b: Any) -> bool:
+    return str(a.name) == str(b.name) and a.architecture == b.architecture
+
+
 class SystemConfiguration:
-    """One system description (identity equality: two descriptions are two systems)."""
+    """One system description. Equal to another where every part is (NVIDIA's SystemConfiguration.matches
+    between descriptions); the hash is shared so that Python's Enum finds equal members (aliases)."""
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, SystemConfiguration):
+            return NotImplemented
+        return (_same(self.host_cpu_conf, other.host_cpu_conf)
+                and _same(self.host_mem_conf, other.host_mem_conf)
+                and _same(self.accelerator_conf, other.accelerator_conf))
+
+    def __hash__(self) -> int:
+        return 0
 
     def __init__(self, host_cpu_conf: Any, host_mem_conf: Any, accelerator_conf: Any, numa_conf: Any = None,
                  system_id: str | None = None):
@@ -192,6 +246,14 @@ def get_full_pci_id(short: str) -> str:
     return f"0x{short}10DE"
 
 
+def mem_conf_to_min_bytes(mc: MemoryConfiguration) -> float:
+    return mc.host_memory_capacity.to_bytes() * (1 - mc.comparison_tolerance)
+
+
+def min_memory_requirement(m: Memory) -> MatchNumericThreshold:
+    return MatchNumericThreshold(MemoryConfiguration(m), mem_conf_to_min_bytes, min_threshold=True)
+
+
 class KnownGPU(enum.Enum):
     """The GPUs of the emulated built-in systems (names as NVML reports them)."""
 
@@ -209,6 +271,9 @@ class KnownCPU(enum.Enum):
     Intel_Xeon_Platinum_8480C = CPU("Intel(R) Xeon(R) Platinum 8480C", CPUArchitecture.x86_64, 56, MATCH_ANY)
     AMD_EPYC_7313P = CPU(AliasedName("AMD EPYC 7313P 16-Core Processor", ("AMD EPYC 7313P",)),
                          CPUArchitecture.x86_64, 16, 2)
+    # v5.0 (nvmitten descriptions by vendor: GenuineIntel / AuthenticAMD); matched here by the model name
+    x86_64_Intel_Generic = CPU(AliasedName("x86-64 Intel", patterns=(r"Intel.*",)), CPUArchitecture.x86_64)
+    x86_64_AMD_Generic = CPU(AliasedName("x86-64 AMD", patterns=(r"AMD.*",)), CPUArchitecture.x86_64)
 
 
 # --- detected hardware (EMULATED_HARDWARE: the plugin's system snapshot format) ----------------
@@ -218,6 +283,8 @@ class DetectedGPU:
     vram_bytes: float
     power_limit_w: float | None
     compute_sm: int | None
+    power_max_limit_w: float | None = None
+    pci_id: str | None = None
 
     def __str__(self) -> str:
         parts = [f"{self.vram_bytes / 1024 ** 3:.1f} GiB"]
@@ -254,7 +321,8 @@ def read_hardware(path: str | Path) -> DetectedSystem:
         cc = gpu.get("compute_capability")
         sm = int(str(cc).replace(".", "")) if cc else None
         gpus.append(DetectedGPU(str(gpu["name"]), float(gpu["memory_total_mib"]) * 1024 ** 2,
-                                gpu.get("power_limit_w"), sm))
+                                gpu.get("power_limit_w"), sm, gpu.get("power_max_limit_w"),
+                                gpu.get("pci_device_id")))
     memory = data.get("memory_total_gib")
     return DetectedSystem(str(data.get("cpu_model") or "unknown"), data.get("cpu_count"),
                           float(memory) * 1024 ** 3 if memory is not None else None, tuple(gpus))
@@ -286,7 +354,14 @@ def _vram_matches(expected: Any, vram_bytes: float) -> bool:
 def gpu_matches(expected: Any, gpu: DetectedGPU) -> bool:
     if expected is MATCH_ANY:
         return True
-    return _name_matches(expected.name, gpu.name) and _vram_matches(expected.vram, gpu.vram_bytes)
+    if isinstance(expected.pci_id, str) and gpu.pci_id:
+        identity = expected.pci_id.lower() == gpu.pci_id.lower()  # the name is not compared then
+    else:
+        identity = _name_matches(expected.name, gpu.name)
+    power = expected.max_power_limit
+    power_ok = (power is MATCH_ANY or gpu.power_max_limit_w is None
+                or float(power) == float(gpu.power_max_limit_w))
+    return identity and power_ok and _vram_matches(expected.vram, gpu.vram_bytes)
 
 
 def system_matches(conf: SystemConfiguration, detected: DetectedSystem) -> bool:
@@ -298,7 +373,12 @@ def system_matches(conf: SystemConfiguration, detected: DetectedSystem) -> bool:
         if not all(_name_matches(cpu.name, detected.cpu_name) for cpu in cpu_conf.layout):
             return False
     mem_conf = conf.host_mem_conf
-    if mem_conf is not MATCH_ANY:
+    if isinstance(mem_conf, MatchNumericThreshold):
+        if detected.memory_bytes is None:
+            return False
+        if (detected.memory_bytes >= mem_conf.to_numeric(mem_conf.value)) != mem_conf.min_threshold:
+            return False
+    elif mem_conf is not MATCH_ANY:
         if not isinstance(mem_conf, MemoryConfiguration) or detected.memory_bytes is None:
             return False
         target = mem_conf.host_memory_capacity.to_bytes()
@@ -351,7 +431,7 @@ def register_modules(prefix_values: dict[str, dict[str, Any]]) -> None:
 def install(extra_constants: dict[str, Any]) -> None:
     """Register code.common.constants and code.common.systems.* in sys.modules."""
     base = {"MATCH_ANY": MATCH_ANY, "AliasedName": AliasedName, "MatchAllowList": MatchAllowList,
-            "MatchFloatApproximate": MatchFloatApproximate}
+            "MatchFloatApproximate": MatchFloatApproximate, "MatchNumericThreshold": MatchNumericThreshold}
     register_modules({
         "code.common": {},
         "code.common.constants": {"AcceleratorType": AcceleratorType, "ByteSuffix": ByteSuffix,
@@ -366,6 +446,8 @@ def install(extra_constants: dict[str, Any]) -> None:
         "code.common.systems.known_hardware": {
             **base, "KnownGPU": KnownGPU, "KnownCPU": KnownCPU,
             "match_float_approximate": match_float_approximate,
+            "min_memory_requirement": min_memory_requirement,
+            "MatchNumericThreshold": MatchNumericThreshold,
             "mem_to_bytes": mem_to_bytes, "get_full_pci_id": get_full_pci_id, "Memory": Memory,
             "ByteSuffix": ByteSuffix, "AcceleratorType": AcceleratorType, "CPUArchitecture": CPUArchitecture,
             "GPU": GPU, "CPU": CPU, "AcceleratorConfiguration": AcceleratorConfiguration,

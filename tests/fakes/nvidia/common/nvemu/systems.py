@@ -38,7 +38,7 @@ def _rn50(off_bs: int, off_qps: float, srv_bs: int, srv_qps: float, ss_lat: int,
     return {
         "Offline": {"gpu_batch_size": {"resnet50": off_bs}, "offline_expected_qps": off_qps,
                     "gpu_copy_streams": 2, "gpu_inference_streams": 1, "run_infer_on_copy_streams": False,
-                    "start_from_device": False, "use_graphs": False},
+                    "use_graphs": False},
         "Server": {"gpu_batch_size": {"resnet50": srv_bs}, "server_target_qps": srv_qps,
                    "gpu_copy_streams": 4, "gpu_inference_streams": 2, "use_deque_limit": True,
                    "deque_timeout_usec": 3000, "use_cuda_thread_per_device": True, "use_graphs": True},
@@ -82,7 +82,16 @@ def _hopper() -> dict:
     }
 
 
+# NVIDIA's H100/H200 resnet50 Offline configs start from device memory (a field NVIDIA allows only on
+# the systems it lists, so a custom system extending them must unset it).
+_h200 = _hopper()
+_h200["resnet50"]["Offline"]["start_from_device"] = True
+# NVIDIA's v4.1 H200_SXM_141GBx1 has no SingleStream / MultiStream configs (the H100 one has).
+for _scenario in ("SingleStream", "MultiStream"):
+    _h200["resnet50"].pop(_scenario)
+_h200["3d-unet"].pop("SingleStream")
 _h100 = _hopper()
+_h100["resnet50"]["Offline"]["start_from_device"] = True
 _h100["resnet50"]["Server"]["server_target_qps"] = 73000
 
 
@@ -96,19 +105,26 @@ class Builtin:
     gpu: H.KnownGPU
     count: int
     configs: dict
+    memory_gib: float = 30  # the minimum host memory NVIDIA's v4.1 system_list asks for
+    #: v5.0's system_list: a vendor-generic CPU and 100 GiB for every one of these systems
+    cpu_v50: H.KnownCPU = H.KnownCPU.x86_64_Intel_Generic
 
-    def configuration(self) -> H.SystemConfiguration:
-        return H.SystemConfiguration(H.CPUConfiguration({self.cpu.value: H.MATCH_ANY}), H.MATCH_ANY,
+    def configuration(self, version: str = "v4.1") -> H.SystemConfiguration:
+        # As system_list.add_systems: the CPU, a minimum host memory, the GPUs.
+        cpu, memory = (self.cpu_v50, 100) if version == "v5.0" else (self.cpu, self.memory_gib)
+        return H.SystemConfiguration(H.CPUConfiguration({cpu.value: H.MATCH_ANY}),
+                                     H.min_memory_requirement(H.Memory(memory, H.ByteSuffix.GiB)),
                                      H.AcceleratorConfiguration({self.gpu.value: self.count}),
                                      numa_conf=None, system_id=self.system_id)
 
 
 BUILTIN_SYSTEMS = (
     Builtin("H200_SXM_141GBx1", "H200-SXM-141GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
-            H.KnownGPU.H200_SXM_141GB, 1, _hopper()),
+            H.KnownGPU.H200_SXM_141GB, 1, _h200),
     Builtin("H100_SXM_80GBx1", "DGX-H100_H100-SXM-80GBx1", H.KnownCPU.Intel_Xeon_Platinum_8480C,
             H.KnownGPU.H100_SXM_80GB, 1, _h100),
-    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, {
+    Builtin("L4x1", "L4x1", H.KnownCPU.AMD_EPYC_7313P, H.KnownGPU.L4, 1, memory_gib=100,
+            cpu_v50=H.KnownCPU.x86_64_AMD_Generic, configs={
         "resnet50": _rn50(32, 13000, 16, 12200, 850000, 5400000),
         "retinanet": {"Offline": {"gpu_batch_size": {"retinanet": 2}, "offline_expected_qps": 220}},
         "bert": {"Offline": {"gpu_batch_size": {"bert": 16}, "offline_expected_qps": 1000}},
@@ -123,6 +139,56 @@ class _State:
     installed = False
     system_confs: dict[str, H.SystemConfiguration] | None = None
     known_system: Any = None
+    version = "v4.1"
+
+
+def set_version(version: str) -> None:
+    """The round of the emulated code (what differs: where custom systems come from, CPU matching)."""
+    _State.version = version
+    C.ConfigRegistry.validating = version != "v5.0"  # v5.0's register() has its validation commented out
+
+
+#: where v5.0's system_list.py reads custom systems (relative to the working directory)
+CUSTOM_LIST_JSON = "code/common/systems/custom_list.json"
+
+
+def _custom_list_json(path: str) -> dict[str, H.SystemConfiguration]:
+    """v5.0's custom systems: nvmitten Descriptions in JSON, read for what this emulator matches on
+    (the GPUs: PCI id or name, memory within the tolerance, count)."""
+    import json
+
+    out = {}
+    for key, desc in json.loads(open(path).read()).items():
+        fields = desc["data"]["fields"]
+        if "extras" not in fields:
+            # what NVIDIA's loader hits on an entry without "extras" (typing.Any in its place)
+            raise TypeError(f"argument of type '_AnyMeta' is not iterable (custom system {key})")
+        layout: dict = {}
+        for entry in fields.get("accelerators", {}).get("data", []):
+            if entry["key.name"] != "GPU":
+                continue
+            for gpu in entry["value"]:
+                g = gpu["data"]["fields"]
+                vram = g.get("vram", {}).get("data", {})
+                memory = H.MATCH_ANY
+                if vram:
+                    start = vram["start"]["data"]["num_bytes"]
+                    memory = H.match_float_approximate(H.Memory(start, H.ByteSuffix.B))
+                sm = g["compute_sm"].get("data", H.MATCH_ANY) if isinstance(g.get("compute_sm"), dict) \
+                    else H.MATCH_ANY
+                spec = H.GPU(g.get("name", H.MATCH_ANY), H.AcceleratorType.Discrete, memory, H.MATCH_ANY,
+                             g.get("pci_id", H.MATCH_ANY), sm)
+                layout[spec] = layout.get(spec, 0) + 1
+        out[key] = H.SystemConfiguration(H.MATCH_ANY, H.MATCH_ANY, H.AcceleratorConfiguration(layout),
+                                         numa_conf=None, system_id=key)
+    return out
+
+
+class _Namespaced(H.SystemConfiguration):
+    """v5.0's KnownSystem is a namespace, not an Enum: members never alias each other."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
 
 def _install() -> None:
@@ -162,9 +228,21 @@ def system_confs() -> dict[str, H.SystemConfiguration]:
     if _State.system_confs is not None:
         return _State.system_confs
     _install()
-    confs = {b.name: b.configuration() for b in BUILTIN_SYSTEMS}
+    confs = {b.name: b.configuration(_State.version) for b in BUILTIN_SYSTEMS}
     root = custom_definition_path()
-    if root is not None:
+    if _State.version == "v5.0":
+        # custom systems only from code/common/systems/custom_list.json; MLPINF_CUSTOM_DEFINITION_PATH is
+        # read for custom configs only
+        if os.path.exists(CUSTOM_LIST_JSON):
+            for key, conf in _custom_list_json(CUSTOM_LIST_JSON).items():
+                if key in confs:
+                    raise KeyError(f"SystemEnum member {key} already exists")
+                confs[key] = conf
+        for key, conf in list(confs.items()):
+            wrapped = _Namespaced(conf.host_cpu_conf, conf.host_mem_conf, conf.accelerator_conf,
+                                  conf.numa_conf, conf.system_id)
+            confs[key] = wrapped
+    elif root is not None:
         if not os.path.exists(root):
             raise FileNotFoundError(f"MLPINF_CUSTOM_DEFINITION_PATH {root} does not exist.")
         with _restricted_import(root):
@@ -220,6 +298,9 @@ def load_configs(bench_name: str, scenario: str, field_names: tuple[str, ...]) -
     """ConfigRegistry.load_configs: configs.<benchmark>.<Scenario>, then the custom configs."""
     KnownSystem = known_system()
     C.ConfigRegistry.field_names = field_names
+    from .fields import applies
+
+    C.ConfigRegistry.applies = applies
     C.ConfigRegistry.default_harness = {name: b.default_harness for name, b in BENCHMARKS.items()}
     base_module = f"configs.{bench_name}.{scenario}"
     if base_module not in sys.modules:
