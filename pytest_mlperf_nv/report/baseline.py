@@ -145,10 +145,9 @@ def save_baseline(
         }
         count += 1
     data.update(saved=saved, system=system or data.get("system"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.replace(path)
+    from ..fsutil import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True))
     return count
 
 

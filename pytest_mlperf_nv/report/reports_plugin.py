@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ..errors import OutputError
 from .context import REPORT_ATTR
 from .summary import ItemOutcome
 
@@ -265,6 +266,12 @@ class ReportsPlugin:
             return
         try:
             self._write(session)
+        except (OSError, OutputError) as exc:  # a full or read-only disk: in words; the runs stay on disk
+            from ..fsutil import disk_error
+
+            problem = exc if isinstance(exc, OutputError) else disk_error(exc, self.out())
+            self.problems.append(f"the reports (summary.json, summary.md, report.html) were not written: "
+                                 f"{problem}")
         except Exception as exc:  # noqa: BLE001 - the runs are on disk whatever the report writer does
             self.problems.append(f"the reports were not written: {type(exc).__name__}: {exc}")
 

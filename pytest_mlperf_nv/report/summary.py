@@ -231,17 +231,14 @@ def totals(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str) + "\n")
-    tmp.replace(path)
+    """Written whole or not at all; a full disk is an OutputError naming the directory."""
+    write_text(path, json.dumps(data, indent=1, default=str) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    from ..fsutil import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def read_summary(path: Path) -> dict[str, Any]:
