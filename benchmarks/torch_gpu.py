@@ -55,6 +55,7 @@ def _setup(name: str, work: Path) -> tuple[Path, Any, Any, str]:
     model_dir = work / "models"
     model_dir.mkdir(parents=True, exist_ok=True)
     count = PLANS[name]["dataset_count"]
+    dataset: Any
     if name == "resnet50":
         from pytest_mlperf_nv.benchmarks import imagenet, resnet50
         from pytest_mlperf_nv.benchmarks.resnet50_model import build_random_resnet50
@@ -106,12 +107,15 @@ def _pipeline(sut: Any, fake: _CountingLoadGen, dataset: Any, seconds: float) ->
     """Samples/s through the SUT's feeders and lanes with LoadGen's issue replaced by one big put."""
     n_loaded = min(dataset.total_count, dataset.performance_count)
     sut.load_samples(list(range(n_loaded)))
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile
+
     rate_guess = 1000.0
     total = 0
     for attempt in range(2):
         total = max(sut.batch_size * 8, int(rate_guess * seconds))
         indices = np.arange(total, dtype=np.int64) % n_loaded
         fake.done = 0
+        sut.profile = BatchProfile()
         start = time.perf_counter()
         sut.queue.put(np.arange(total, dtype=np.uint64), indices)
         with fake.cond:
@@ -125,9 +129,13 @@ def _pipeline(sut: Any, fake: _CountingLoadGen, dataset: Any, seconds: float) ->
 
 
 def _loadgen(sut: Any, dataset: Any, model: str, scenario: str, out: Path, settings: dict[str, Any]) -> Any:
+    """One LoadGen run on ``sut``, its batches profiled (``sut.profile.summary()`` after it)."""
     import mlperf_loadgen as lg
 
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile
     from pytest_mlperf_nv.harness.logs import parse_run
+
+    sut.profile = BatchProfile()
 
     out.mkdir(parents=True, exist_ok=True)
     ts = lg.TestSettings()
@@ -298,6 +306,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
     row["engine"] = engine.describe()
     row["offline_batch"] = b
     row["pipeline_sps"] = step("pipeline (no LoadGen)", lambda: _pipeline(sut, fake, dataset, seconds))
+    row["pipeline_profile"] = _profile(sut)
     row["stages"] = step("host stages alone", lambda: _stages(sut, engine, b))
     _fill_static(engine, sut.store)
     row["raw_sps"] = step("raw (device-resident, graph replay)", lambda: engine.raw_throughput(b, seconds))
@@ -314,7 +323,8 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         expected *= 1.5 * max(1.0, (offline.metric_value or expected) / expected)  # the query ended early
     sut.stop()
     if offline is not None:
-        row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet}
+        row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet,
+                          "profile": _profile(sut)}
     save()
     offline_settings = {"min_duration_ms": int(seconds * 1000), "min_query_count": 1}
     # Variants of the Offline run, each on a new SUT over the same compiled model (no recompilation):
@@ -334,13 +344,15 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         entry: dict[str, Any] = {"knobs": variant_knobs}
         entry["pipeline_sps"] = step(f"pipeline ({label}, no LoadGen)",
                                      lambda s=sut, f=fake: _pipeline(s, f, dataset, seconds))
+        entry["pipeline_profile"] = _profile(sut)
         sut.lg = lg
         result = step(f"LoadGen Offline ({label})", lambda s=sut, n=label: _loadgen(
             s, dataset, lg_model, "Offline", logs / f"Offline-{n}",
             {**offline_settings, "offline_expected_qps": expected}))
         sut.stop()
         if result is not None:
-            entry.update({"validity": result.validity, "sps": result.metric_value, "unmet": result.unmet})
+            entry.update({"validity": result.validity, "sps": result.metric_value, "unmet": result.unmet,
+                          "profile": _profile(sut)})
         row.setdefault("offline_variants", {})[label] = entry
         save()
     # Server: the highest VALID target QPS, searched for each batch size; the best is reported.
@@ -370,7 +382,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
             if r is None:
                 break
             trials.append({"target_qps": target, "validity": r.validity, "sps": r.metric_value,
-                           "p99_ms": r.latencies_ms.get("p99"), "unmet": r.unmet})
+                           "p99_ms": r.latencies_ms.get("p99"), "unmet": r.unmet, "profile": _profile(sut)})
             if r.valid:
                 config["best_valid_qps"] = target
                 if best_qps is None or target > best_qps:
@@ -404,10 +416,17 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         sut.stop()
         if ss is not None:
             row["singlestream"] = {"validity": ss.validity, "p90_ms": ss.latencies_ms.get("p90"),
-                                   "early_stopping_p90_ms": ss.metric_value, "unmet": ss.unmet}
+                                   "early_stopping_p90_ms": ss.metric_value, "unmet": ss.unmet,
+                                   "profile": _profile(sut)}
     _ratios(row)
     save()
     return row
+
+
+def _profile(sut: Any) -> dict[str, Any] | None:
+    """The summary of the SUT's last profiled run (where each batch's time went)."""
+    profile = getattr(sut, "profile", None)
+    return profile.summary() if profile is not None else None
 
 
 def _ratio(a: Any, b: Any) -> float | None:
@@ -457,6 +476,8 @@ def print_table(report: dict[str, Any]) -> None:
               f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
+        _print_profile("pipeline (no LoadGen)", r.get("pipeline_profile"))
+        _print_profile("LoadGen Offline", (r.get("offline") or {}).get("profile"))
         if r.get("stages"):
             print(f"{'':<10} host stages alone at the Offline batch: " + ", ".join(
                 f"{k.removesuffix('_sps').replace('_', ' ')} {v:,.0f}/s" for k, v in r["stages"].items()))
@@ -464,6 +485,7 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{'':<10} Offline, {label}: pipeline {_fmt(v.get('pipeline_sps'))}/s, LoadGen "
                   f"{_fmt(v.get('sps'))}/s {v.get('validity', '-')} "
                   f"({_fmt(q.get(f'offline_{label}_over_raw'), '.3f')} of raw)")
+            _print_profile(f"  {label}", v.get("profile"))
         server = r.get("server") or {}
         # (a file of the first version: one batch size, the next batch queued ahead)
         configs = server.get("configs") or ([{"batch": server["batch"], "launch_ahead": True,
@@ -473,8 +495,18 @@ def print_table(report: dict[str, Any]) -> None:
                               f"(p99 {_fmt(t.get('p99_ms'), '.1f')} ms)" for t in config["trials"])
             how = "queued ahead" if config.get("launch_ahead") else "one at a time"
             print(f"{'':<10} Server batch {config['batch']} ({how}): {tried}")
+            for t in config["trials"]:
+                _print_profile(f"  at {t['target_qps']:,.0f} qps", t.get("profile"))
+        _print_profile("LoadGen SingleStream", (r.get("singlestream") or {}).get("profile"))
         for error in r.get("errors", []):
             print(f"  {r.get('benchmark')} error: {error}")
+
+
+def _print_profile(label: str, summary: dict[str, Any] | None) -> None:
+    if summary:
+        from pytest_mlperf_nv.harness.loadgen.sut_profile import describe
+
+        print(f"{'':<10} {label}: {describe(summary)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,6 +116,10 @@ class _Lane:
         self.device.work.put(slot)
 
     @staticmethod
+    def finished(slot: _Slot) -> bool:
+        return slot.done.is_set()
+
+    @staticmethod
     def wait(slot: _Slot) -> np.ndarray:
         assert slot.done.wait(60)
         return slot.out
@@ -186,3 +190,52 @@ def test_every_sample_completes_once_through_the_feeders_and_lanes(launch_ahead:
         assert engine.dev.most_in_flight <= 2
     else:
         assert engine.dev.most_in_flight == 1  # never a batch queued behind another on the device
+
+
+def test_take_batch_tells_when_the_batch_s_first_sample_was_issued() -> None:
+    q = SampleQueue()
+    before = time.perf_counter()
+    q.put(np.array([1, 2, 3], dtype=np.uint64), np.array([10, 20, 30]))
+    middle = time.perf_counter()
+    q.put(np.array([4], dtype=np.uint64), np.array([40]))
+    ids, indices, issued = q.take_batch(2)
+    assert ids.tolist() == [1, 2] and before <= issued <= middle
+    ids, _, issued_rest = q.take_batch(8)  # the rest of the first chunk keeps its issue time
+    assert ids.tolist() == [3, 4] and issued_rest == issued
+
+
+@pytest.mark.parametrize("launch_ahead", [True, False])
+def test_a_profile_records_every_batch_and_its_stages(launch_ahead: bool) -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import STAGES, BatchProfile, describe
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=2,
+                       launch_ahead=launch_ahead)
+    sut.profile = BatchProfile()
+    sut.issue_fast(list(range(100)), list(range(100)))
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 100, timeout=60)
+    sut.stop()
+    summary = sut.profile.summary()
+    assert summary["samples"] == 100 and summary["batches"] == sut.batches == len(sut.profile)
+    assert summary["batch_size"]["max"] <= 8
+    for stage in (*STAGES, "first_sample_total"):
+        assert 0 <= summary[stage]["p50"] <= summary[stage]["p99"]
+    # the stand-in device takes 2 ms a batch: the device stage holds it
+    assert summary["device"]["p50"] >= 1.5
+    assert 0.0 <= summary["idle_launches"] <= 1.0
+    assert describe(summary).startswith(f"{summary['batches']} batches of ")
+
+
+def test_without_a_profile_nothing_is_recorded() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile, describe
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail)
+    sut.issue_fast(list(range(20)), list(range(20)))
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 20, timeout=60)
+    sut.stop()
+    assert sut.profile is None and describe(BatchProfile().summary()) == "no batches"

@@ -13,6 +13,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -121,8 +122,9 @@ class SampleQueue:
         self._cond = threading.Condition()
 
     def put(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        issued = time.perf_counter()  # the batch profile's start of a sample's latency
         with self._cond:
-            self._chunks.append((ids, indices))
+            self._chunks.append((ids, indices, issued))
             self._count += len(ids)
             self._cond.notify()
 
@@ -136,8 +138,11 @@ class SampleQueue:
 
     def take(self, n: int, fill_timeout_s: float = 0.0) -> tuple[np.ndarray, np.ndarray] | None:
         """Up to ``n`` samples (ids, indices) in issue order; None once closed and empty."""
-        import time
+        batch = self.take_batch(n, fill_timeout_s)
+        return None if batch is None else (batch[0], batch[1])
 
+    def take_batch(self, n: int, fill_timeout_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """As :meth:`take`, with the perf_counter time the batch's first sample was issued."""
         with self._cond:
             while self._count == 0 and not self._closed:
                 self._cond.wait()
@@ -151,12 +156,13 @@ class SampleQueue:
                         break
                     self._cond.wait(left)
             ids_parts, index_parts, need = [], [], n
+            first_issued = self._chunks[0][2]
             while need and self._chunks:
-                ids, indices = self._chunks[0]
+                ids, indices, issued = self._chunks[0]
                 if len(ids) <= need:
                     self._chunks.popleft()
                 else:
-                    self._chunks[0] = (ids[need:], indices[need:])
+                    self._chunks[0] = (ids[need:], indices[need:], issued)
                     ids, indices = ids[:need], indices[:need]
                 ids_parts.append(ids)
                 index_parts.append(indices)
@@ -165,8 +171,8 @@ class SampleQueue:
             if self._count:
                 self._cond.notify()  # more for another batcher
         if len(ids_parts) == 1:
-            return ids_parts[0], index_parts[0]
-        return np.concatenate(ids_parts), np.concatenate(index_parts)
+            return ids_parts[0], index_parts[0], first_issued
+        return np.concatenate(ids_parts), np.concatenate(index_parts), first_issued
 
 
 class PipelinedSUT:
@@ -208,6 +214,8 @@ class PipelinedSUT:
         self.batches = 0
         #: told the completed count after each batch (the live progress line); set by the child
         self.on_progress: Callable[[int], None] | None = None
+        #: a :class:`~.sut_profile.BatchProfile` to record each batch's stages in (benchmarks/)
+        self.profile: Any = None
         self._count_lock = threading.Lock()
         self._pipes = [] if inline else [_DevicePipe(self, e) for e in engines]
         self._inline_slot: Any = engines[0].new_slot(store.on_device_wanted) if inline else None
@@ -242,18 +250,32 @@ class PipelinedSUT:
         try:
             engine, slot = self.engines[0], self._inline_slot
             lane = engine.lanes[0]
+            issued = time.perf_counter() if self.profile is not None else 0.0
             for start in range(0, len(ids), self.batch_size):
                 end = start + self.batch_size
                 slot.ids, slot.indices = ids[start:end], indices[start:end]
+                self.mark(slot, "queued", issued)
+                self.mark(slot, "taken")
                 engine.fill(slot, self.store.rows(slot.indices), self.store, 0)
+                self.mark(slot, "filled")
+                self.mark(slot, "launched")
+                slot.idle_launch = True  # one query at a time: nothing else runs
                 lane.launch(slot)
                 self.complete(slot, lane)
         except BaseException as exc:  # noqa: BLE001 - LoadGen aborts on an exception in its thread
             self.on_error(exc)
 
+    def mark(self, slot: Any, stage: str, at: float | None = None) -> None:
+        """When the slot's batch reached ``stage`` (only while a profile is recorded)."""
+        if self.profile is not None:
+            if stage == "queued":
+                slot.marks = {}
+            slot.marks[stage] = time.perf_counter() if at is None else at
+
     def complete(self, slot: Any, lane: Any) -> None:
         """Hand the slot's results to LoadGen, one call for the whole batch."""
         out = lane.wait(slot)
+        self.mark(slot, "seen")
         rows = np.ascontiguousarray(self.postprocess(out))
         n = len(slot.ids)
         if len(rows) != n:
@@ -263,6 +285,9 @@ class PipelinedSUT:
         responses = [response(i, base + k * stride, stride) for k, i in enumerate(slot.ids.tolist())]
         # LoadGen copies the bytes during this call; ``rows`` stays alive until it returns.
         self.lg.QuerySamplesComplete(responses)
+        if self.profile is not None:
+            self.mark(slot, "completed")
+            self.profile.record(n, slot.marks, slot.idle_launch)
         with self._count_lock:
             self.completed += n
             self.batches += 1
@@ -320,24 +345,32 @@ class _DevicePipe:
         while True:
             self.prepared.acquire()
             slot = self.free.get()
-            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            batch = sut.queue.take_batch(sut.batch_size, sut.fill_timeout_s)
             if batch is None:
                 self.free.put(slot)
                 self.prepared.release()
                 return
-            slot.ids, slot.indices = batch
+            slot.ids, slot.indices, issued = batch
+            sut.mark(slot, "queued", issued)
+            sut.mark(slot, "taken")
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, copy_stream)
+            sut.mark(slot, "filled")
             self.ready.put(slot)
 
     def _serial(self, lane: Any) -> None:
         sut, engine = self.sut, self.engine
         slot = self.free.get()
+        slot.idle_launch = True  # one batch at a time
         while True:
-            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            batch = sut.queue.take_batch(sut.batch_size, sut.fill_timeout_s)
             if batch is None:
                 return
-            slot.ids, slot.indices = batch
+            slot.ids, slot.indices, issued = batch
+            sut.mark(slot, "queued", issued)
+            sut.mark(slot, "taken")
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, 0)
+            sut.mark(slot, "filled")
+            sut.mark(slot, "launched")
             lane.launch(slot)
             sut.complete(slot, lane)
 
@@ -357,8 +390,12 @@ class _DevicePipe:
                 if pending is not None:
                     self._complete(pending, lane)
                 return
+            if self.sut.profile is not None:
+                # the lane's device work already done: the device waited for this batch
+                slot.idle_launch = pending is None or lane.finished(pending)
             if pending is not None and not self.sut.launch_ahead:
                 lane.wait(pending)
+            self.sut.mark(slot, "launched")
             lane.launch(slot)
             self.prepared.release()
             if pending is not None:

@@ -19,7 +19,7 @@ on the device inside the compiled graph: a quarter of float32's bytes over PCIe.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -37,6 +37,10 @@ class Slot:
     ids: Any = None
     indices: Any = None
     count: int = 0
+    #: the batch's stage times while the SUT records a profile (sut_profile.BatchProfile)
+    marks: dict[str, float] = field(default_factory=dict)
+    #: its lane had nothing in flight when it was launched (profile only)
+    idle_launch: bool = True
 
 
 def buckets_for(batch_size: int, scenario: str | None) -> list[int]:
@@ -156,6 +160,11 @@ class Lane:
                     out = engine.fn(self.static_in[:bucket])
             slot.host_out[:b].copy_(out[:b], non_blocking=True)
             slot.done.record(self.stream)
+
+    @staticmethod
+    def finished(slot: Slot) -> bool:
+        """Whether the device has written the slot's outputs (without waiting)."""
+        return slot.done is None or bool(slot.done.query())
 
     @staticmethod
     def wait(slot: Slot) -> np.ndarray:
