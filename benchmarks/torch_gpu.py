@@ -40,12 +40,15 @@ sys.path.insert(0, str(REPO))
 
 #: per benchmark: model builder, dataset factory + options, postprocess, LoadGen model, batch sizes,
 #: Server latency bound (ms)
-#: (Server: the batch sizes tried, each ``B`` (one batch at a time on the GPU, the SUT's Server default)
-#: or ``B:ahead`` (the next batch queued behind the running one); the best VALID one is reported)
+#: (Server: the batch sizes tried, each ``B`` (one batch at a time on the GPU, formed when the GPU is
+#: about to be free: the SUT's Server default), ``B:early`` (formed as soon as the batch before is
+#: launched) or ``B:ahead`` (queued behind the running one); each searched from above the best VALID
+#: figure so far, which is reported)
 PLANS: dict[str, dict[str, Any]] = {
-    "resnet50": {"offline_batch": 1024, "server": "64:ahead,64,128", "bound_ms": 15.0, "dataset_count": 1024},
-    "bert-99": {"offline_batch": 256, "server": "32,64", "bound_ms": 130.0, "dataset_count": 2048},
-    "digits": {"offline_batch": 64, "server": "8,16:ahead", "bound_ms": 50.0, "dataset_count": 360},
+    "resnet50": {"offline_batch": 1024, "server": "128:early,128,64", "bound_ms": 15.0,
+                 "dataset_count": 1024},
+    "bert-99": {"offline_batch": 256, "server": "64:early,64", "bound_ms": 130.0, "dataset_count": 2048},
+    "digits": {"offline_batch": 64, "server": "8:early,8,16:ahead", "bound_ms": 50.0, "dataset_count": 360},
 }
 
 
@@ -356,26 +359,30 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         row.setdefault("offline_variants", {})[label] = entry
         save()
     # Server: the highest VALID target QPS, searched for each batch size; the best is reported.
-    batches = [(int(x.split(":")[0]), x.endswith(":ahead"))
+    batches = [(int(x.split(":")[0]), (x.split(":") + ["late"])[1])
                for x in (args.server or plan["server"]).split(",")]
     base = (row.get("offline") or {}).get("sps") or row["raw_sps"] or 100.0
     best_qps, best_batch, configs = None, None, []
-    for sb, ahead in batches:
+    suts: dict[int, Any] = {}  # one SUT per batch size (its engine's graphs), each way of forming
+    for sb, how in batches:
         server_knobs = {**knobs, "use_deque_limit": args.deque_timeout_us > 0,
                         "deque_timeout_usec": args.deque_timeout_us or 1}
-        sut = step(f"engine (Server, batch {sb})",
-                   lambda s=sb, k=server_knobs: _sut(backend, dataset, post, lg, s, "Server", k))
+        if sb not in suts:
+            suts[sb] = step(f"engine (Server, batch {sb})",
+                            lambda s=sb, k=server_knobs: _sut(backend, dataset, post, lg, s, "Server", k))
+        sut = suts[sb]
         if sut is None:
             continue
-        sut.launch_ahead = ahead
+        ahead = how == "ahead"
+        sut.launch_ahead, sut.form_late = ahead, how == "late"
         trials: list[dict[str, Any]] = []
-        config = {"batch": sb, "launch_ahead": ahead, "best_valid_qps": None, "trials": trials}
+        config = {"batch": sb, "launch_ahead": ahead, "formed": how, "best_valid_qps": None, "trials": trials}
         configs.append(config)
         # Start above the best so far (a lower figure would not change the answer).
         target = max(args.server_start * base, 1.05 * best_qps if best_qps else 0.0)
         for trial in range(args.server_trials):
-            r = step(f"LoadGen Server batch {sb} at {target:,.0f} qps",
-                     lambda t=target, k=trial, s=sut, n=f"{sb}{'-ahead' if ahead else ''}": _loadgen(
+            r = step(f"LoadGen Server batch {sb} ({how}) at {target:,.0f} qps",
+                     lambda t=target, k=trial, s=sut, n=f"{sb}-{how}": _loadgen(
                 s, dataset, lg_model, "Server", logs / f"Server-{n}-{k}", {
                     "server_target_qps": t, "min_duration_ms": int(seconds * 1000), "min_query_count": 1,
                     "server_target_latency_ns": int(plan["bound_ms"] * 1e6)}))
@@ -386,7 +393,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
             if r.valid:
                 config["best_valid_qps"] = target
                 if best_qps is None or target > best_qps:
-                    best_qps, best_batch = target, f"{sb}{':ahead' if ahead else ''}"
+                    best_qps, best_batch = target, f"{sb}:{how}"
                 target *= 1.05
             elif config["best_valid_qps"] is not None:
                 break
@@ -395,9 +402,11 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
                 if best_qps is not None and target <= best_qps:
                     break  # below what another batch size already sustains
             save()
-        sut.stop()
         row["server"] = {"batch": best_batch, "best_valid_qps": best_qps, "configs": configs}
         save()
+    for sut in suts.values():
+        if sut is not None:
+            sut.stop()
     # SingleStream: LoadGen's p90 against the raw batch-1 latency of the same engine.
     sut = step("engine (batch 1)", lambda: _sut(backend, dataset, post, lg, 1, "SingleStream", knobs))
     if sut is not None:
@@ -493,7 +502,9 @@ def print_table(report: dict[str, Any]) -> None:
         for config in configs:
             tried = ", ".join(f"{t['target_qps']:,.0f} {t['validity']} "
                               f"(p99 {_fmt(t.get('p99_ms'), '.1f')} ms)" for t in config["trials"])
-            how = "queued ahead" if config.get("launch_ahead") else "one at a time"
+            how = {"ahead": "queued ahead", "late": "one at a time, formed late",
+                   "early": "one at a time, formed early"}.get(
+                config.get("formed") or ("ahead" if config.get("launch_ahead") else "early"))
             print(f"{'':<10} Server batch {config['batch']} ({how}): {tried}")
             for t in config["trials"]:
                 _print_profile(f"  at {t['target_qps']:,.0f} qps", t.get("profile"))
@@ -516,8 +527,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default=None)
     parser.add_argument("--seconds", type=float, default=5.0, help="each LoadGen run's min_duration")
     parser.add_argument("--offline-batch", type=int, default=0)
-    parser.add_argument("--server", default="", help="Server batch sizes to search, e.g. 64:ahead,64,128 "
-                        "(B:ahead: the next batch queued behind the running one; default: the benchmark's)")
+    parser.add_argument("--server", default="", help="Server batch sizes to search, e.g. 64,128,128:early "
+                        "(B: formed when the GPU is about to be free, B:early: as soon as the batch "
+                        "before is launched, B:ahead: queued behind the running one; default: the "
+                        "benchmark's)")
     parser.add_argument("--copy-streams", type=int, default=2)
     parser.add_argument("--lanes", type=int, default=1, help="inference streams")
     parser.add_argument("--start-from-device", action="store_true")

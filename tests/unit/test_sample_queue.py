@@ -141,6 +141,14 @@ class _Engine:
         slot.count = len(rows)
         slot.rows = np.array(rows)
 
+    @staticmethod
+    def wait_filled(slot: _Slot) -> None:
+        pass
+
+    @staticmethod
+    def bucket(count: int) -> int:
+        return 8 if count > 4 else 4
+
 
 class _Store:
     on_device_wanted = False
@@ -239,3 +247,51 @@ def test_without_a_profile_nothing_is_recorded() -> None:
         assert lg.cond.wait_for(lambda: len(lg.got) == 20, timeout=60)
     sut.stop()
     assert sut.profile is None and describe(BatchProfile().summary()) == "no batches"
+
+
+@pytest.mark.parametrize("form_late", [True, False])
+def test_server_batches_formed_late_complete_every_sample_once(form_late: bool) -> None:
+    """Queries trickle in as a Server issues them; forming late, the SUT learns the device's time."""
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=1,
+                       launch_ahead=False, form_late=form_late)
+    for i in range(120):
+        sut.issue_fast([i], [i + 1000])
+        time.sleep(0.0002)
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 120, timeout=60)
+    sut.stop()
+    assert lg.got == {i: 2.0 * (i + 1000) for i in range(120)}
+    assert engine.dev.most_in_flight == 1
+    timing = sut._pipes[0].timing
+    if form_late:
+        # the stand-in device sleeps 2 ms a batch: what was learnt is at least that
+        assert timing.device_s and min(timing.device_s.values()) >= 0.0015
+    else:
+        assert not timing.device_s and timing.fill_s == 0.0
+
+
+def test_lane_timing_forms_the_next_batch_its_fill_time_and_a_margin_before_the_device_is_free() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut_timing import LaneTiming
+
+    now, slept = [100.0], []
+    timing = LaneTiming(clock=lambda: now[0], sleep=slept.append)
+    timing.launched(100.0, 64)
+    timing.wait_until_due()
+    assert slept == []  # nothing learnt yet: the batch is formed at once
+    timing.done(64, 0.010)
+    timing.done(64, 0.020)  # a moving average: 10 ms + a fifth of the 10 ms more
+    assert timing.device_s[64] == pytest.approx(0.012)
+    timing.filled(0.001)
+    timing.launched(100.0, 64)
+    timing.wait_until_due()
+    # 12 ms left, less the 1 ms fill and a margin of a tenth of what is left (1.2 ms)
+    assert slept == [pytest.approx(0.0098)]
+    now[0] = 100.0115  # 0.5 ms left: less than the fill time, no wait
+    timing.wait_until_due()
+    assert len(slept) == 1
+    timing.launched(100.0, 128)  # a bucket not seen yet: no wait
+    timing.wait_until_due()
+    assert len(slept) == 1

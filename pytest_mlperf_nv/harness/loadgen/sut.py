@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .sut_timing import LaneTiming
+
 EXIT_BACKEND_ERROR = 70
 
 
@@ -188,13 +190,19 @@ class PipelinedSUT:
     in the queue and batches grow instead of being split. All devices take from one queue: a faster or idle
     device takes more.
 
+    ``form_late`` (with one batch at a time on one lane, as Server runs): the next batch is formed
+    when its lane is about to be free (the lane's device time and the feeder's fill time learnt as
+    the run goes), not as soon as the previous one is launched: samples that arrive meanwhile join
+    it instead of waiting for the batch after, about one batch time less latency.
+
     SingleStream and MultiStream (``inline``) run each query in LoadGen's issue thread: one query
     is in flight at a time there, and handing it between threads would only add latency.
     """
 
     def __init__(self, lg: Any, engines: list[Any], store: Any, postprocess: Callable[[Any], np.ndarray],
                  batch_size: int, *, on_error: Callable[[BaseException], None], fill_timeout_s: float = 0.0,
-                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True):
+                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True,
+                 form_late: bool = False):
         self.lg = lg
         self.engines = engines
         self.store = store
@@ -209,6 +217,8 @@ class PipelinedSUT:
         #: between batches); without, the device runs one batch at a time per lane, and a batch
         #: never waits behind another there (Server: up to one batch's time less latency)
         self.launch_ahead = launch_ahead
+        #: batches formed when their lane is about to be free (only without launch_ahead, one lane)
+        self.form_late = form_late
         self.queue = SampleQueue()
         self.completed = 0
         self.batches = 0
@@ -316,6 +326,7 @@ class _DevicePipe:
         # Each lane holds the batch it runs and the one it completes; the rest are being prepared.
         for _ in range(ahead + 2 * len(engine.lanes) + 1):
             self.free.put(engine.new_slot(sut.store.on_device_wanted))
+        self.timing = LaneTiming()
         if not engine.cuda:
             # On the CPU nothing is asynchronous: one thread takes, runs and completes each batch
             # (a hand-over between threads would only add latency).
@@ -340,11 +351,18 @@ class _DevicePipe:
         except BaseException as exc:  # noqa: BLE001 - any failure ends the run with its cause
             self.sut.on_error(exc)
 
+    @property
+    def forms_late(self) -> bool:
+        return self.sut.form_late and not self.sut.launch_ahead and len(self.engine.lanes) == 1
+
     def _feed(self, copy_stream: int) -> None:
         sut, engine = self.sut, self.engine
         while True:
             self.prepared.acquire()
             slot = self.free.get()
+            late = self.forms_late
+            if late:
+                self.timing.wait_until_due()
             batch = sut.queue.take_batch(sut.batch_size, sut.fill_timeout_s)
             if batch is None:
                 self.free.put(slot)
@@ -353,7 +371,11 @@ class _DevicePipe:
             slot.ids, slot.indices, issued = batch
             sut.mark(slot, "queued", issued)
             sut.mark(slot, "taken")
+            start = time.perf_counter()
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, copy_stream)
+            if late:
+                engine.wait_filled(slot)  # the copy's time counts in the fill time learnt
+                self.timing.filled(time.perf_counter() - start)
             sut.mark(slot, "filled")
             self.ready.put(slot)
 
@@ -383,6 +405,7 @@ class _DevicePipe:
                 try:
                     slot = self.ready.get_nowait()
                 except queue.Empty:
+                    self._settle(pending, lane)
                     self._complete(pending, lane)
                     pending = None
                     continue
@@ -394,13 +417,26 @@ class _DevicePipe:
                 # the lane's device work already done: the device waited for this batch
                 slot.idle_launch = pending is None or lane.finished(pending)
             if pending is not None and not self.sut.launch_ahead:
-                lane.wait(pending)
+                self._settle(pending, lane)
             self.sut.mark(slot, "launched")
+            launched = time.perf_counter()
             lane.launch(slot)
+            if self.forms_late:
+                slot.launched_at = launched
+                self.timing.launched(launched, self.engine.bucket(slot.count))
             self.prepared.release()
             if pending is not None:
                 self._complete(pending, lane)
             pending = slot
+
+    def _settle(self, slot: Any, lane: Any) -> None:
+        """Wait for the slot's outputs; forming late, learn its bucket's device time (the lane
+        waits from soon after the launch, so the wait ends when the device does)."""
+        lane.wait(slot)
+        launched = getattr(slot, "launched_at", 0.0)
+        if launched:
+            slot.launched_at = 0.0
+            self.timing.done(self.engine.bucket(slot.count), time.perf_counter() - launched)
 
     def _complete(self, slot: Any, lane: Any) -> None:
         self.sut.complete(slot, lane)
@@ -413,3 +449,4 @@ class _DevicePipe:
             self.ready.put(None)
         for t in self.lanes:
             t.join(timeout=30)
+

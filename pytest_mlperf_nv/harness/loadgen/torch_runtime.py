@@ -41,6 +41,8 @@ class Slot:
     marks: dict[str, float] = field(default_factory=dict)
     #: its lane had nothing in flight when it was launched (profile only)
     idle_launch: bool = True
+    #: perf_counter time of its launch, while the SUT learns device times (form_late)
+    launched_at: float = 0.0
 
 
 def buckets_for(batch_size: int, scenario: str | None) -> list[int]:
@@ -304,6 +306,12 @@ class DeviceEngine:
             with torch.cuda.device(self.device), torch.cuda.stream(stream):
                 slot.dev_in[:b].copy_(slot.host_in[:b], non_blocking=True)
                 slot.ready.record(stream)
+
+    @staticmethod
+    def wait_filled(slot: Slot) -> None:
+        """Wait until the slot's inputs are on the device (its copy done)."""
+        if slot.ready is not None:
+            slot.ready.synchronize()
 
     # -- measurements without LoadGen (benchmarks/) -----------------------------------------
     def raw_throughput(self, batch: int, seconds: float = 3.0) -> float:
