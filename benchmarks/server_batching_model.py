@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         for config in args.configs.split(","):
             batch, how = int(config.split(":")[0]), (config.split(":") + ["late"])[1]
             for load in (float(x) for x in args.loads.split(",")):
-                work = Path(tmp) / f"{config}-{load}"
+                work = Path(tmp) / f"{len(rows)}-{config}-{load}"
                 work.mkdir()
                 r = server_run(batch, how, load * offline / k, k * args.bound_ms / 1e3, args.seconds,
                                batch_s, fill_s, work)

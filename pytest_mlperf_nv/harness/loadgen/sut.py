@@ -406,9 +406,13 @@ class _DevicePipe:
                     slot = self.ready.get_nowait()
                 except queue.Empty:
                     self._settle(pending, lane)
-                    self._complete(pending, lane)
-                    pending = None
-                    continue
+                    try:
+                        # ready while the device finished: launched before the completion's host work
+                        slot = self.ready.get_nowait()
+                    except queue.Empty:
+                        self._complete(pending, lane)
+                        pending = None
+                        continue
             if slot is None:
                 if pending is not None:
                     self._complete(pending, lane)
