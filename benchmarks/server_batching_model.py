@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(batch {args.offline_batch}) {offline:,.0f} samples/s; "
           f"fill {fa * 1e3:.3g} + b x {fc * 1e3:.3g} ms; "
           f"bound {args.bound_ms:g} ms; times stretched {k:g} x on this CPU")
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for config in args.configs.split(","):
             batch, how = int(config.split(":")[0]), (config.split(":") + ["late"])[1]
