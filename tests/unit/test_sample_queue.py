@@ -295,3 +295,19 @@ def test_lane_timing_forms_the_next_batch_its_fill_time_and_a_margin_before_the_
     timing.launched(100.0, 128)  # a bucket not seen yet: no wait
     timing.wait_until_due()
     assert len(slept) == 1
+
+
+def test_two_devices_forming_late_share_one_queue_and_complete_every_sample_once() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+
+    lg, engines = _LoadGen(), [_Engine(), _Engine()]
+    sut = PipelinedSUT(lg, engines, _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=1,
+                       launch_ahead=False, form_late=True)
+    for i in range(160):
+        sut.issue_fast([i], [i + 1000])
+        time.sleep(0.0001)
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 160, timeout=60)
+    sut.stop()
+    assert lg.got == {i: 2.0 * (i + 1000) for i in range(160)}
+    assert all(e.dev.most_in_flight == 1 for e in engines)
