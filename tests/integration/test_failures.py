@@ -191,6 +191,12 @@ def test_an_unwritable_output_dir_is_one_usage_error_before_any_item(
     assert not (mlperf_env / "mlperf-results").exists()
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_names_the_interrupted_item_and_marks_its_run(mlperf_env: Path,
                                                              pytester: pytest.Pytester) -> None:
     import signal
@@ -201,8 +207,11 @@ def test_ctrl_c_names_the_interrupted_item_and_marks_its_run(mlperf_env: Path,
     write_suite(mlperf_env, digits_suite("      Offline: {offline_expected_qps: 1000}\n", backend="silent"))
     run_dir = mlperf_env / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "performance"
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mlperf-timeout=600"]
+    # SIGINT's default disposition for the session under test: a CI step or shell that started this
+    # test run in the background (`cmd &` without job control) leaves SIGINT ignored, and an
+    # ignored disposition is inherited across exec, so Python would never raise KeyboardInterrupt.
     proc = subprocess.Popen(command, cwd=mlperf_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
     # Generous waits: on a busy machine provisioning (training the digits model) and the session's
     # end (tree, reports) are slow; what is asserted is the mechanism, never a time.
     deadline = time.monotonic() + 1200
