@@ -2,6 +2,7 @@
 
     python benchmarks/ci_under_load.py [--what suite|tests|both] [--load-factor 2] [--no-load]
                                        [--fresh-venv] [--record benchmarks/results/NAME.md]
+                                       [--keep-output DIR]
 
 Starts a load generator that keeps every core busy (``stress-ng --cpu N`` where it is
 installed, else N Python busy-loop processes; N = load factor x cores), then runs
@@ -9,7 +10,8 @@ installed, else N Python busy-loop processes; N = load factor x cores), then run
 cache, output and HOME (as a fresh machine would), and prints for each: the command, its
 exit status, the pytest summary line, its wall time, and the load average before, during and
 after. ``--fresh-venv`` runs README's commands verbatim instead (a new venv, ``pip install``,
-then pytest). ``--record`` also writes the report to a file. The machine's other work counts
+then pytest). ``--record`` also writes the report to a file, ``--keep-output`` each
+command's whole output. The machine's other work counts
 too: the report gives the load average, not only the generator's share.
 """
 
@@ -144,7 +146,8 @@ def run_one(what: str, fresh_venv: bool, work: Path, timeout_s: float) -> dict[s
     return {"what": what, "command": command if isinstance(command, str) else " ".join(command[1:]),
             "returncode": returncode, "summary": _summary(output), "wall_s": wall,
             "load_before": before, "load_during": during.text(), "load_after": os.getloadavg()[0],
-            "failures": [ln for ln in output.splitlines() if ln.startswith(("FAILED", "ERROR"))][:20]}
+            "failures": [ln for ln in output.splitlines() if ln.startswith(("FAILED", "ERROR"))][:20],
+            "output": output}
 
 
 def _git_commit() -> str:
@@ -164,6 +167,8 @@ def main() -> int:
     parser.add_argument("--fresh-venv", action="store_true", help="README's commands verbatim (new venv)")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="per command, seconds")
     parser.add_argument("--record", type=Path, help="also write the report to this file")
+    parser.add_argument("--keep-output", type=Path, metavar="DIR",
+                        help="write each command's whole output to DIR/<what>.log")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     processes = 0 if args.no_load else max(1, round(args.load_factor * cores))
@@ -181,6 +186,9 @@ def main() -> int:
         ok = True
         for what in whats:
             result = run_one(what, args.fresh_venv, Path(tmp), args.timeout)
+            if args.keep_output:
+                args.keep_output.mkdir(parents=True, exist_ok=True)
+                (args.keep_output / f"{what}.log").write_text(str(result["output"]))
             ok = ok and result["returncode"] == 0
             lines = [f"\n## {what}", f"$ {result['command']}",
                      f"exit status {result['returncode']}: {result['summary']}",

@@ -143,6 +143,10 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     hang = json.loads((runs / "b_hang/digits/Offline/performance/result.json").read_text())
     crash = json.loads((runs / "a_explode/digits/Offline/performance/result.json").read_text())
     assert hang["child"]["timed_out"] is True and hang["verdict"] == "FAIL"
+    # Where the limit came from, and that a fixed one never follows the child's report.
+    source = hang["child"]["timeout_source"]
+    assert source.startswith("suite ") and "b_hang.yaml:5:10" in source
+    assert hang["child"]["timeout_followed_s"] is None and hang["child"]["device_wait_s"] >= 0
     # The crash ended the run at once: its child exited by itself, long before any timeout.
     assert crash["child"]["timed_out"] is False and crash["child"]["returncode"] != 0
     # The hung child and its process group are gone.
@@ -191,6 +195,12 @@ def test_an_unwritable_output_dir_is_one_usage_error_before_any_item(
     assert not (mlperf_env / "mlperf-results").exists()
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_names_the_interrupted_item_and_marks_its_run(mlperf_env: Path,
                                                              pytester: pytest.Pytester) -> None:
     import signal
@@ -201,8 +211,11 @@ def test_ctrl_c_names_the_interrupted_item_and_marks_its_run(mlperf_env: Path,
     write_suite(mlperf_env, digits_suite("      Offline: {offline_expected_qps: 1000}\n", backend="silent"))
     run_dir = mlperf_env / "mlperf-results" / "runs" / "cpu" / "digits" / "Offline" / "performance"
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--mlperf-timeout=600"]
+    # SIGINT's default disposition for the session under test: a CI step or shell that started this
+    # test run in the background (`cmd &` without job control) leaves SIGINT ignored, and an
+    # ignored disposition is inherited across exec, so Python would never raise KeyboardInterrupt.
     proc = subprocess.Popen(command, cwd=mlperf_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
     # Generous waits: on a busy machine provisioning (training the digits model) and the session's
     # end (tree, reports) are slow; what is asserted is the mechanism, never a time.
     deadline = time.monotonic() + 1200
