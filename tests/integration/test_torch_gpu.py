@@ -34,4 +34,4 @@ def test_the_gpu_suite_runs_resnet50_on_the_gpu(mlperf_env: Path, pytester: pyte
     assert backend["options"]["device"] == "cuda" and backend["options"]["precision"] == "fp16"
     device = backend["devices"][0]
     assert device["graphs"] and device["name"] == torch.cuda.get_device_name(0)
-    assert "random weights: performance only" in record["not_submittable_because"]
+    assert "random model weights: performance only" in record["not_submittable_because"]
