@@ -122,8 +122,8 @@ def per_item(workdir: Path, items: int) -> list[str]:
     for i in range(items):
         scenario = scenarios[i % 3]
         knob = {"Offline": "offline_expected_qps: 100000",
-                "SingleStream": "single_stream_expected_latency_ns: 100000",
-                "MultiStream": "multi_stream_expected_latency_ns: 400000"}[scenario]
+                "SingleStream": "single_stream_expected_latency_ns: 10000",
+                "MultiStream": "multi_stream_expected_latency_ns: 40000"}[scenario]
         body += [f"  d{i}:", "    benchmark: digits", "    min_duration: 100",
                  f"    scenarios: {{{scenario}: {{{knob}}}}}", "    modes: [performance]"]
     suite.write_text("\n".join(body) + "\n")

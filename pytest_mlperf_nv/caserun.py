@@ -226,7 +226,10 @@ def build_record(ctx: RunContext, harness: str, run: HarnessRun, result: RunResu
         child=None if child is None else ChildSection(
             returncode=child.returncode, timed_out=child.timed_out, timeout_s=plan.timeout_s,
             wall_s=round(child.wall_s, 3), timings=status.get("timings"),
-            performance_sample_count_capped=status.get("performance_sample_count_capped")),
+            performance_sample_count_capped=status.get("performance_sample_count_capped"),
+            timeout_source=child.timeout_source,
+            timeout_followed_s=round(child.timeout_s, 3) if child.timeout_followed else None,
+            device_wait_s=round(child.lock_wait_s, 3)),
         provisioning=provisioning,
         log_dir=None if run.log_dir is None or run.log_dir == ctx.run_dir else str(run.log_dir),
         framework=run.framework or _framework(status.get("backend")),

@@ -141,6 +141,16 @@ def _interval(value: str) -> float | None:
     return seconds or None
 
 
+def _wait(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds (0: do not wait)") from None
+    if not 0 <= seconds <= TIMEOUT_MAX_S:  # also NaN and infinity
+        raise ValueError(f"expected a number of seconds from 0 to {TIMEOUT_MAX_S:.0f}")
+    return seconds
+
+
 def _default_cache() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "pytest-mlperf-nv")
@@ -190,6 +200,10 @@ SETTINGS: tuple[Setting, ...] = (
             lambda: "false", _bool, "",
             "let performance and compliance runs share a device under xdist (default: they take turns "
             "per device; accuracy runs never wait)", flag_is_switch=True),
+    Setting("out_wait", "--mlperf-out-wait", "mlperf_out_wait", "MLPERF_NV_OUT_WAIT", None, lambda: "0",
+            _wait, "SECONDS",
+            "when another session holds the output dir, wait up to SECONDS for it to end (default: 0, "
+            "a usage error at once)"),
     Setting("cache_verify", "--mlperf-cache-verify", "mlperf_cache_verify", "MLPERF_NV_CACHE_VERIFY", None,
             lambda: "false", _bool, "", "check every cached file's sha256, not just size and time stamp",
             flag_is_switch=True),

@@ -3,7 +3,9 @@
 Two pytest sessions writing one output dir would replace each other's run dirs (a rerun moves
 the previous run dir aside) and the losing items would fail for reasons that are not theirs.
 The session that runs items holds an exclusive ``flock`` on ``<out>/.session.lock`` from the
-end of collection to its end; a second session gets a clear error naming the holder.
+end of collection to its end; a second session gets a clear error naming the holder, or, with
+``--mlperf-out-wait SECONDS``, waits that long for the holder to end (CI jobs that share a runner
+and its output dir queue up instead of failing).
 
 Under pytest-xdist the controller takes the lock before any worker runs an item and holds it
 for the whole session; the workers belong to that session (same session id) and take nothing.
@@ -20,6 +22,8 @@ import json
 import os
 import socket
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,10 +71,17 @@ class OutputLock:
 _HELD: dict[tuple[str, str], OutputLock] = {}
 
 
-def acquire(out: Path, session_id: str, *, command: str | None = None) -> OutputLock:
+#: seconds between tries while waiting for another session's lock
+WAIT_POLL_S = 0.25
+
+
+def acquire(out: Path, session_id: str, *, command: str | None = None, wait_s: float = 0.0,
+            on_wait: Callable[[dict[str, Any]], None] | None = None) -> OutputLock:
     """Hold ``out`` for session ``session_id``; OutputInUse when another session holds it.
 
-    Creates the output dir if needed (an unwritable one is an OutputError naming it).
+    ``wait_s``: how long to wait for the holder to end before giving up; ``on_wait`` is told
+    the holder's record once, when the wait begins. Creates the output dir if needed (an
+    unwritable one is an OutputError naming it).
     """
     import fcntl
 
@@ -85,14 +96,25 @@ def acquire(out: Path, session_id: str, *, command: str | None = None) -> Output
         out.mkdir(parents=True, exist_ok=True)
         # No O_TRUNC: a session that fails to get the lock must not erase the holder's record.
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        holder = _read(fd)
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise
-        raise OutputInUse(_in_use_message(out, holder), holder) from None
+    deadline = time.monotonic() + max(0.0, wait_s)
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(fd)
+                raise
+            holder = _read(fd)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.close(fd)
+                raise OutputInUse(_in_use_message(out, holder, waited_s=wait_s), holder) from None
+            if not told and on_wait is not None:
+                on_wait(holder)
+            told = True
+            time.sleep(min(WAIT_POLL_S, left))
     holder = {"session_id": session_id, "pid": os.getpid(), "host": socket.gethostname(),
               "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
               "cwd": os.getcwd(), "command": command if command is not None else " ".join(sys.argv)[:500]}
@@ -133,7 +155,7 @@ def _read(fd: int) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _in_use_message(out: Path, holder: dict[str, Any]) -> str:
+def _in_use_message(out: Path, holder: dict[str, Any], waited_s: float = 0.0) -> str:
     who = []
     if holder.get("pid"):
         who.append(f"pid {holder['pid']}")
@@ -144,9 +166,11 @@ def _in_use_message(out: Path, holder: dict[str, Any]) -> str:
     if holder.get("session_id"):
         who.append(f"session {holder['session_id']}")
     command = f"; it runs: {str(holder['command'])[:200]}" if holder.get("command") else ""
+    waited = f", still in use after waiting {waited_s:g} s" if waited_s > 0 else ""
     return (f"the output dir {out} is in use by another pytest session ({', '.join(who) or 'unknown'}"
-            f"{command}). Two sessions writing one output dir would replace each other's run dirs. Wait for "
-            "that session to end, or give this one its own output dir: --mlperf-out DIR (or MLPERF_NV_OUT)")
+            f"{command}){waited}. Two sessions writing one output dir would replace each other's run dirs. "
+            "Wait for that session to end (--mlperf-out-wait SECONDS waits for it), or give this one its "
+            "own output dir: --mlperf-out DIR (or MLPERF_NV_OUT)")
 
 
 def lock_session_output(config: Any) -> None:
@@ -168,8 +192,21 @@ def lock_session_output(config: Any) -> None:
     state = config.stash.get(SESSION_KEY, None)
     if state is None or state.settings.get("prefetch_only"):
         return
+    wait_s = float(state.settings.get("out_wait") or 0.0)
+    out = Path(state.settings.get("out"))
+
+    def waiting(holder: dict[str, Any]) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        text = (f"{_in_use_message(out.absolute(), holder).split('. ', 1)[0]}; waiting up to {wait_s:g} s "
+                "for it to end (--mlperf-out-wait)")
+        if reporter is not None:
+            reporter.write_line(f"mlperf: {text}")
+            reporter.flush()
+        else:
+            print(f"mlperf: {text}", file=sys.stderr, flush=True)
+
     try:
-        lock = acquire(Path(state.settings.get("out")), state.session_id)
+        lock = acquire(out, state.session_id, wait_s=wait_s, on_wait=waiting)
     except (OutputInUse, OutputError) as exc:
         raise pytest.UsageError(str(exc)) from None
     if not getattr(lock, "_cleanup_added", False):

@@ -62,16 +62,27 @@ class ChildSection:
     wall_s: float
     timings: dict[str, Any] | None = None
     performance_sample_count_capped: dict[str, Any] | None = None
+    #: where ``timeout_s`` came from: a setting (file:line, flag, variable) or the automatic rule
+    timeout_source: str = ""
+    #: the limit in force when the run ended, where the automatic one followed the child's
+    #: report of its expected length (seconds from the start); None when it did not move
+    timeout_followed_s: float | None = None
+    #: seconds the run waited for its device (performance runs take turns per device)
+    device_wait_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChildSection:
+        followed = data.get("timeout_followed_s")
         return cls(returncode=data.get("returncode"), timed_out=bool(data.get("timed_out")),
                    timeout_s=float(data.get("timeout_s") or 0.0), wall_s=float(data.get("wall_s") or 0.0),
                    timings=data.get("timings"),
-                   performance_sample_count_capped=data.get("performance_sample_count_capped"))
+                   performance_sample_count_capped=data.get("performance_sample_count_capped"),
+                   timeout_source=str(data.get("timeout_source") or ""),
+                   timeout_followed_s=_float(followed) if followed is not None else None,
+                   device_wait_s=float(data.get("device_wait_s") or 0.0))
 
 
 @dataclass

@@ -143,6 +143,10 @@ def test_crashing_and_hanging_backends_fail_only_their_items(mlperf_env: Path,
     hang = json.loads((runs / "b_hang/digits/Offline/performance/result.json").read_text())
     crash = json.loads((runs / "a_explode/digits/Offline/performance/result.json").read_text())
     assert hang["child"]["timed_out"] is True and hang["verdict"] == "FAIL"
+    # Where the limit came from, and that a fixed one never follows the child's report.
+    source = hang["child"]["timeout_source"]
+    assert source.startswith("suite ") and "b_hang.yaml:5:10" in source
+    assert hang["child"]["timeout_followed_s"] is None and hang["child"]["device_wait_s"] >= 0
     # The crash ended the run at once: its child exited by itself, long before any timeout.
     assert crash["child"]["timed_out"] is False and crash["child"]["returncode"] != 0
     # The hung child and its process group are gone.

@@ -30,6 +30,30 @@ def test_pytest_on_a_held_output_dir_is_a_usage_error_and_writes_nothing(
         assert pytester.runpytest_subprocess("s.yaml", "--co", "-q").ret == pytest.ExitCode.OK
 
 
+def test_a_session_waits_for_the_output_dir_when_asked(pytester: pytest.Pytester, mlperf_env: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    pytester.makefile(".yaml", s=SUITE)
+    out = pytester.path / "mlperf-results"
+    with held_by_another_process(out) as holder_proc:
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "s.yaml", "-p", "no:cacheprovider",
+                                 "--mlperf-out-wait=900"], cwd=pytester.path, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        lines = []
+        for line in proc.stdout:  # the holder ends only once the session said that it waits
+            lines.append(line)
+            if "waiting up to 900 s for it to end (--mlperf-out-wait)" in line:
+                break
+        holder_proc.send_signal(signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=900)
+    output = "".join(lines) + rest
+    assert proc.returncode == pytest.ExitCode.OK, output
+    assert f"is in use by another pytest session (pid {holder_proc.pid}" in output
+    assert "1 passed" in output
+
+
 def test_a_session_holds_its_output_dir_and_releases_it(pytester: pytest.Pytester, mlperf_env: Path) -> None:
     pytester.makefile(".yaml", s=SUITE)
     pytester.makeconftest(textwrap.dedent("""

@@ -59,6 +59,10 @@ def test_resnet50_runs_on_imagenet_files_from_the_data_dir(mlperf_env: Path, pyt
     performance = json.loads((runs / "performance/result.json").read_text())
     assert performance["loadgen"]["validity"] == "VALID"
     assert performance["child"]["performance_sample_count_capped"] == {"from": 1024, "to": 8}
+    # The automatic limit: said so, and (the child reports its expected length) followed out or kept.
+    child = performance["child"]
+    assert child["timeout_source"].startswith("auto")
+    assert child["timeout_followed_s"] is None or child["timeout_followed_s"] >= child["timeout_s"]
     assert not any("random" in r for r in performance["not_submittable_because"])
 
 

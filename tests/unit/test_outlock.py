@@ -88,3 +88,33 @@ def test_the_lock_is_not_inherited_by_child_processes(tmp_path: Path) -> None:
 def test_suite_node_ids() -> None:
     assert is_suite_nodeid("suites/cpu.yaml::digits::Offline::performance")
     assert not is_suite_nodeid("tests/test_x.py::test_y")
+
+
+def test_a_second_session_may_wait_for_the_holder_to_end(tmp_path: Path) -> None:
+    import threading
+
+    out = tmp_path / "out"
+    waited: list[dict] = []
+    with held_by_another_process(out) as proc:
+        # The holder ends while this session waits (killed: the kernel releases its lock).
+        ender = threading.Timer(0.5, proc.send_signal, args=(signal.SIGKILL,))
+        ender.start()
+        try:
+            lock = acquire(out, "this-session", wait_s=600, on_wait=waited.append)
+        finally:
+            ender.cancel()
+    try:
+        assert holder(out)["session_id"] == "this-session"
+        assert [w["pid"] for w in waited] == [proc.pid]  # told once, naming the holder
+    finally:
+        lock.release()
+
+
+def test_a_wait_that_runs_out_says_how_long_it_waited(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with held_by_another_process(out):
+        with pytest.raises(OutputInUse) as excinfo:
+            acquire(out, "this-session", wait_s=0.3)
+    text = str(excinfo.value)
+    assert "still in use after waiting 0.3 s" in text
+    assert "--mlperf-out-wait SECONDS" in text
