@@ -164,16 +164,10 @@ def _scenario_knob(doc: Document, suite: Suite, scen_body: YMap, knob_name: Any,
 def _custom_definition(doc: Document, suite: Suite, body: YMap, dotted: str, bench_id: str
                        ) -> tuple[BenchmarkDef, dict[str, Any]]:
     """A benchmark the suite defines: an ONNX classifier and .npy arrays (paths from the suite)."""
-    base = suite.path.parent
 
     def path_of(parent: YMap, key: str, where: str) -> Path:
         value = doc.path_value(parent, key, where)
-        try:
-            path = (base / value).resolve()
-            found = path.is_file()
-        except (OSError, ValueError) as exc:
-            raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
-                             doc.value_loc(parent, key), key=where) from None
+        path, found = doc.resolved(value, doc.value_loc(parent, key), where, check_file=True)
         if not found:
             raise SuiteError(f"file not found: {shown(str(path), 300)} (paths are relative to the suite "
                              "file)", doc.value_loc(parent, key), key=where)

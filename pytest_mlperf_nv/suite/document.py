@@ -149,11 +149,20 @@ class Document:
     def resolved_path(self, parent: YMap, key: str, dotted: str) -> str:
         """A path the suite gives (``path_value``), made absolute relative to the suite file."""
         value = self.path_value(parent, key, dotted)
+        return str(self.resolved(value, self.value_loc(parent, key), dotted)[0])
+
+    def resolved(self, value: str, loc: Location, dotted: str, *, check_file: bool = False
+                 ) -> tuple[Path, bool]:
+        """``value``, a path the suite gives, made absolute relative to the suite file, and (with
+        ``check_file``) whether a file is there. A path the system cannot resolve (a symlink loop,
+        a directory it may not search) is a SuiteError at ``loc``."""
         try:
-            return str((self.path.parent / value).resolve())
+            path = (self.path.parent / value).resolve()
+            return path, check_file and path.is_file()
         except (OSError, ValueError, RuntimeError) as exc:
+            # RuntimeError: Python 3.11's resolve() on a symlink loop
             raise SuiteError(f"cannot use the path '{shown(value)}': {getattr(exc, 'strerror', None) or exc}",
-                             self.value_loc(parent, key), key=dotted) from None
+                             loc, key=dotted) from None
 
     def number(self, value: Any, loc: Location, dotted: str, *, integer: bool, positive: bool,
                minimum: float | None = None, maximum: float | None = None, note: str = "") -> int | float:

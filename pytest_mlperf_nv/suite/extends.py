@@ -23,12 +23,7 @@ def extended(doc: Document, root: YMap, digest: Any, chain: list[Path]) -> YMap:
                          key="extends")
     if len(chain) > MAX_EXTENDS:
         raise SuiteError(f"suites extend each other more than {MAX_EXTENDS} files deep", loc, key="extends")
-    try:
-        base_path = (doc.path.parent / name).resolve()
-        found = base_path.is_file()
-    except (OSError, ValueError) as exc:
-        raise SuiteError(f"cannot use the path '{shown(name)}': {getattr(exc, 'strerror', None) or exc}",
-                         loc, key="extends") from None
+    base_path, found = doc.resolved(name, loc, "extends", check_file=True)
     if not found:
         packaged = Path(__file__).resolve().parent.parent / "suites" / name
         if component_problem(name) is not None or not packaged.is_file():
