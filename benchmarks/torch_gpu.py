@@ -40,12 +40,15 @@ sys.path.insert(0, str(REPO))
 
 #: per benchmark: model builder, dataset factory + options, postprocess, LoadGen model, batch sizes,
 #: Server latency bound (ms)
-#: (Server: the batch sizes tried, each ``B`` (one batch at a time on the GPU, the SUT's Server default)
-#: or ``B:ahead`` (the next batch queued behind the running one); the best VALID one is reported)
+#: (Server: the batch sizes tried, each ``B`` (one batch at a time on the GPU, formed when the GPU is
+#: about to be free: the SUT's Server default), ``B:early`` (formed as soon as the batch before is
+#: launched) or ``B:ahead`` (queued behind the running one); each searched from above the best VALID
+#: figure so far, which is reported)
 PLANS: dict[str, dict[str, Any]] = {
-    "resnet50": {"offline_batch": 1024, "server": "64:ahead,64,128", "bound_ms": 15.0, "dataset_count": 1024},
-    "bert-99": {"offline_batch": 256, "server": "32,64", "bound_ms": 130.0, "dataset_count": 2048},
-    "digits": {"offline_batch": 64, "server": "8,16:ahead", "bound_ms": 50.0, "dataset_count": 360},
+    "resnet50": {"offline_batch": 1024, "server": "128:early,128,64", "bound_ms": 15.0,
+                 "dataset_count": 1024},
+    "bert-99": {"offline_batch": 256, "server": "64:early,64", "bound_ms": 130.0, "dataset_count": 2048},
+    "digits": {"offline_batch": 64, "server": "8:early,8,16:ahead", "bound_ms": 50.0, "dataset_count": 360},
 }
 
 
@@ -55,6 +58,7 @@ def _setup(name: str, work: Path) -> tuple[Path, Any, Any, str]:
     model_dir = work / "models"
     model_dir.mkdir(parents=True, exist_ok=True)
     count = PLANS[name]["dataset_count"]
+    dataset: Any
     if name == "resnet50":
         from pytest_mlperf_nv.benchmarks import imagenet, resnet50
         from pytest_mlperf_nv.benchmarks.resnet50_model import build_random_resnet50
@@ -106,12 +110,15 @@ def _pipeline(sut: Any, fake: _CountingLoadGen, dataset: Any, seconds: float) ->
     """Samples/s through the SUT's feeders and lanes with LoadGen's issue replaced by one big put."""
     n_loaded = min(dataset.total_count, dataset.performance_count)
     sut.load_samples(list(range(n_loaded)))
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile
+
     rate_guess = 1000.0
     total = 0
     for attempt in range(2):
         total = max(sut.batch_size * 8, int(rate_guess * seconds))
         indices = np.arange(total, dtype=np.int64) % n_loaded
         fake.done = 0
+        sut.profile = BatchProfile()
         start = time.perf_counter()
         sut.queue.put(np.arange(total, dtype=np.uint64), indices)
         with fake.cond:
@@ -125,9 +132,13 @@ def _pipeline(sut: Any, fake: _CountingLoadGen, dataset: Any, seconds: float) ->
 
 
 def _loadgen(sut: Any, dataset: Any, model: str, scenario: str, out: Path, settings: dict[str, Any]) -> Any:
+    """One LoadGen run on ``sut``, its batches profiled (``sut.profile.summary()`` after it)."""
     import mlperf_loadgen as lg
 
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile
     from pytest_mlperf_nv.harness.logs import parse_run
+
+    sut.profile = BatchProfile()
 
     out.mkdir(parents=True, exist_ok=True)
     ts = lg.TestSettings()
@@ -298,6 +309,7 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
     row["engine"] = engine.describe()
     row["offline_batch"] = b
     row["pipeline_sps"] = step("pipeline (no LoadGen)", lambda: _pipeline(sut, fake, dataset, seconds))
+    row["pipeline_profile"] = _profile(sut)
     row["stages"] = step("host stages alone", lambda: _stages(sut, engine, b))
     _fill_static(engine, sut.store)
     row["raw_sps"] = step("raw (device-resident, graph replay)", lambda: engine.raw_throughput(b, seconds))
@@ -314,7 +326,8 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         expected *= 1.5 * max(1.0, (offline.metric_value or expected) / expected)  # the query ended early
     sut.stop()
     if offline is not None:
-        row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet}
+        row["offline"] = {"validity": offline.validity, "sps": offline.metric_value, "unmet": offline.unmet,
+                          "profile": _profile(sut)}
     save()
     offline_settings = {"min_duration_ms": int(seconds * 1000), "min_query_count": 1}
     # Variants of the Offline run, each on a new SUT over the same compiled model (no recompilation):
@@ -334,47 +347,53 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         entry: dict[str, Any] = {"knobs": variant_knobs}
         entry["pipeline_sps"] = step(f"pipeline ({label}, no LoadGen)",
                                      lambda s=sut, f=fake: _pipeline(s, f, dataset, seconds))
+        entry["pipeline_profile"] = _profile(sut)
         sut.lg = lg
         result = step(f"LoadGen Offline ({label})", lambda s=sut, n=label: _loadgen(
             s, dataset, lg_model, "Offline", logs / f"Offline-{n}",
             {**offline_settings, "offline_expected_qps": expected}))
         sut.stop()
         if result is not None:
-            entry.update({"validity": result.validity, "sps": result.metric_value, "unmet": result.unmet})
+            entry.update({"validity": result.validity, "sps": result.metric_value, "unmet": result.unmet,
+                          "profile": _profile(sut)})
         row.setdefault("offline_variants", {})[label] = entry
         save()
     # Server: the highest VALID target QPS, searched for each batch size; the best is reported.
-    batches = [(int(x.split(":")[0]), x.endswith(":ahead"))
+    batches = [(int(x.split(":")[0]), (x.split(":") + ["late"])[1])
                for x in (args.server or plan["server"]).split(",")]
     base = (row.get("offline") or {}).get("sps") or row["raw_sps"] or 100.0
     best_qps, best_batch, configs = None, None, []
-    for sb, ahead in batches:
+    suts: dict[int, Any] = {}  # one SUT per batch size (its engine's graphs), each way of forming
+    for sb, how in batches:
         server_knobs = {**knobs, "use_deque_limit": args.deque_timeout_us > 0,
                         "deque_timeout_usec": args.deque_timeout_us or 1}
-        sut = step(f"engine (Server, batch {sb})",
-                   lambda s=sb, k=server_knobs: _sut(backend, dataset, post, lg, s, "Server", k))
+        if sb not in suts:
+            suts[sb] = step(f"engine (Server, batch {sb})",
+                            lambda s=sb, k=server_knobs: _sut(backend, dataset, post, lg, s, "Server", k))
+        sut = suts[sb]
         if sut is None:
             continue
-        sut.launch_ahead = ahead
+        ahead = how == "ahead"
+        sut.launch_ahead, sut.form_late = ahead, how == "late"
         trials: list[dict[str, Any]] = []
-        config = {"batch": sb, "launch_ahead": ahead, "best_valid_qps": None, "trials": trials}
+        config = {"batch": sb, "launch_ahead": ahead, "formed": how, "best_valid_qps": None, "trials": trials}
         configs.append(config)
         # Start above the best so far (a lower figure would not change the answer).
         target = max(args.server_start * base, 1.05 * best_qps if best_qps else 0.0)
         for trial in range(args.server_trials):
-            r = step(f"LoadGen Server batch {sb} at {target:,.0f} qps",
-                     lambda t=target, k=trial, s=sut, n=f"{sb}{'-ahead' if ahead else ''}": _loadgen(
+            r = step(f"LoadGen Server batch {sb} ({how}) at {target:,.0f} qps",
+                     lambda t=target, k=trial, s=sut, n=f"{sb}-{how}": _loadgen(
                 s, dataset, lg_model, "Server", logs / f"Server-{n}-{k}", {
                     "server_target_qps": t, "min_duration_ms": int(seconds * 1000), "min_query_count": 1,
                     "server_target_latency_ns": int(plan["bound_ms"] * 1e6)}))
             if r is None:
                 break
             trials.append({"target_qps": target, "validity": r.validity, "sps": r.metric_value,
-                           "p99_ms": r.latencies_ms.get("p99"), "unmet": r.unmet})
+                           "p99_ms": r.latencies_ms.get("p99"), "unmet": r.unmet, "profile": _profile(sut)})
             if r.valid:
                 config["best_valid_qps"] = target
                 if best_qps is None or target > best_qps:
-                    best_qps, best_batch = target, f"{sb}{':ahead' if ahead else ''}"
+                    best_qps, best_batch = target, f"{sb}:{how}"
                 target *= 1.05
             elif config["best_valid_qps"] is not None:
                 break
@@ -383,9 +402,11 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
                 if best_qps is not None and target <= best_qps:
                     break  # below what another batch size already sustains
             save()
-        sut.stop()
         row["server"] = {"batch": best_batch, "best_valid_qps": best_qps, "configs": configs}
         save()
+    for sut in suts.values():
+        if sut is not None:
+            sut.stop()
     # SingleStream: LoadGen's p90 against the raw batch-1 latency of the same engine.
     sut = step("engine (batch 1)", lambda: _sut(backend, dataset, post, lg, 1, "SingleStream", knobs))
     if sut is not None:
@@ -404,10 +425,17 @@ def run_benchmark(name: str, args: argparse.Namespace, work: Path, row: dict[str
         sut.stop()
         if ss is not None:
             row["singlestream"] = {"validity": ss.validity, "p90_ms": ss.latencies_ms.get("p90"),
-                                   "early_stopping_p90_ms": ss.metric_value, "unmet": ss.unmet}
+                                   "early_stopping_p90_ms": ss.metric_value, "unmet": ss.unmet,
+                                   "profile": _profile(sut)}
     _ratios(row)
     save()
     return row
+
+
+def _profile(sut: Any) -> dict[str, Any] | None:
+    """The summary of the SUT's last profiled run (where each batch's time went)."""
+    profile = getattr(sut, "profile", None)
+    return profile.summary() if profile is not None else None
 
 
 def _ratio(a: Any, b: Any) -> float | None:
@@ -457,6 +485,8 @@ def print_table(report: dict[str, Any]) -> None:
               f"{_fmt((r.get('singlestream') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt((r.get('raw_batch1') or {}).get('p90_ms'), '.3f'):>9} "
               f"{_fmt(q.get('singlestream_p90_over_raw_batch1_p90'), '.2f'):>6}")
+        _print_profile("pipeline (no LoadGen)", r.get("pipeline_profile"))
+        _print_profile("LoadGen Offline", (r.get("offline") or {}).get("profile"))
         if r.get("stages"):
             print(f"{'':<10} host stages alone at the Offline batch: " + ", ".join(
                 f"{k.removesuffix('_sps').replace('_', ' ')} {v:,.0f}/s" for k, v in r["stages"].items()))
@@ -464,6 +494,7 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{'':<10} Offline, {label}: pipeline {_fmt(v.get('pipeline_sps'))}/s, LoadGen "
                   f"{_fmt(v.get('sps'))}/s {v.get('validity', '-')} "
                   f"({_fmt(q.get(f'offline_{label}_over_raw'), '.3f')} of raw)")
+            _print_profile(f"  {label}", v.get("profile"))
         server = r.get("server") or {}
         # (a file of the first version: one batch size, the next batch queued ahead)
         configs = server.get("configs") or ([{"batch": server["batch"], "launch_ahead": True,
@@ -471,10 +502,22 @@ def print_table(report: dict[str, Any]) -> None:
         for config in configs:
             tried = ", ".join(f"{t['target_qps']:,.0f} {t['validity']} "
                               f"(p99 {_fmt(t.get('p99_ms'), '.1f')} ms)" for t in config["trials"])
-            how = "queued ahead" if config.get("launch_ahead") else "one at a time"
+            how = {"ahead": "queued ahead", "late": "one at a time, formed late",
+                   "early": "one at a time, formed early"}.get(
+                config.get("formed") or ("ahead" if config.get("launch_ahead") else "early"))
             print(f"{'':<10} Server batch {config['batch']} ({how}): {tried}")
+            for t in config["trials"]:
+                _print_profile(f"  at {t['target_qps']:,.0f} qps", t.get("profile"))
+        _print_profile("LoadGen SingleStream", (r.get("singlestream") or {}).get("profile"))
         for error in r.get("errors", []):
             print(f"  {r.get('benchmark')} error: {error}")
+
+
+def _print_profile(label: str, summary: dict[str, Any] | None) -> None:
+    if summary:
+        from pytest_mlperf_nv.harness.loadgen.sut_profile import describe
+
+        print(f"{'':<10} {label}: {describe(summary)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -484,8 +527,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default=None)
     parser.add_argument("--seconds", type=float, default=5.0, help="each LoadGen run's min_duration")
     parser.add_argument("--offline-batch", type=int, default=0)
-    parser.add_argument("--server", default="", help="Server batch sizes to search, e.g. 64:ahead,64,128 "
-                        "(B:ahead: the next batch queued behind the running one; default: the benchmark's)")
+    parser.add_argument("--server", default="", help="Server batch sizes to search, e.g. 64,128,128:early "
+                        "(B: formed when the GPU is about to be free, B:early: as soon as the batch "
+                        "before is launched, B:ahead: queued behind the running one; default: the "
+                        "benchmark's)")
     parser.add_argument("--copy-streams", type=int, default=2)
     parser.add_argument("--lanes", type=int, default=1, help="inference streams")
     parser.add_argument("--start-from-device", action="store_true")

@@ -116,6 +116,10 @@ class _Lane:
         self.device.work.put(slot)
 
     @staticmethod
+    def finished(slot: _Slot) -> bool:
+        return slot.done.is_set()
+
+    @staticmethod
     def wait(slot: _Slot) -> np.ndarray:
         assert slot.done.wait(60)
         return slot.out
@@ -136,6 +140,14 @@ class _Engine:
     def fill(self, slot: _Slot, rows: np.ndarray, store: object, copy_stream: int) -> None:
         slot.count = len(rows)
         slot.rows = np.array(rows)
+
+    @staticmethod
+    def wait_filled(slot: _Slot) -> None:
+        pass
+
+    @staticmethod
+    def bucket(count: int) -> int:
+        return 8 if count > 4 else 4
 
 
 class _Store:
@@ -186,3 +198,116 @@ def test_every_sample_completes_once_through_the_feeders_and_lanes(launch_ahead:
         assert engine.dev.most_in_flight <= 2
     else:
         assert engine.dev.most_in_flight == 1  # never a batch queued behind another on the device
+
+
+def test_take_batch_tells_when_the_batch_s_first_sample_was_issued() -> None:
+    q = SampleQueue()
+    before = time.perf_counter()
+    q.put(np.array([1, 2, 3], dtype=np.uint64), np.array([10, 20, 30]))
+    middle = time.perf_counter()
+    q.put(np.array([4], dtype=np.uint64), np.array([40]))
+    ids, indices, issued = q.take_batch(2)
+    assert ids.tolist() == [1, 2] and before <= issued <= middle
+    ids, _, issued_rest = q.take_batch(8)  # the rest of the first chunk keeps its issue time
+    assert ids.tolist() == [3, 4] and issued_rest == issued
+
+
+@pytest.mark.parametrize("launch_ahead", [True, False])
+def test_a_profile_records_every_batch_and_its_stages(launch_ahead: bool) -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import STAGES, BatchProfile, describe
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=2,
+                       launch_ahead=launch_ahead)
+    sut.profile = BatchProfile()
+    sut.issue_fast(list(range(100)), list(range(100)))
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 100, timeout=60)
+    sut.stop()
+    summary = sut.profile.summary()
+    assert summary["samples"] == 100 and summary["batches"] == sut.batches == len(sut.profile)
+    assert summary["batch_size"]["max"] <= 8
+    for stage in (*STAGES, "first_sample_total"):
+        assert 0 <= summary[stage]["p50"] <= summary[stage]["p99"]
+    # the stand-in device takes 2 ms a batch: the device stage holds it
+    assert summary["device"]["p50"] >= 1.5
+    assert 0.0 <= summary["idle_launches"] <= 1.0
+    assert describe(summary).startswith(f"{summary['batches']} batches of ")
+
+
+def test_without_a_profile_nothing_is_recorded() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+    from pytest_mlperf_nv.harness.loadgen.sut_profile import BatchProfile, describe
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail)
+    sut.issue_fast(list(range(20)), list(range(20)))
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 20, timeout=60)
+    sut.stop()
+    assert sut.profile is None and describe(BatchProfile().summary()) == "no batches"
+
+
+@pytest.mark.parametrize("form_late", [True, False])
+def test_server_batches_formed_late_complete_every_sample_once(form_late: bool) -> None:
+    """Queries trickle in as a Server issues them; forming late, the SUT learns the device's time."""
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+
+    lg, engine = _LoadGen(), _Engine()
+    sut = PipelinedSUT(lg, [engine], _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=1,
+                       launch_ahead=False, form_late=form_late)
+    for i in range(120):
+        sut.issue_fast([i], [i + 1000])
+        time.sleep(0.0002)
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 120, timeout=60)
+    sut.stop()
+    assert lg.got == {i: 2.0 * (i + 1000) for i in range(120)}
+    assert engine.dev.most_in_flight == 1
+    timing = sut._pipes[0].timing
+    if form_late:
+        # the stand-in device sleeps 2 ms a batch: what was learnt is at least that
+        assert timing.device_s and min(timing.device_s.values()) >= 0.0015
+    else:
+        assert not timing.device_s and timing.fill_s == 0.0
+
+
+def test_lane_timing_forms_the_next_batch_its_fill_time_and_a_margin_before_the_device_is_free() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut_timing import LaneTiming
+
+    now, slept = [100.0], []
+    timing = LaneTiming(clock=lambda: now[0], sleep=slept.append)
+    timing.launched(100.0, 64)
+    timing.wait_until_due()
+    assert slept == []  # nothing learnt yet: the batch is formed at once
+    timing.done(64, 0.010)
+    timing.done(64, 0.020)  # a moving average: 10 ms + a fifth of the 10 ms more
+    assert timing.device_s[64] == pytest.approx(0.012)
+    timing.filled(0.001)
+    timing.launched(100.0, 64)
+    timing.wait_until_due()
+    # 12 ms left, less the 1 ms fill and a margin of a tenth of what is left (1.2 ms)
+    assert slept == [pytest.approx(0.0098)]
+    now[0] = 100.0115  # 0.5 ms left: less than the fill time, no wait
+    timing.wait_until_due()
+    assert len(slept) == 1
+    timing.launched(100.0, 128)  # a bucket not seen yet: no wait
+    timing.wait_until_due()
+    assert len(slept) == 1
+
+
+def test_two_devices_forming_late_share_one_queue_and_complete_every_sample_once() -> None:
+    from pytest_mlperf_nv.harness.loadgen.sut import PipelinedSUT
+
+    lg, engines = _LoadGen(), [_Engine(), _Engine()]
+    sut = PipelinedSUT(lg, engines, _Store(), lambda out: out, 8, on_error=pytest.fail, prepare_ahead=1,
+                       launch_ahead=False, form_late=True)
+    for i in range(160):
+        sut.issue_fast([i], [i + 1000])
+        time.sleep(0.0001)
+    with lg.cond:
+        assert lg.cond.wait_for(lambda: len(lg.got) == 160, timeout=60)
+    sut.stop()
+    assert lg.got == {i: 2.0 * (i + 1000) for i in range(160)}
+    assert all(e.dev.most_in_flight == 1 for e in engines)

@@ -13,11 +13,14 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from .sut_timing import LaneTiming
 
 EXIT_BACKEND_ERROR = 70
 
@@ -121,8 +124,9 @@ class SampleQueue:
         self._cond = threading.Condition()
 
     def put(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        issued = time.perf_counter()  # the batch profile's start of a sample's latency
         with self._cond:
-            self._chunks.append((ids, indices))
+            self._chunks.append((ids, indices, issued))
             self._count += len(ids)
             self._cond.notify()
 
@@ -136,8 +140,11 @@ class SampleQueue:
 
     def take(self, n: int, fill_timeout_s: float = 0.0) -> tuple[np.ndarray, np.ndarray] | None:
         """Up to ``n`` samples (ids, indices) in issue order; None once closed and empty."""
-        import time
+        batch = self.take_batch(n, fill_timeout_s)
+        return None if batch is None else (batch[0], batch[1])
 
+    def take_batch(self, n: int, fill_timeout_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """As :meth:`take`, with the perf_counter time the batch's first sample was issued."""
         with self._cond:
             while self._count == 0 and not self._closed:
                 self._cond.wait()
@@ -151,12 +158,13 @@ class SampleQueue:
                         break
                     self._cond.wait(left)
             ids_parts, index_parts, need = [], [], n
+            first_issued = self._chunks[0][2]
             while need and self._chunks:
-                ids, indices = self._chunks[0]
+                ids, indices, issued = self._chunks[0]
                 if len(ids) <= need:
                     self._chunks.popleft()
                 else:
-                    self._chunks[0] = (ids[need:], indices[need:])
+                    self._chunks[0] = (ids[need:], indices[need:], issued)
                     ids, indices = ids[:need], indices[:need]
                 ids_parts.append(ids)
                 index_parts.append(indices)
@@ -165,8 +173,8 @@ class SampleQueue:
             if self._count:
                 self._cond.notify()  # more for another batcher
         if len(ids_parts) == 1:
-            return ids_parts[0], index_parts[0]
-        return np.concatenate(ids_parts), np.concatenate(index_parts)
+            return ids_parts[0], index_parts[0], first_issued
+        return np.concatenate(ids_parts), np.concatenate(index_parts), first_issued
 
 
 class PipelinedSUT:
@@ -182,13 +190,19 @@ class PipelinedSUT:
     in the queue and batches grow instead of being split. All devices take from one queue: a faster or idle
     device takes more.
 
+    ``form_late`` (with one batch at a time on one lane, as Server runs): the next batch is formed
+    when its lane is about to be free (the lane's device time and the feeder's fill time learnt as
+    the run goes), not as soon as the previous one is launched: samples that arrive meanwhile join
+    it instead of waiting for the batch after, about one batch time less latency.
+
     SingleStream and MultiStream (``inline``) run each query in LoadGen's issue thread: one query
     is in flight at a time there, and handing it between threads would only add latency.
     """
 
     def __init__(self, lg: Any, engines: list[Any], store: Any, postprocess: Callable[[Any], np.ndarray],
                  batch_size: int, *, on_error: Callable[[BaseException], None], fill_timeout_s: float = 0.0,
-                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True):
+                 inline: bool = False, prepare_ahead: int | None = None, launch_ahead: bool = True,
+                 form_late: bool = False):
         self.lg = lg
         self.engines = engines
         self.store = store
@@ -203,11 +217,15 @@ class PipelinedSUT:
         #: between batches); without, the device runs one batch at a time per lane, and a batch
         #: never waits behind another there (Server: up to one batch's time less latency)
         self.launch_ahead = launch_ahead
+        #: batches formed when their lane is about to be free (only without launch_ahead, one lane)
+        self.form_late = form_late
         self.queue = SampleQueue()
         self.completed = 0
         self.batches = 0
         #: told the completed count after each batch (the live progress line); set by the child
         self.on_progress: Callable[[int], None] | None = None
+        #: a :class:`~.sut_profile.BatchProfile` to record each batch's stages in (benchmarks/)
+        self.profile: Any = None
         self._count_lock = threading.Lock()
         self._pipes = [] if inline else [_DevicePipe(self, e) for e in engines]
         self._inline_slot: Any = engines[0].new_slot(store.on_device_wanted) if inline else None
@@ -242,18 +260,32 @@ class PipelinedSUT:
         try:
             engine, slot = self.engines[0], self._inline_slot
             lane = engine.lanes[0]
+            issued = time.perf_counter() if self.profile is not None else 0.0
             for start in range(0, len(ids), self.batch_size):
                 end = start + self.batch_size
                 slot.ids, slot.indices = ids[start:end], indices[start:end]
+                self.mark(slot, "queued", issued)
+                self.mark(slot, "taken")
                 engine.fill(slot, self.store.rows(slot.indices), self.store, 0)
+                self.mark(slot, "filled")
+                self.mark(slot, "launched")
+                slot.idle_launch = True  # one query at a time: nothing else runs
                 lane.launch(slot)
                 self.complete(slot, lane)
         except BaseException as exc:  # noqa: BLE001 - LoadGen aborts on an exception in its thread
             self.on_error(exc)
 
+    def mark(self, slot: Any, stage: str, at: float | None = None) -> None:
+        """When the slot's batch reached ``stage`` (only while a profile is recorded)."""
+        if self.profile is not None:
+            if stage == "queued":
+                slot.marks = {}
+            slot.marks[stage] = time.perf_counter() if at is None else at
+
     def complete(self, slot: Any, lane: Any) -> None:
         """Hand the slot's results to LoadGen, one call for the whole batch."""
         out = lane.wait(slot)
+        self.mark(slot, "seen")
         rows = np.ascontiguousarray(self.postprocess(out))
         n = len(slot.ids)
         if len(rows) != n:
@@ -263,6 +295,9 @@ class PipelinedSUT:
         responses = [response(i, base + k * stride, stride) for k, i in enumerate(slot.ids.tolist())]
         # LoadGen copies the bytes during this call; ``rows`` stays alive until it returns.
         self.lg.QuerySamplesComplete(responses)
+        if self.profile is not None:
+            self.mark(slot, "completed")
+            self.profile.record(n, slot.marks, slot.idle_launch)
         with self._count_lock:
             self.completed += n
             self.batches += 1
@@ -291,6 +326,7 @@ class _DevicePipe:
         # Each lane holds the batch it runs and the one it completes; the rest are being prepared.
         for _ in range(ahead + 2 * len(engine.lanes) + 1):
             self.free.put(engine.new_slot(sut.store.on_device_wanted))
+        self.timing = LaneTiming()
         if not engine.cuda:
             # On the CPU nothing is asynchronous: one thread takes, runs and completes each batch
             # (a hand-over between threads would only add latency).
@@ -315,29 +351,51 @@ class _DevicePipe:
         except BaseException as exc:  # noqa: BLE001 - any failure ends the run with its cause
             self.sut.on_error(exc)
 
+    @property
+    def forms_late(self) -> bool:
+        return self.sut.form_late and not self.sut.launch_ahead and len(self.engine.lanes) == 1
+
     def _feed(self, copy_stream: int) -> None:
         sut, engine = self.sut, self.engine
         while True:
             self.prepared.acquire()
             slot = self.free.get()
-            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            late = self.forms_late
+            if late:
+                self.timing.wait_until_due()
+            waiting = len(sut.queue) == 0
+            start = time.perf_counter()
+            batch = sut.queue.take_batch(sut.batch_size, sut.fill_timeout_s)
             if batch is None:
                 self.free.put(slot)
                 self.prepared.release()
                 return
-            slot.ids, slot.indices = batch
+            slot.ids, slot.indices, issued = batch
+            sut.mark(slot, "queued", issued)
+            sut.mark(slot, "taken")
+            if waiting:  # the fill time learnt counts taking the samples, not waiting for them
+                start = time.perf_counter()
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, copy_stream)
+            if late:
+                engine.wait_filled(slot)  # the copy's time counts in the fill time learnt
+                self.timing.filled(time.perf_counter() - start)
+            sut.mark(slot, "filled")
             self.ready.put(slot)
 
     def _serial(self, lane: Any) -> None:
         sut, engine = self.sut, self.engine
         slot = self.free.get()
+        slot.idle_launch = True  # one batch at a time
         while True:
-            batch = sut.queue.take(sut.batch_size, sut.fill_timeout_s)
+            batch = sut.queue.take_batch(sut.batch_size, sut.fill_timeout_s)
             if batch is None:
                 return
-            slot.ids, slot.indices = batch
+            slot.ids, slot.indices, issued = batch
+            sut.mark(slot, "queued", issued)
+            sut.mark(slot, "taken")
             engine.fill(slot, sut.store.rows(slot.indices), sut.store, 0)
+            sut.mark(slot, "filled")
+            sut.mark(slot, "launched")
             lane.launch(slot)
             sut.complete(slot, lane)
 
@@ -350,20 +408,42 @@ class _DevicePipe:
                 try:
                     slot = self.ready.get_nowait()
                 except queue.Empty:
-                    self._complete(pending, lane)
-                    pending = None
-                    continue
+                    self._settle(pending, lane)
+                    try:
+                        # ready while the device finished: launched before the completion's host work
+                        slot = self.ready.get_nowait()
+                    except queue.Empty:
+                        self._complete(pending, lane)
+                        pending = None
+                        continue
             if slot is None:
                 if pending is not None:
                     self._complete(pending, lane)
                 return
+            if self.sut.profile is not None:
+                # the lane's device work already done: the device waited for this batch
+                slot.idle_launch = pending is None or lane.finished(pending)
             if pending is not None and not self.sut.launch_ahead:
-                lane.wait(pending)
+                self._settle(pending, lane)
+            self.sut.mark(slot, "launched")
+            launched = time.perf_counter()
             lane.launch(slot)
+            if self.forms_late:
+                slot.launched_at = launched
+                self.timing.launched(launched, self.engine.bucket(slot.count))
             self.prepared.release()
             if pending is not None:
                 self._complete(pending, lane)
             pending = slot
+
+    def _settle(self, slot: Any, lane: Any) -> None:
+        """Wait for the slot's outputs; forming late, learn its bucket's device time (the lane
+        waits from soon after the launch, so the wait ends when the device does)."""
+        lane.wait(slot)
+        launched = getattr(slot, "launched_at", 0.0)
+        if launched:
+            slot.launched_at = 0.0
+            self.timing.done(self.engine.bucket(slot.count), time.perf_counter() - launched)
 
     def _complete(self, slot: Any, lane: Any) -> None:
         self.sut.complete(slot, lane)
@@ -376,3 +456,4 @@ class _DevicePipe:
             self.ready.put(None)
         for t in self.lanes:
             t.join(timeout=30)
+

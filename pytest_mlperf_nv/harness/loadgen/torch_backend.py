@@ -291,8 +291,9 @@ class TorchBackend:
                             inline=scenario in ("SingleStream", "MultiStream"),
                             # Offline: every copy stream busy; otherwise batches formed late are larger.
                             prepare_ahead=max(lanes, copies) if scenario == "Offline" else lanes,
-                            # Server: a batch never queued behind another on the device (latency).
-                            launch_ahead=scenario != "Server")
+                            # Server: a batch never queued behind another on the device, and formed
+                            # when the device is about to be free (latency).
+                            launch_ahead=scenario != "Server", form_late=scenario == "Server")
 
     def describe(self) -> dict[str, Any]:
         import torch

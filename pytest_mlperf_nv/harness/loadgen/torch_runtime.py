@@ -19,7 +19,7 @@ on the device inside the compiled graph: a quarter of float32's bytes over PCIe.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -37,6 +37,12 @@ class Slot:
     ids: Any = None
     indices: Any = None
     count: int = 0
+    #: the batch's stage times while the SUT records a profile (sut_profile.BatchProfile)
+    marks: dict[str, float] = field(default_factory=dict)
+    #: its lane had nothing in flight when it was launched (profile only)
+    idle_launch: bool = True
+    #: perf_counter time of its launch, while the SUT learns device times (form_late)
+    launched_at: float = 0.0
 
 
 def buckets_for(batch_size: int, scenario: str | None) -> list[int]:
@@ -156,6 +162,11 @@ class Lane:
                     out = engine.fn(self.static_in[:bucket])
             slot.host_out[:b].copy_(out[:b], non_blocking=True)
             slot.done.record(self.stream)
+
+    @staticmethod
+    def finished(slot: Slot) -> bool:
+        """Whether the device has written the slot's outputs (without waiting)."""
+        return slot.done is None or bool(slot.done.query())
 
     @staticmethod
     def wait(slot: Slot) -> np.ndarray:
@@ -295,6 +306,12 @@ class DeviceEngine:
             with torch.cuda.device(self.device), torch.cuda.stream(stream):
                 slot.dev_in[:b].copy_(slot.host_in[:b], non_blocking=True)
                 slot.ready.record(stream)
+
+    @staticmethod
+    def wait_filled(slot: Slot) -> None:
+        """Wait until the slot's inputs are on the device (its copy done)."""
+        if slot.ready is not None:
+            slot.ready.synchronize()
 
     # -- measurements without LoadGen (benchmarks/) -----------------------------------------
     def raw_throughput(self, batch: int, seconds: float = 3.0) -> float:
