@@ -21,6 +21,7 @@ from .fixtures import mlperf_test
 from .keys import CASE_KEY, SESSION_KEY
 from .suite.model import Case, Suite
 from .suite.schema import is_suite_text
+from .suite.yamlload import MAX_SUITE_BYTES
 
 
 def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
@@ -28,16 +29,20 @@ def is_suite_file(file_path: Path, config: pytest.Config) -> bool:
     if file_path.suffix not in (".yaml", ".yml"):
         return False
     session = config.stash[SESSION_KEY]
-    if file_path.resolve() in session.suite_args:
+    resolved = file_path.resolve()
+    if resolved in session.suite_args:
         return True
     try:
-        relative = file_path.resolve().relative_to(config.rootpath.resolve()).as_posix()
+        relative = resolved.relative_to(config.rootpath.resolve()).as_posix()
     except ValueError:
         relative = None
     if relative and any(fnmatch.fnmatch(relative, g) for g in session.settings.get("suite_glob")):
         return True
     try:
-        head = file_path.read_text(encoding="utf-8", errors="replace")
+        with file_path.open("rb") as f:
+            # Every YAML file of the tree comes here: read no more than a suite may hold (a larger
+            # file that says mlperf_suite: is collected, and refused for its size).
+            head = f.read(MAX_SUITE_BYTES + 1).decode("utf-8", errors="replace")
     except OSError:
         return False
     return is_suite_text(head)

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from pytest_mlperf_nv.errors import MlperfError
 from pytest_mlperf_nv.harness.nvidia.settings import KEYS as NVIDIA_KEYS
+from pytest_mlperf_nv.suite.cases import BENCHMARK_KEYS, EXPECT_KEYS
 from pytest_mlperf_nv.suite.knobs import KNOBS, SCENARIOS
-from pytest_mlperf_nv.suite.schema import BENCHMARK_KEYS, EXPECT_KEYS, SYSTEM_KEYS, TOP_KEYS
+from pytest_mlperf_nv.suite.schema import SYSTEM_KEYS, TOP_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "data" / "fuzz_corpus"

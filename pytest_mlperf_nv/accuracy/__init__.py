@@ -10,21 +10,16 @@ package is cheap and dependency-free beyond numpy.
 :func:`score_accuracy` is the one entry point the plugin calls: it finds the ground truth
 (official layouts or NVIDIA's scratch layout), picks the response dtype of the harness that
 wrote the log, runs the evaluator and judges every metric as the submission checker reads it.
+The evaluators' names are the package's as each module's ``__all__`` lists them.
 """
 
-from .classification import (
-    Top1Result,
-    format_imagenet,
-    format_imagenet_verbose,
-    read_val_map,
-    read_val_map_entries,
-    top1,
-)
-from .detection import DetectionResult, format_openimages, openimages_map
+from . import classification, detection, log, recommendation, segmentation, squad, wer, wordpiece
+from .classification import *  # noqa: F403
+from .detection import *  # noqa: F403
 from .dtypes import ResponseDtype, UnknownDtype, response_dtype
 from .groundtruth import AccuracyDataMissing, GroundTruth, locate, locate_tokenizer
-from .log import AccuracyEntry, AccuracyLogError, decode, dedupe, read_accuracy_log
-from .recommendation import DlrmResult, dlrm_auc, format_dlrm
+from .log import *  # noqa: F403
+from .recommendation import *  # noqa: F403
 from .result import AccuracyResult, MetricScore, compare_with_nvidia
 from .rouge import (
     LlmAccuracyResult,
@@ -35,35 +30,10 @@ from .rouge import (
     tokenizer_decoder,
 )
 from .score import require_ground_truth, score_accuracy
-from .segmentation import (
-    CaseDice,
-    KitsResult,
-    format_kits,
-    format_kits_summary_csv,
-    kits_dice,
-    read_preprocessed_files,
-)
-from .squad import (
-    SquadFeature,
-    SquadResult,
-    build_squad_features,
-    format_squad,
-    read_squad_examples,
-    squad_accuracy,
-    squad_v11_scores,
-)
-from .wer import (
-    RNNT_LABELS,
-    TranscriptError,
-    WerResult,
-    format_wer,
-    levenshtein,
-    normalize_transcript,
-    read_manifest,
-    rnnt_wer,
-    word_error_rate,
-)
-from .wordpiece import BasicTokenizer, WordPieceTokenizer, load_vocab
+from .segmentation import *  # noqa: F403
+from .squad import *  # noqa: F403
+from .wer import *  # noqa: F403
+from .wordpiece import *  # noqa: F403
 
 __all__ = [
     # one entry point for every benchmark
@@ -79,56 +49,7 @@ __all__ = [
     "require_ground_truth",
     "response_dtype",
     "score_accuracy",
-    # log
-    "AccuracyEntry",
-    "AccuracyLogError",
-    "decode",
-    "dedupe",
-    "read_accuracy_log",
-    # resnet50
-    "Top1Result",
-    "format_imagenet",
-    "format_imagenet_verbose",
-    "read_val_map",
-    "read_val_map_entries",
-    "top1",
-    # retinanet
-    "DetectionResult",
-    "format_openimages",
-    "openimages_map",
-    # dlrm-v2
-    "DlrmResult",
-    "dlrm_auc",
-    "format_dlrm",
-    # 3d-unet
-    "CaseDice",
-    "KitsResult",
-    "format_kits",
-    "format_kits_summary_csv",
-    "kits_dice",
-    "read_preprocessed_files",
-    # bert
-    "BasicTokenizer",
-    "SquadFeature",
-    "SquadResult",
-    "WordPieceTokenizer",
-    "build_squad_features",
-    "format_squad",
-    "load_vocab",
-    "read_squad_examples",
-    "squad_accuracy",
-    "squad_v11_scores",
-    # rnnt
-    "RNNT_LABELS",
-    "TranscriptError",
-    "WerResult",
-    "format_wer",
-    "levenshtein",
-    "normalize_transcript",
-    "read_manifest",
-    "rnnt_wer",
-    "word_error_rate",
-    # gptj, llama2-70b, llama3.1-8b
+    # gptj, llama2-70b, llama3.1-8b (rouge.py's other names are the plugin's own)
     "LlmAccuracyResult",
     "format_llm",
     "llm_accuracy",
@@ -136,3 +57,11 @@ __all__ = [
     "sentence_splitter",
     "tokenizer_decoder",
 ]
+__all__ += log.__all__
+__all__ += classification.__all__  # resnet50
+__all__ += detection.__all__  # retinanet
+__all__ += recommendation.__all__  # dlrm-v2
+__all__ += segmentation.__all__  # 3d-unet
+__all__ += squad.__all__  # bert
+__all__ += wordpiece.__all__  # bert
+__all__ += wer.__all__  # rnnt

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .log import AccuracyLogError, PathLike, decode, dedupe, read_accuracy_log
+from .log import AccuracyLogError, PathLike, decode, distinct_entries
 
 __all__ = [
     "Top1Result",
@@ -113,17 +113,8 @@ def top1(
             ``qsl_idx`` outside ``labels``, or the ``expected_count`` mismatch.
     """
     name = os.fspath(log_path)
-    entries = read_accuracy_log(name)
-    unique = dedupe(entries, keep="first")
+    entries, unique = distinct_entries(name, expected_count)
     n_labels = len(labels)
-    if expected_count is not None and len(unique) != expected_count:
-        raise AccuracyLogError(
-            f"{name}: expected {expected_count} distinct samples, "
-            f"log has {len(unique)} (from {len(entries)} entries)"
-        )
-    if not unique:
-        # The official script dies with ZeroDivisionError here.
-        raise AccuracyLogError(f"{name}: accuracy log has no entries")
 
     good = 0
     wrong: list[tuple[int, int, int]] = []

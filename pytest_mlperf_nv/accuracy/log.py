@@ -218,3 +218,22 @@ def dedupe(
         for e in entries:
             out[e.qsl_idx] = e  # reassignment keeps the first-seen position
     return out
+
+
+def distinct_entries(name: str, expected_count: int | None = None
+                     ) -> tuple[list[AccuracyEntry], dict[int, AccuracyEntry]]:
+    """The log's entries, and the first entry of each ``qsl_idx`` (``dedupe(keep="first")``).
+
+    Raises AccuracyLogError when ``expected_count`` is given and the distinct samples are not
+    that many, or when the log has no entries (where the official scripts die on a division).
+    """
+    entries = read_accuracy_log(name)
+    unique = dedupe(entries, keep="first")
+    if expected_count is not None and len(unique) != expected_count:
+        raise AccuracyLogError(
+            f"{name}: expected {expected_count} distinct samples, "
+            f"log has {len(unique)} (from {len(entries)} entries)"
+        )
+    if not unique:
+        raise AccuracyLogError(f"{name}: accuracy log has no entries")
+    return entries, unique

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .log import AccuracyLogError, PathLike, decode, dedupe, read_accuracy_log
+from .log import AccuracyLogError, PathLike, decode, distinct_entries
 
 __all__ = ["DlrmResult", "dlrm_auc", "format_dlrm"]
 
@@ -129,10 +129,7 @@ def dlrm_auc(
     labels_in_log = day_23_file is None
     if not labels_in_log and aggregation_trace_file is None:
         raise ValueError("day_23_file needs aggregation_trace_file")
-    entries = read_accuracy_log(name)
-    unique = dedupe(entries, keep="first")
-    if not unique:
-        raise AccuracyLogError(f"{name}: accuracy log has no entries")
+    entries, unique = distinct_entries(name)
 
     preds: list[np.ndarray] = []
     targets: list[np.ndarray] = []

@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .log import AccuracyLogError, PathLike, dedupe, read_accuracy_log
+from .log import AccuracyLogError, PathLike, distinct_entries
 from .log import decode as decode_response
 
 __all__ = [
@@ -365,15 +365,7 @@ def llm_accuracy(
     """
     bench = _canonical(benchmark)
     name = os.fspath(log_path)
-    entries = read_accuracy_log(name)
-    unique = dedupe(entries, keep="first")
-    if expected_count is not None and len(unique) != expected_count:
-        raise AccuracyLogError(
-            f"{name}: expected {expected_count} distinct samples, "
-            f"log has {len(unique)} (from {len(entries)} entries)"
-        )
-    if not unique:
-        raise AccuracyLogError(f"{name}: accuracy log has no entries")
+    entries, unique = distinct_entries(name, expected_count)
 
     n_refs = len(references)
     preds_text: list[str] = []

@@ -34,6 +34,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ..fsutil import tree_size
 from .download import file_sha256
 
 FORMAT = 1
@@ -302,7 +303,7 @@ class Cache:
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
             self._install(staging, kind, key)
         except OSError as exc:
-            written = _tree_bytes(staging)
+            written = tree_size(staging)
             shutil.rmtree(staging, ignore_errors=True)
             if exc.errno not in _DISK_ERRNOS:
                 raise
@@ -419,15 +420,6 @@ def _heal_lock(path: Path, locks: Path) -> None:
         _remove_any(path)
     _heal_not_a_dir(locks)
     locks.mkdir(parents=True, exist_ok=True)
-
-
-def _tree_bytes(path: Path) -> int:
-    total = 0
-    for dirpath, _, filenames in os.walk(path):
-        for name in filenames:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-    return total
 
 
 def entry_of(path: Path | str) -> Path | None:

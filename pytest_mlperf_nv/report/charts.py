@@ -110,18 +110,8 @@ class Charts:
         values = [i["metric"]["value"] for i in rows]
         colors = [_COLORS["pass"] if i["outcome"] == "passed" else _COLORS["fail"] for i in rows]
         ax.barh(range(len(rows)), values, color=colors, height=0.6, label="measured")
-        labelled = False
-        for n, item in enumerate(rows):
-            target = (item.get("target") or {}).get("value")
-            if target:
-                ax.plot(
-                    [target, target],
-                    [n - 0.4, n + 0.4],
-                    color=_COLORS["target"],
-                    linewidth=2.5,
-                    label=None if labelled else "target (expected / target QPS)",
-                )
-                labelled = True
+        _mark_targets(ax, [(i.get("target") or {}).get("value") or None for i in rows],
+                      "target (expected / target QPS)")
         ax.set_yticks(range(len(rows)), labels)
         ax.invert_yaxis()
         ax.set_xlabel("samples/s")
@@ -141,19 +131,9 @@ class Charts:
         values = [float(i["accuracy"]["value"]) for i in rows]
         colors = [_COLORS["pass"] if i["outcome"] == "passed" else _COLORS["fail"] for i in rows]
         ax.barh(range(len(rows)), values, color=colors, height=0.6)
-        labelled = False
-        for n, item in enumerate(rows):
-            target = item["accuracy"].get("target")
-            if target is not None:
-                ax.plot(
-                    [target, target],
-                    [n - 0.4, n + 0.4],
-                    color=_COLORS["target"],
-                    linewidth=2.5,
-                    label=None if labelled else "threshold",
-                )
-                labelled = True
-            ax.text(values[n], n, f" {values[n]:.2f} %", va="center", fontsize=7)
+        labelled = _mark_targets(ax, [i["accuracy"].get("target") for i in rows], "threshold")
+        for n, value in enumerate(values):
+            ax.text(value, n, f" {value:.2f} %", va="center", fontsize=7)
         ax.set_yticks(range(len(rows)), [f"{i['benchmark_id']} {i['scenario']}" for i in rows])
         ax.invert_yaxis()
         low = min(values + [i["accuracy"]["target"] for i in rows if i["accuracy"].get("target") is not None])
@@ -250,3 +230,15 @@ class Charts:
 
 
 __all__ = ["Charts"]
+
+
+def _mark_targets(ax: Any, targets: list[float | None], label: str) -> bool:
+    """A vertical mark at each bar's target (None: the bar has none), ``label`` on the first in the
+    legend; whether any was drawn."""
+    labelled = False
+    for n, target in enumerate(targets):
+        if target is not None:
+            ax.plot([target, target], [n - 0.4, n + 0.4], color=_COLORS["target"], linewidth=2.5,
+                    label=None if labelled else label)
+            labelled = True
+    return labelled

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MlperfError
+from ..words import kind_of
 from .detect import GpuInfo, SystemFacts, detect_system
 
 FORMAT = 1
@@ -133,21 +134,12 @@ class _Reader:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return f"a string ({value!r})" if len(value) <= 40 else "a string"
-    if isinstance(value, list):
-        return "a list"
+    """A value's type in JSON's words (a short string quoted)."""
+    if isinstance(value, str) and len(value) <= 40:
+        return f"a string ({value!r})"
     if isinstance(value, dict):
         return "an object"
-    return type(value).__name__
+    return kind_of(value)
 
 
 def read_snapshot(path: str | Path) -> SystemFacts:

@@ -403,6 +403,14 @@ def test_yaml_elsewhere_marked_mlperf_suite_is_collected(project: pytest.Pyteste
     assert "other.yaml" not in output
 
 
+def test_yaml_elsewhere_marked_mlperf_suite_over_the_size_limit_is_refused(project: pytest.Pytester) -> None:
+    """Collection reads a YAML file no further than a suite may hold; one that says it is a suite
+    and is larger is still collected, and refused for its size."""
+    write(project, "config/huge.yaml", "mlperf_suite: 1\n" + "# padding\n" * 500_000)
+    result = collect(project)
+    assert_suite_error(result, "huge.yaml", 1, 1, None, "a suite is at most 4,194,304 bytes", snippet=False)
+
+
 def test_yaml_elsewhere_marked_mlperf_suite_is_validated(project: pytest.Pytester) -> None:
     write(project, "config/mine.yaml",
           "mlperf_suite: 1\nbenchmarks:\n  digits:\n    scenarios: [Offline]\n    modes: [perfromance]\n")

@@ -382,3 +382,16 @@ def test_yaml_loader_refuses_duplicate_keys(tmp_path: Path) -> None:
 ])
 def test_is_suite_text(text: str, expected: bool) -> None:
     assert is_suite_text(text) is expected
+
+
+@pytest.mark.parametrize("text, key", [
+    ("mlperf_suite: 1\nbenchmarks:\n  mine:\n    model: loop.onnx\n    dataset: {inputs: loop.onnx}\n",
+     "benchmarks.mine.model"),
+    ("mlperf_suite: 1\nextends: loop.onnx\nbenchmarks: {digits: {}}\n", "extends"),
+])
+def test_a_path_in_a_symlink_loop_is_an_error_at_its_key(tmp_path: Path, load, text: str, key: str) -> None:
+    """Resolving a symlink loop raises RuntimeError on Python 3.11: the suite's error, never a traceback."""
+    (tmp_path / "loop.onnx").symlink_to("loop.onnx")
+    with pytest.raises(SuiteError) as info:
+        load(text)
+    assert f"{key}: cannot use the path 'loop.onnx'" in str(info.value)

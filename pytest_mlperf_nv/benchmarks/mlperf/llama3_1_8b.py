@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from .rules import INT, OFF, SRV, Accuracy, AccuracyMetric, Dataset, MlperfBenchmark, RoundInfo, not_in_round
+from .rules import (
+    INT,
+    OFF,
+    SRV,
+    Accuracy,
+    AccuracyMetric,
+    Dataset,
+    MlperfBenchmark,
+    RoundInfo,
+    kept_in_round,
+    not_in_round,
+)
 
 # Sources: see resnet50.py ([conf], [c60], [spq], [c50], [drop]).
 
@@ -60,11 +71,6 @@ LLAMA3_1_8B = MlperfBenchmark(
             },
             compliance_tests=("TEST06",),  # [c60] models_TEST06
         ),
-        "v6.1": RoundInfo(
-            present=True,  # [drop] not among the benchmarks v6.1 drops
-            required_scenarios={"datacenter": None, "edge": None, "datacenter,edge": None},  # unknown
-            optional_scenarios={"datacenter": None, "edge": None, "datacenter,edge": None},  # unknown
-            compliance_tests=None,  # unknown: not in the reference
-        ),
+        "v6.1": kept_in_round(),  # [drop] not among the benchmarks v6.1 drops; the rest not in the reference
     },
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .rules import OFF, SS, Accuracy, AccuracyMetric, Dataset, MlperfBenchmark, RoundInfo
+from .rules import OFF, SS, Accuracy, AccuracyMetric, Dataset, MlperfBenchmark, RoundInfo, kept_in_round
 
 # Sources: see resnet50.py ([conf], [c60], [spq], [c50], [drop]).
 
@@ -52,12 +52,7 @@ def _rounds() -> dict[str, RoundInfo]:
             optional_scenarios={"datacenter": (), "edge": (), "datacenter,edge": ()},  # [c60]
             compliance_tests=("TEST01",),  # [c60] models_TEST01
         ),
-        "v6.1": RoundInfo(
-            present=True,  # [drop] not among the benchmarks v6.1 drops
-            required_scenarios={"datacenter": None, "edge": None, "datacenter,edge": None},  # unknown
-            optional_scenarios={"datacenter": None, "edge": None, "datacenter,edge": None},  # unknown
-            compliance_tests=None,  # unknown: not in the reference
-        ),
+        "v6.1": kept_in_round(),  # [drop] not among the benchmarks v6.1 drops; the rest not in the reference
     }
 
 

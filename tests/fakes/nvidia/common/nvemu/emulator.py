@@ -589,6 +589,11 @@ def _run(profile: Profile, argv: list[str]) -> int:
 
 
 def main(profile: Profile, argv: list[str] | None = None) -> int:
+    """A version's ``python3 -m code.main``. With ``EMULATED_NVIDIA_CODE`` set it becomes NVIDIA's real
+    front end from that tree, only TensorRT's part emulated (realfront.py)."""
+    if argv is None and os.environ.get("EMULATED_NVIDIA_CODE"):
+        realfront = Path(__file__).resolve().parent / "realfront.py"
+        os.execv(sys.executable, [sys.executable, str(realfront), profile.version, *sys.argv[1:]])
     _setup_logging()
     try:
         return _run(profile, sys.argv[1:] if argv is None else argv)

@@ -4,7 +4,6 @@ v4.1 specifics (all in PROFILE): --test_run, --gpu_batch_size=component:bs, RNNT
 enum, TensorRT 10.2, code written against LoadGen 4.1.x.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -23,8 +22,4 @@ PROFILE = Profile(
 )
 
 if __name__ == "__main__":
-    if os.environ.get("EMULATED_NVIDIA_CODE"):
-        # NVIDIA's real front end from that tree; only TensorRT's part emulated (nvemu/realfront.py).
-        realfront = Path(__file__).resolve().parents[2] / "common" / "nvemu" / "realfront.py"
-        os.execv(sys.executable, [sys.executable, str(realfront), PROFILE.version, *sys.argv[1:]])
     sys.exit(main(PROFILE))

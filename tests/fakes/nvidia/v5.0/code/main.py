@@ -5,7 +5,6 @@ llama2-70b-interactive, llama3.1-405b (llama3_1-405b) and rgat added, TensorRT 1
 LoadGen 5.0.x.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -24,8 +23,4 @@ PROFILE = Profile(
 )
 
 if __name__ == "__main__":
-    if os.environ.get("EMULATED_NVIDIA_CODE"):
-        # NVIDIA's real front end from that tree; only TensorRT's part emulated (nvemu/realfront.py).
-        realfront = Path(__file__).resolve().parents[2] / "common" / "nvemu" / "realfront.py"
-        os.execv(sys.executable, [sys.executable, str(realfront), PROFILE.version, *sys.argv[1:]])
     sys.exit(main(PROFILE))
