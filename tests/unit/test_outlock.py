@@ -91,18 +91,14 @@ def test_suite_node_ids() -> None:
 
 
 def test_a_second_session_may_wait_for_the_holder_to_end(tmp_path: Path) -> None:
-    import threading
-
     out = tmp_path / "out"
     waited: list[dict] = []
     with held_by_another_process(out) as proc:
-        # The holder ends while this session waits (killed: the kernel releases its lock).
-        ender = threading.Timer(0.5, proc.send_signal, args=(signal.SIGKILL,))
-        ender.start()
-        try:
-            lock = acquire(out, "this-session", wait_s=600, on_wait=waited.append)
-        finally:
-            ender.cancel()
+        def holder_ends(record: dict) -> None:  # told once the wait began: the holder ends then
+            waited.append(record)
+            proc.send_signal(signal.SIGKILL)  # killed: the kernel releases its lock
+
+        lock = acquire(out, "this-session", wait_s=600, on_wait=holder_ends)
     try:
         assert holder(out)["session_id"] == "this-session"
         assert [w["pid"] for w in waited] == [proc.pid]  # told once, naming the holder
