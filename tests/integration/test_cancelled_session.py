@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mlperf_nv.outlock import holder
+from pytest_mlperf_nv.outlock import LOCK_FILE, holder
 
 SUITE = ("mlperf_suite: 1\nbenchmarks:\n  digits:\n    scenarios: {Offline: {offline_expected_qps: 100000}}\n"
          "    modes: [performance]\n    min_duration: 100\n")
@@ -37,6 +37,26 @@ def _processes_running(spec: Path) -> list[int]:
                 if str(spec).encode() in (entry / "cmdline").read_bytes().split(b"\0"):
                     found.append(int(entry.name))
     return found
+
+
+def _points_to(link: Path, path: Path) -> bool:
+    try:
+        return os.readlink(link) == str(path)
+    except OSError:
+        return False
+
+
+def _lock_openers(path: Path) -> str:
+    """Which processes have ``path`` open, with their command lines (for a failure's message)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in [f for f in (entry / "fd").iterdir() if _points_to(f, path)]:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"pid {entry.name} fd {fd.name}: {cmdline[:300]}")
+    return "processes with the lock file open: " + ("; ".join(found) or "none")
 
 
 def test_a_session_cancelled_mid_run_loses_nothing_and_the_next_one_recovers(
@@ -74,7 +94,7 @@ def test_a_session_cancelled_mid_run_loses_nothing_and_the_next_one_recovers(
     # The finished run is kept, the dir is free at once, the unfinished run holds no result.
     assert _session_of(previous) == finished
     assert _session_of(run_dir) is None
-    assert holder(out) is None
+    assert holder(out) is None, _lock_openers(out / LOCK_FILE)
 
     third = pytester.runpytest_subprocess("s.yaml", "-p", "no:cacheprovider")
     output = third.stdout.str() + third.stderr.str()
