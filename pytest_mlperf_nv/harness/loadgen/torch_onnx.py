@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .torch_onnx_ops import INPUT_ATTRS, OPS, SUPPORTED, OnnxImportError, linear
+from .torch_onnx_ops import INPUT_ATTRS, LINEAR, OPS, SUPPORTED, OnnxImportError
 
 
 @dataclass
@@ -286,7 +286,7 @@ def _make_module(graph: OnnxGraph) -> Any:
         def _build_steps(self) -> None:
             self.steps: list[_Step] = []
             for node in graph.nodes:
-                fn = linear if node.op == "Linear" else OPS[node.op]
+                fn = LINEAR if node.op == "Linear" else OPS[node.op]
                 attrs = {} if node.op == "Linear" else graph._attrs_for(node, self.compute_dtype)
                 self.steps.append(_Step(fn, _step_inputs(node) if node.op != "Linear" else tuple(node.inputs),
                                         tuple(node.outputs[:1]), attrs))

@@ -123,7 +123,7 @@ def _gemm(a: Any, b: Any, c: Any = None, *, alpha: float = 1.0, beta: float = 1.
     return out
 
 
-def linear(x: Any, w: Any, b: Any = None, **_: Any) -> Any:
+def _linear(x: Any, w: Any, b: Any = None, **_: Any) -> Any:
     import torch.nn.functional as F
 
     return F.linear(x, w, b)
@@ -279,6 +279,8 @@ OPS: dict[str, Callable[..., Any]] = {
     "ReduceMax": lambda x, **a: _reduce(x, kind="max", **a),
     "ReduceMin": lambda x, **a: _reduce(x, kind="min", **a),
 }
+#: the fused MatMul/Gemm + Add the graph's simplification makes (no ONNX operator of its own)
+LINEAR = _linear
 SUPPORTED = tuple(sorted(OPS)) + ("Constant", "Shape")
 #: inputs that later opsets moved from attributes into (constant) inputs: (op, input position) -> attr
 INPUT_ATTRS = {("Reshape", 1): "shape", ("Squeeze", 1): "axes", ("Unsqueeze", 1): "axes",
