@@ -34,7 +34,7 @@ _OFFICIAL_DTYPES = {"uint8": "byte", "int8": "byte", "int32": "int32", "int64": 
 
 def write_audit_config(case: Case, layout: RunLayout) -> Path:
     """The audit's audit.config in the run dir; LoadGen gets its path explicitly."""
-    from .submission.audit import audit_config_text
+    from .submission.audit_config import audit_config_text
     from .submission.rounds import mlperf_name
 
     benchmark = mlperf_name(case.suite, case.benchmark, case.id) or case.benchmark

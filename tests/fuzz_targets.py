@@ -306,13 +306,13 @@ def record_target(text: str) -> None:
 
 def manifest_target(text: str) -> None:
     from pytest_mlperf_nv.fsutil import inside
-    from pytest_mlperf_nv.submission.tree import MANIFEST_FILE, _read_manifest
+    from pytest_mlperf_nv.submission.tree_stage import MANIFEST_FILE, read_manifest
 
     out = workspace().root / "out"
     out.mkdir(exist_ok=True)
     (out / MANIFEST_FILE).write_text(text, encoding="utf-8", errors="surrogateescape")
     stage = out / "stage"
-    for parts in _read_manifest(out).values():
+    for parts in read_manifest(out).values():
         for part in parts:
             inside(stage, part)  # every entry kept stays strictly inside the tree
 

@@ -19,13 +19,14 @@ official checker accepts the result (it looks for a ``TEST PASS`` line in ``veri
 
 All paths are mlcommons/inference (master). Both audits need the full accuracy logs:
 run them before :func:`.truncate.hash_and_truncate`.
+
+This module verifies TEST01 and keeps the audits' names importable in one place; the audit.config
+texts are in :mod:`.audit_config`, the checks' and results' records in :mod:`.audit_checks`, TEST04
+in :mod:`.audit_test04`.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,40 +34,31 @@ import numpy as np
 
 from ..accuracy.log import AccuracyLogError, read_accuracy_log
 from ..harness.logs import LogError, read_detail
-from .rules import ACCURACY_LOG, DETAIL, SUMMARY
+from .audit_checks import (
+    LOW_LATENCY_LIMIT,
+    LOW_LATENCY_THRESHOLD,
+    THRESHOLD,
+    AccuracyCheck,
+    AuditError,
+    PerformanceCheck,
+    Test01Result,
+    Test04Result,
+    copy_run_logs,
+    threshold_for,
+    write_verification,
+)
+from .audit_config import (
+    TEST01_DEFAULT_SAMPLING_TARGET,
+    TEST01_RNG_SEED,
+    TEST01_SAMPLING_TARGET,
+    TEST04_SCENARIOS,
+    TEST06_LINES,
+    audit_config_text,
+    sampling_target,
+)
+from .audit_test04 import check_test04_performance, verify_test04
+from .rules import ACCURACY_LOG, DETAIL
 from .truncate import looks_truncated
-
-#: accuracy_log_rng_seed of TEST01 (compliance/nvidia/TEST01/<model>/audit.config, e.g. dlrm-v2)
-TEST01_RNG_SEED = 720381539243781796
-#: accuracy_log_sampling_target of TEST01 per mlperf.conf model (compliance/nvidia/TEST01/<model>/
-#: audit.config; facts §3.3: 4096 resnet50, bert, dlrm-v2, gpt-j, rnnt; 256 retinanet; 64 3d-unet)
-TEST01_SAMPLING_TARGET = {
-    "resnet50": 4096,
-    "bert": 4096,
-    "dlrm-v2": 4096,
-    "gptj": 4096,
-    "rnnt": 4096,
-    "retinanet": 256,
-    "3d-unet": 64,
-}
-#: for a benchmark with no official TEST01 config (the project's ``digits``, a plugin's own
-#: benchmark): 64 samples, 3d-unet's value and the smallest official one, which a small QSL can
-#: still fill and which keeps the sampled accuracy log small. A project choice, not an MLCommons rule.
-TEST01_DEFAULT_SAMPLING_TARGET = 64
-#: TEST04's per-scenario keys (compliance/TEST04/audit.config). That file also has
-#: stable-diffusion-xl / wan2.2 min_query_count lines, left out here: LoadGen applies an audit.config
-#: with model "*", so model-specific lines never match (facts §1.5).
-TEST04_SCENARIOS = ("MultiStream", "Offline", "SingleStream", "Server")
-#: TEST06 (compliance/TEST06/audit.config), for LLMs
-TEST06_LINES = ("*.*.mode = 2", f"*.*.accuracy_log_rng_seed = {TEST01_RNG_SEED}",
-                "*.*.accuracy_log_sampling_target = 100", "*.*.min_query_count = 100",
-                "*.*.min_duration = 0", "# Turn off equal issue mode for TEST06",
-                "*.*.sample_concatenate_permutation = 0")
-_HEADER = ("# The format of this config file is 'key = value'.\n"
-           "# The key has the format 'model.scenario.key'. Value is mostly int64_t.\n"
-           "# Model maybe '*' as wildcard. In that case the value applies to all models.\n"
-           "# All times are in milli seconds\n")
-_MODE = "# mode dictionary (0 = submission, 1 = accuracy, 2 = performance, 3 = find peak perf)\n"
 
 #: the audits this module can configure and verify
 AUDITS = ("TEST01", "TEST04")
@@ -79,176 +71,6 @@ RESULT_FIELD = {
     "MultiStream": "early_stopping_latency_ms",
     "Server": "result_completed_samples_per_sec",
 }
-THRESHOLD = 0.10  # both verify_performance.py scripts
-LOW_LATENCY_THRESHOLD = 0.20  # ditto, "very low" SingleStream / MultiStream
-LOW_LATENCY_LIMIT = {"SingleStream": 200_000, "MultiStream": 1_600_000}  # ditto
-
-
-class AuditError(Exception):
-    """An audit cannot be verified at all (missing or truncated logs, a bad dtype)."""
-
-
-def _conf_model(benchmark: str) -> str:
-    from ..benchmarks import mlperf
-
-    try:
-        return mlperf.get(benchmark).conf_model
-    except KeyError:
-        return benchmark
-
-
-def sampling_target(benchmark: str) -> int:
-    """TEST01's accuracy_log_sampling_target for a benchmark (suite, checker or mlperf.conf name)."""
-    return TEST01_SAMPLING_TARGET.get(_conf_model(benchmark), TEST01_DEFAULT_SAMPLING_TARGET)
-
-
-def audit_config_text(test: str, benchmark: str) -> str:
-    """The audit.config of ``test`` (TEST01, TEST04, TEST06) for ``benchmark``."""
-    if test == "TEST01":
-        return (_HEADER + "\n" + _MODE + "*.*.mode = 2\n"
-                f"*.*.accuracy_log_rng_seed = {TEST01_RNG_SEED}\n"
-                f"*.*.accuracy_log_sampling_target = {sampling_target(benchmark)}\n")
-    if test == "TEST04":
-        lines = []
-        for scenario in TEST04_SCENARIOS:
-            lines += [f"*.{scenario}.mode = 2", f"*.{scenario}.performance_issue_unique = 0",
-                      f"*.{scenario}.performance_issue_same = 1",
-                      f"*.{scenario}.performance_issue_same_index = 3"]
-        return _HEADER + "\n".join(lines) + "\n"
-    if test == "TEST06":
-        return _HEADER + "\n" + _MODE + "\n".join(TEST06_LINES) + "\n"
-    raise ValueError(f"no audit.config for {test!r}; known: TEST01, TEST04, TEST06")
-
-
-# --------------------------------------------------------------------------------------------------
-# results
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PerformanceCheck:
-    """The performance half of an audit: the reference and the audit run's scores."""
-
-    passed: bool
-    scenario: str | None
-    reference_score: float | None
-    test_score: float | None
-    threshold: float | None
-    reason: str  # why it failed ("" when it passed)
-    text: str  # what verify_performance.txt holds
-    reference: str = ""  # the log files compared
-    test: str = ""
-    unit: str = ""  # of the scores
-
-    @property
-    def ratio(self) -> float | None:
-        if self.reference_score and self.test_score is not None:
-            return self.test_score / self.reference_score
-        return None
-
-    def describe(self) -> str:
-        if self.reference_score is None or self.test_score is None:
-            return self.reason or "no scores"
-        unit = f" {self.unit}" if self.unit else ""
-        ratio = self.ratio
-        rel = f" ({(ratio - 1) * 100:+.1f} %)" if ratio is not None else ""
-        return (f"{self.scenario} reference score {self.reference_score:g}{unit}, test score "
-                f"{self.test_score:g}{unit}{rel}, allowed {self.allowed()}")
-
-    def allowed(self) -> str:
-        pct = f"{(self.threshold or 0) * 100:.0f} %"
-        return f"at most +{pct}" if self.test.endswith(SUMMARY) else f"±{pct}"
-
-
-@dataclass
-class AccuracyCheck:
-    """TEST01's accuracy half: the sampled responses against the accuracy run's."""
-
-    passed: bool
-    dtype: str
-    num_acc_log_entries: int = 0
-    num_acc_log_duplicate_keys: int = 0
-    num_acc_log_data_mismatch: int = 0
-    num_perf_log_entries: int = 0
-    num_perf_log_qsl_idx_match: int = 0
-    num_perf_log_data_mismatch: int = 0
-    num_missing_qsl_idxs: int = 0
-    mismatches: list[dict[str, Any]] = field(default_factory=list)  # the first few, for messages
-    text: str = ""
-
-
-@dataclass
-class Test01Result:
-    """TEST01: both checks, the files written, and words for a failure message."""
-
-    accuracy: AccuracyCheck
-    performance: PerformanceCheck
-    out_dir: Path
-
-    @property
-    def passed(self) -> bool:
-        return self.accuracy.passed and self.performance.passed
-
-    @property
-    def accuracy_passed(self) -> bool:
-        return self.accuracy.passed
-
-    @property
-    def performance_passed(self) -> bool:
-        return self.performance.passed
-
-    def failures(self) -> list[str]:
-        out = []
-        acc = self.accuracy
-        if not acc.passed:
-            if acc.num_perf_log_qsl_idx_match == 0:
-                out.append(f"TEST01 accuracy: none of the {acc.num_perf_log_entries} sampled responses has a "
-                           f"qsl_idx of the accuracy run ({acc.num_missing_qsl_idxs} missing): the accuracy "
-                           "log sampled nothing, or the runs are of different data sets")
-            else:
-                shown = ", ".join(f"qsl_idx {m['qsl_idx']}: {m['test']} vs {m['reference']}"
-                                  for m in acc.mismatches[:5])
-                out.append(f"TEST01 accuracy: {acc.num_perf_log_data_mismatch} of "
-                           f"{acc.num_perf_log_qsl_idx_match} "
-                           f"sampled responses differ from the accuracy run (first element as {acc.dtype}; "
-                           f"{shown}): the SUT answers differently in performance mode or is not "
-                           "deterministic (a non-deterministic SUT needs MLCommons' accuracy-baseline route)")
-        if not self.performance.passed:
-            out.append(f"TEST01 performance: {self.performance.reason}")
-        return out
-
-    def summary(self) -> str:
-        acc = self.accuracy
-        return (f"accuracy {'PASS' if acc.passed else 'FAIL'} ({acc.num_perf_log_data_mismatch} mismatches "
-                "in "
-                f"{acc.num_perf_log_qsl_idx_match} sampled responses), performance "
-                f"{'PASS' if self.performance.passed else 'FAIL'} ({self.performance.describe()})")
-
-    def as_dict(self) -> dict[str, Any]:
-        acc = {k: v for k, v in asdict(self.accuracy).items() if k != "text"}
-        perf = {k: v for k, v in asdict(self.performance).items() if k != "text"}
-        return {"test": "TEST01", "passed": self.passed, "accuracy": acc, "performance": perf,
-                "out_dir": str(self.out_dir)}
-
-
-@dataclass
-class Test04Result:
-    performance: PerformanceCheck
-    out_dir: Path
-
-    @property
-    def passed(self) -> bool:
-        return self.performance.passed
-
-    def failures(self) -> list[str]:
-        return [] if self.passed else [f"TEST04 performance: {self.performance.reason}"]
-
-    def summary(self) -> str:
-        return f"performance {'PASS' if self.passed else 'FAIL'} ({self.performance.describe()})"
-
-    def as_dict(self) -> dict[str, Any]:
-        perf = {k: v for k, v in asdict(self.performance).items() if k != "text"}
-        return {"test": "TEST04", "passed": self.passed, "performance": perf, "out_dir": str(self.out_dir)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -333,10 +155,6 @@ def check_test01_accuracy(reference_log: Path, test_log: Path, dtype: str = "byt
     return result
 
 
-def _threshold(scenario: str | None, reference_score: float) -> float:
-    limit = LOW_LATENCY_LIMIT.get(scenario or "")
-    return LOW_LATENCY_THRESHOLD if limit is not None and reference_score <= limit else THRESHOLD
-
 
 def _detail_score(path: Path) -> tuple[dict[str, Any], list[str], str | None, float | None, str]:
     """(detail, error lines, scenario, score, problem) of a detail log, as verify_performance.py reads it."""
@@ -393,7 +211,7 @@ def check_test01_performance(reference_detail: Path, test_detail: Path) -> Perfo
                     "TEST FAIL: Server target latency mismatch")
     check.reference_score, check.test_score = ref_score, test_score
     check.unit = "ns" if ref_scenario in LOW_LATENCY_LIMIT else "samples/s"
-    check.threshold = threshold = _threshold(ref_scenario, ref_score)
+    check.threshold = threshold = threshold_for(ref_scenario, ref_score)
     lines += [f"Reference score = {ref_score}\n", f"Test score = {test_score}\n"]
     if ref_score * (1 - threshold) <= test_score <= ref_score * (1 + threshold):
         check.passed = True
@@ -416,20 +234,6 @@ def _resolve_test01_inputs(accuracy_run_dir: Path, reference_perf_dir: Path | No
     return accuracy_run_dir / ACCURACY_LOG, Path(reference_perf_dir)
 
 
-def _write(out_dir: Path, name: str, text: str) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / name).write_text(text, encoding="utf-8")
-
-
-def _copy_logs(run_dir: Path, out_dir: Path, accuracy: bool) -> None:
-    perf = out_dir / "performance" / "run_1"
-    perf.mkdir(parents=True, exist_ok=True)
-    for name in (SUMMARY, DETAIL):
-        shutil.copy2(run_dir / name, perf / name)
-    if accuracy:
-        (out_dir / "accuracy").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(run_dir / ACCURACY_LOG, out_dir / "accuracy" / ACCURACY_LOG)
-
 
 def verify_test01(accuracy_run_dir: Path, test01_run_dir: Path, out_dir: Path, dtype: str = "byte", *,
                   reference_perf_dir: Path | None = None, copy_logs: bool = False) -> Test01Result:
@@ -448,119 +252,17 @@ def verify_test01(accuracy_run_dir: Path, test01_run_dir: Path, out_dir: Path, d
     test01_run_dir, out_dir = Path(test01_run_dir), Path(out_dir)
     accuracy = check_test01_accuracy(acc_log, test01_run_dir / ACCURACY_LOG, dtype)
     performance = check_test01_performance(perf_dir / DETAIL, test01_run_dir / DETAIL)
-    _write(out_dir, "verify_accuracy.txt", accuracy.text)
-    _write(out_dir, "verify_performance.txt", performance.text)
+    write_verification(out_dir, "verify_accuracy.txt", accuracy.text)
+    write_verification(out_dir, "verify_performance.txt", performance.text)
     if copy_logs:
-        _copy_logs(test01_run_dir, out_dir, accuracy=True)
+        copy_run_logs(test01_run_dir, out_dir, accuracy=True)
     return Test01Result(accuracy, performance, out_dir)
 
 
-# --------------------------------------------------------------------------------------------------
-# TEST04
-# --------------------------------------------------------------------------------------------------
-
-_SS_ESTIMATE = re.compile(r".*Early stopping (90th|90.0th|99.9th) percentile estimate")
-_MS_ESTIMATE = re.compile(r".*Early stopping (99th|99.0th) percentile estimate")
-
-
-@dataclass
-class _Summary:
-    scenario: str = ""
-    score: float | None = None
-    target_latency: str | None = None
-    invalid: bool = False
-    errors: int = 0
-
-
-def _read_summary(path: Path) -> _Summary:
-    """compliance/TEST04/verify_performance.py's reading of one mlperf_log_summary.txt."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise AuditError(f"{path} is missing") from None
-    out = _Summary()
-    for line in text.splitlines(keepends=True):
-        if re.match("Scenario", line):
-            out.scenario = line.split(": ", 1)[1].strip()
-            continue
-        if out.scenario == "SingleStream" and _SS_ESTIMATE.match(line):
-            out.score = 1e9 / float(line.split(": ", 1)[1].strip())
-            continue
-        if out.scenario == "MultiStream" and _MS_ESTIMATE.match(line):
-            out.score = 1e9 / float(line.split(": ", 1)[1].strip())
-            continue
-        if out.scenario == "Server":
-            if re.match("Completed samples per second", line):
-                out.score = float(line.split(": ", 1)[1].strip())
-                continue
-            if re.match(r"target_latency \(ns\)", line):
-                out.target_latency = line.split(": ", 1)[1].strip()
-                continue
-        if out.scenario == "Offline" and re.match("Samples per second", line):
-            out.score = float(line.split(": ", 1)[1].strip())
-            continue
-        if re.match("Result is", line) and line.split(": ", 1)[1].strip() == "INVALID":
-            out.invalid = True
-        if re.match(r"\d+ ERROR", line):
-            out.errors += int(line.split(" ", 1)[0])
-    return out
-
-
-def check_test04_performance(reference_summary: Path, test_summary: Path) -> PerformanceCheck:
-    """compliance/TEST04/verify_performance.py on two summary logs."""
-    lines = ["Verifying performance.\n"]
-    check = PerformanceCheck(False, None, None, None, None, "", "", str(reference_summary), str(test_summary))
-
-    def fail(reason: str, line: str) -> PerformanceCheck:
-        check.reason = reason
-        check.text = "".join(lines) + line + "\n"
-        return check
-
-    ref = _read_summary(reference_summary)
-    if ref.invalid:
-        return fail(f"the reference performance run {reference_summary} is INVALID",
-                    "TEST FAIL: Reference results are invalid")
-    test = _read_summary(test_summary)
-    if test.scenario == "Server" and ref.scenario == "Server" and test.target_latency != ref.target_latency:
-        return fail(f"Server target latency {test.target_latency} ns differs from the reference's "
-                    f"{ref.target_latency} ns", "TEST FAIL: Server target latency mismatch")
-    if test.invalid:
-        return fail(f"the TEST04 run {test_summary} is INVALID", "TEST FAIL: Test results are invalid")
-    for label, summary, path in (("reference", ref, reference_summary), ("test", test, test_summary)):
-        if summary.errors:
-            # the official script only warns; the plugin allows no LoadGen error in any log
-            return fail(f"the {label} run {path} reports {summary.errors} LoadGen ERROR(s)",
-                        f"TEST FAIL: {summary.errors} ERROR reported in {label} results")
-        if summary.score is None:
-            return fail(f"no {summary.scenario or 'scenario'} score in {path}", "TEST FAIL: no score in "
-                                                                                f"{path}")
-    check.scenario = ref.scenario
-    if test.scenario != ref.scenario:
-        return fail(f"the TEST04 run is {test.scenario}, the reference {ref.scenario}",
-                    "Test and reference scenarios do not match!")
-    assert ref.score is not None and test.score is not None
-    check.reference_score, check.test_score = ref.score, test.score
-    check.unit = "samples/s"
-    if ref.scenario in LOW_LATENCY_LIMIT:
-        check.unit = "queries/s (1e9 / early-stopping latency)"
-    check.threshold = _threshold(ref.scenario, ref.score)
-    lines += [f"reference score = {ref.score}\n", f"test score = {test.score}\n"]
-    if test.score < ref.score * (1 + check.threshold):
-        check.passed = True
-        check.text = "".join(lines) + "TEST PASS\n"
-        return check
-    return fail(f"{check.describe()}: the TEST04 run (one sample issued over and over) is faster than the "
-                "reference by more than the threshold, a sign of caching results across samples",
-                "TEST FAIL: Test score invalid")
-
-
-def verify_test04(reference_perf_dir: Path, test04_run_dir: Path, out_dir: Path, *,
-                  copy_logs: bool = False) -> Test04Result:
-    """Verify a TEST04 run against the reference performance run; writes ``verify_performance.txt``."""
-    reference_perf_dir, test04_run_dir = Path(reference_perf_dir), Path(test04_run_dir)
-    out_dir = Path(out_dir)
-    performance = check_test04_performance(reference_perf_dir / SUMMARY, test04_run_dir / SUMMARY)
-    _write(out_dir, "verify_performance.txt", performance.text)
-    if copy_logs:
-        _copy_logs(test04_run_dir, out_dir, accuracy=False)
-    return Test04Result(performance, out_dir)
+__all__ = [
+    "AUDITS", "DTYPES", "LOW_LATENCY_LIMIT", "LOW_LATENCY_THRESHOLD", "RESULT_FIELD",
+    "TEST01_DEFAULT_SAMPLING_TARGET", "TEST01_RNG_SEED", "TEST01_SAMPLING_TARGET", "TEST04_SCENARIOS",
+    "TEST06_LINES", "THRESHOLD", "AccuracyCheck", "AuditError", "PerformanceCheck", "Test01Result",
+    "Test04Result", "audit_config_text", "check_test01_accuracy", "check_test01_performance",
+    "check_test04_performance", "sampling_target", "threshold_for", "verify_test01", "verify_test04",
+]

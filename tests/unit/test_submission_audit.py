@@ -155,10 +155,10 @@ def test_test01_needs_full_logs_and_a_fitting_dtype(runs: dict[str, Path], tmp_p
 
 
 def test_low_latency_threshold() -> None:
-    assert audit._threshold("SingleStream", 150_000) == 0.20
-    assert audit._threshold("SingleStream", 250_000) == 0.10
-    assert audit._threshold("MultiStream", 1_600_000) == 0.20
-    assert audit._threshold("Offline", 100.0) == 0.10
+    assert audit.threshold_for("SingleStream", 150_000) == 0.20
+    assert audit.threshold_for("SingleStream", 250_000) == 0.10
+    assert audit.threshold_for("MultiStream", 1_600_000) == 0.20
+    assert audit.threshold_for("Offline", 100.0) == 0.10
 
 
 # --------------------------------------------------------------------------------------------------

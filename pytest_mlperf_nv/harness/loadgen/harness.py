@@ -274,7 +274,7 @@ def _explain_audit(case: Case) -> list[str]:
     """A compliance item: its audit.config and what it is verified against."""
     if case.mode != "compliance" or not case.audit:
         return []
-    from ...submission.audit import audit_config_text
+    from ...submission.audit_config import audit_config_text
     from ...submission.rounds import mlperf_name
 
     against = "the accuracy and performance items" if case.audit == "TEST01" else "the performance item"
