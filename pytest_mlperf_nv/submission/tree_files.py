@@ -44,10 +44,8 @@ def write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: d
     for name in (SUMMARY_FILE, DETAIL_FILE):
         _copy(perf.log_dir / name, result / "performance" / "run_1" / name)
     measurements = stage / layout.measurements_dir(model, scenario)
-    user_conf = perf.run_dir / "user.conf"
-    if not user_conf.is_file():
-        user_conf = perf.log_dir / "user.conf"
-    if user_conf.is_file():
+    user_conf = _first_file(perf.run_dir / "user.conf", perf.log_dir / "user.conf")
+    if user_conf is not None:
         _copy(user_conf, measurements / "user.conf")
     else:
         (measurements / "user.conf").parent.mkdir(parents=True, exist_ok=True)
@@ -62,10 +60,8 @@ def write_result(stage: Path, layout: Layout, model: str, scenario: str, runs: d
         target = result / "accuracy"
         for name in (SUMMARY_FILE, DETAIL_FILE, ACCURACY_LOG):
             _copy(acc.log_dir / name, target / name)
-        accuracy_txt = acc.log_dir / "accuracy.txt"
-        if not accuracy_txt.is_file():
-            accuracy_txt = acc.run_dir / "accuracy.txt"
-        if accuracy_txt.is_file():
+        accuracy_txt = _first_file(acc.log_dir / "accuracy.txt", acc.run_dir / "accuracy.txt")
+        if accuracy_txt is not None:
             _copy(accuracy_txt, target / "accuracy.txt")
         else:
             (target / "accuracy.txt").write_text(_accuracy_line(acc.record))
@@ -150,3 +146,8 @@ def write_code(stage: Path, layout: Layout, suite: Suite, models_in_tree: set[st
         suite_file = f"{suite.path.stem}.suite.yaml"
         (code / "README.md").write_text(f"# Implementation\n\n{body}\n\nSuite: `{suite_file}`. "
                                         f"pytest-mlperf-nv's source:\n\n```\n{install}\n```\n")
+
+
+def _first_file(*paths: Path) -> Path | None:
+    """The first of ``paths`` that is a file (a run's file in its run dir or its log dir)."""
+    return next((path for path in paths if path.is_file()), None)

@@ -59,18 +59,24 @@ def _conv(x: Any, w: Any, b: Any = None, *, strides: Any = None, pads: Any = Non
     strides = list(strides or [1] * rank)
     dilations = list(dilations or [1] * rank)
     kernel = list(w.shape[2:])
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        begins, ends = _same_pads(list(x.shape[2:]), kernel, strides, dilations, auto_pad == "SAME_UPPER")
-    elif auto_pad == "VALID":
-        begins, ends = [0] * rank, [0] * rank
-    else:
-        begins, ends = _pairs(list(pads or [0] * (2 * rank)), rank)
+    begins, ends = _window_pads(x, kernel, strides, dilations, auto_pad, pads, rank)
     padding: Any = begins
     if begins != ends:
         x = _spatial_pad(x, begins, ends, 0.0)
         padding = [0] * rank
     conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[rank]
     return conv(x, w, b, stride=strides, padding=padding, dilation=dilations, groups=group)
+
+
+def _window_pads(x: Any, kernel: list[int], strides: list[int], dilations: list[int], auto_pad: str,
+                 pads: Any, rank: int) -> tuple[list[int], list[int]]:
+    """The pads before and after each spatial axis of a convolution or pooling window (ONNX's
+    auto_pad, else its explicit pads)."""
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        return _same_pads(list(x.shape[2:]), kernel, strides, dilations, auto_pad == "SAME_UPPER")
+    if auto_pad == "VALID":
+        return [0] * rank, [0] * rank
+    return _pairs(list(pads or [0] * (2 * rank)), rank)
 
 
 def _pool(x: Any, *, kind: str, kernel_shape: Any, strides: Any = None, pads: Any = None,
@@ -82,12 +88,7 @@ def _pool(x: Any, *, kind: str, kernel_shape: Any, strides: Any = None, pads: An
     kernel = list(kernel_shape)
     strides = list(strides or [1] * rank)
     dilations = list(dilations or [1] * rank)
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        begins, ends = _same_pads(list(x.shape[2:]), kernel, strides, dilations, auto_pad == "SAME_UPPER")
-    elif auto_pad == "VALID":
-        begins, ends = [0] * rank, [0] * rank
-    else:
-        begins, ends = _pairs(list(pads or [0] * (2 * rank)), rank)
+    begins, ends = _window_pads(x, kernel, strides, dilations, auto_pad, pads, rank)
     if kind == "max":
         padding: Any = begins
         if begins != ends or any(2 * p > k for p, k in zip(begins, kernel, strict=True)):
